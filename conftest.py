@@ -1,0 +1,43 @@
+import pytest
+from django.core.management import call_command
+
+from portal.roles import Role
+from portal.tests.factories import UserFactory
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Every test database starts with the roles, exactly as `make run` and deploys do."""
+    with django_db_blocker.unblock():
+        call_command("setup_roles", verbosity=0)
+
+
+@pytest.fixture
+def specialist(db):
+    return UserFactory(username="spec", roles=[Role.SPECIALIST])
+
+
+@pytest.fixture
+def leader(db):
+    return UserFactory(username="lead", roles=[Role.LEADERSHIP])
+
+
+@pytest.fixture
+def product_person(db):
+    return UserFactory(username="prod", roles=[Role.PRODUCT])
+
+
+@pytest.fixture
+def portal_admin(db):
+    return UserFactory(username="padmin", roles=[Role.ADMIN], is_staff=True)
+
+
+@pytest.fixture
+def people(specialist, leader, product_person, portal_admin):
+    """One person per role, keyed by role name."""
+    return {
+        Role.SPECIALIST: specialist,
+        Role.LEADERSHIP: leader,
+        Role.PRODUCT: product_person,
+        Role.ADMIN: portal_admin,
+    }

@@ -1,0 +1,19 @@
+from django.conf import settings
+
+from portal.navigation import nav_links_for
+from portal.roles import Role, has_role, user_roles
+from portal.search import normalise_query
+
+
+def chrome(request):
+    """What the page chrome (navigation, search box, user menu) needs on every page."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"portal_version": settings.PORTAL_VERSION}
+    return {
+        "portal_version": settings.PORTAL_VERSION,
+        "nav_links": nav_links_for(user, request.path),
+        "header_query": normalise_query(request.GET.get("q")) if request.path == "/search/" else "",
+        "user_role_names": sorted(user_roles(user)) or (["Superuser"] if user.is_superuser else []),
+        "user_is_admin": has_role(user, Role.ADMIN),
+    }

@@ -1,0 +1,76 @@
+"""What /healthz reports: can we reach the database, and is the task queue keeping up."""
+
+import logging
+import time
+
+from django.conf import settings
+from django.db import DatabaseError, connection
+from django.db.models import Min
+from django.utils import timezone
+
+logger = logging.getLogger(__name__)
+
+
+def database_status() -> dict:
+    started = time.perf_counter()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError as error:
+        logger.warning("Health check: database unreachable: %s", error)
+        return {"ok": False, "error": error.__class__.__name__}
+    return {"ok": True, "latency_ms": round((time.perf_counter() - started) * 1000, 2)}
+
+
+def queue_status() -> dict:
+    """Pending tasks and the age of the oldest one.
+
+    With the ORM broker a queued row's `lock` is its enqueue time until a worker claims it
+    (claiming pushes `lock` into the future), so the oldest pending task is min(lock) <= now.
+    """
+    if "orm" not in settings.Q_CLUSTER:
+        return _redis_queue_status()
+    from django_q.models import OrmQ
+
+    now = timezone.now()
+    try:
+        pending = OrmQ.objects.filter(key=settings.Q_CLUSTER["name"], lock__lte=now)
+        oldest = pending.aggregate(oldest=Min("lock"))["oldest"]
+        count = pending.count()
+    except DatabaseError as error:
+        return {"ok": False, "broker": "orm", "error": error.__class__.__name__}
+    age = round((now - oldest).total_seconds(), 1) if oldest else None
+    return {"ok": True, "broker": "orm", "pending": count, "oldest_pending_age_seconds": age}
+
+
+def _redis_queue_status() -> dict:
+    from django_q.brokers import get_broker
+    from django_q.signing import SignedPackage
+
+    try:
+        broker = get_broker()
+        count = broker.queue_size()
+        head = broker.connection.lindex(broker.list_key, 0)
+    except Exception as error:  # the broker library raises its own connection errors
+        return {"ok": False, "broker": "redis", "error": error.__class__.__name__}
+    age = None
+    if head:
+        started = SignedPackage.loads(head).get("started")
+        if started:
+            age = round((timezone.now() - started).total_seconds(), 1)
+    return {"ok": True, "broker": "redis", "pending": count, "oldest_pending_age_seconds": age}
+
+
+def health_report() -> tuple[dict, int]:
+    database = database_status()
+    queue = queue_status() if database["ok"] or "orm" not in settings.Q_CLUSTER else {"ok": False}
+    status = "ok" if database["ok"] and queue["ok"] else ("degraded" if database["ok"] else "down")
+    body = {
+        "status": status,
+        "version": settings.PORTAL_VERSION,
+        "time": timezone.now().isoformat(),
+        "database": database,
+        "queue": queue,
+    }
+    return body, 200 if database["ok"] else 503

@@ -1,0 +1,64 @@
+import random
+import time
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from portal.demo import seed_people
+from portal.models import User
+from portal.services import roles_sync, schedules_sync
+
+
+class Command(BaseCommand):
+    help = (
+        "Fill an empty database with a realistic, deterministic demo data set. "
+        "Refuses a database that already holds data unless --force (which flushes it first)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--seed", type=int, default=20261125, help="Random seed (same seed, same data).")
+        parser.add_argument("--password", default="demo", help="Password of every demo user (default: demo).")
+        parser.add_argument(
+            "--specialists",
+            type=int,
+            default=12,
+            help="Specialists who own accounts, counting `specialist` and `specialist2` (default 12).",
+        )
+        parser.add_argument("--force", action="store_true", help="Flush the database first.")
+
+    def handle(self, *args, **options):
+        if options["specialists"] < 2:
+            raise CommandError("--specialists must be at least 2 (specialist and specialist2).")
+        if options["password"] == "":
+            raise CommandError("--password must not be empty.")
+        if User.objects.exists():
+            if not options["force"]:
+                raise CommandError(
+                    "The database already holds data. Use --force to flush it and seed again "
+                    "(everything in it is deleted)."
+                )
+            self._step("Flushing the database", lambda: call_command("flush", interactive=False, verbosity=0))
+        self._step("Roles and schedules", lambda: (roles_sync(), schedules_sync()))
+        rng = random.Random(options["seed"])  # noqa: S311 - demo data, not secrets
+        started = time.perf_counter()
+        with transaction.atomic():
+            people = self._step(
+                "People",
+                lambda: seed_people(
+                    rng=rng, password=options["password"], specialists=options["specialists"]
+                ),
+            )
+        self.stdout.write(self.style.SUCCESS(f"Demo data ready in {time.perf_counter() - started:.1f}s:"))
+        self.stdout.write(f"  users: {len(people.by_username)} ({len(people.specialists)} specialists)")
+        self.stdout.write(
+            f"  sign in as specialist, specialist2, leadership, product or admin; password: {options['password']}"
+        )
+
+    def _step(self, label, action):
+        self.stdout.write(f"{label}…", ending="")
+        self.stdout.flush()
+        started = time.perf_counter()
+        result = action()
+        self.stdout.write(f" done ({time.perf_counter() - started:.2f}s)")
+        return result

@@ -1,0 +1,99 @@
+"""Roles (Django groups), what each may do, and the one way views require a role.
+
+`manage.py setup_roles` makes the groups match ROLE_PERMISSIONS exactly; each app that adds
+models adds its permissions here.
+"""
+
+from collections.abc import Callable, Iterable
+from functools import wraps
+
+from django.contrib.auth.mixins import AccessMixin
+from django.core.exceptions import PermissionDenied
+from django.db import models
+
+
+class Role(models.TextChoices):
+    SPECIALIST = "Specialist", "Specialist"
+    LEADERSHIP = "Leadership", "Leadership"
+    PRODUCT = "Product", "Product"
+    ADMIN = "Admin", "Admin"
+
+
+# "app_label.codename" per role. Admins configure the program in the Django admin.
+ROLE_PERMISSIONS: dict[Role, list[str]] = {
+    Role.SPECIALIST: [],
+    Role.LEADERSHIP: [],
+    Role.PRODUCT: [],
+    Role.ADMIN: [
+        "portal.view_user",
+        "portal.add_user",
+        "portal.change_user",
+        "auth.view_group",
+        "django_q.view_schedule",
+        "django_q.add_schedule",
+        "django_q.change_schedule",
+        "django_q.delete_schedule",
+        "django_q.view_success",
+        "django_q.view_failure",
+        "django_q.delete_failure",
+        "django_q.view_ormq",
+        "axes.view_accessattempt",
+        "axes.delete_accessattempt",
+        "axes.view_accessfailurelog",
+    ],
+}
+
+ALL_ROLES = tuple(Role)
+
+
+def user_roles(user) -> frozenset[str]:
+    """The role names a user holds, read once per request and kept on the user object."""
+    if not getattr(user, "is_authenticated", False):
+        return frozenset()
+    cached = getattr(user, "_portal_roles", None)
+    if cached is None:
+        cached = frozenset(user.groups.values_list("name", flat=True))
+        user._portal_roles = cached
+    return cached
+
+
+def has_role(user, *roles: str) -> bool:
+    """True when the user is active and holds any of `roles` (superusers hold every role)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    return bool(user_roles(user) & set(roles))
+
+
+def require_role(user, roles: Iterable[str]) -> None:
+    """Raise PermissionDenied (a 403 page) unless the user holds one of `roles`."""
+    if not has_role(user, *roles):
+        raise PermissionDenied("Your role does not give access to this page.")
+
+
+def role_required(*roles: str) -> Callable:
+    """Decorator for function views: only people holding one of `roles` get through."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            require_role(request.user, roles)
+            return view(request, *args, **kwargs)
+
+        wrapped.required_roles = tuple(roles)
+        return wrapped
+
+    return decorator
+
+
+class RoleRequiredMixin(AccessMixin):
+    """Mixin for class-based views; set `required_roles` on the view."""
+
+    required_roles: tuple[str, ...] = ()
+
+    def dispatch(self, request, *args, **kwargs):
+        if not self.required_roles:
+            raise PermissionDenied("This page declares no role.")
+        require_role(request.user, self.required_roles)
+        return super().dispatch(request, *args, **kwargs)

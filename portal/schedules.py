@@ -1,0 +1,20 @@
+"""Every periodic task of the portal, declared once; `manage.py setup_schedules` applies them.
+
+Each app adds its tasks to SCHEDULES, with a comment that explains the cron string.
+Cron strings are evaluated in settings.TIME_ZONE.
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ScheduledTask:
+    name: str
+    func: str  # dotted path to a task function
+    cron: str
+
+
+SCHEDULES: list[ScheduledTask] = [
+    # 03:17 every day: delete expired sessions and login-attempt records older than 30 days.
+    ScheduledTask(name="portal.housekeeping", func="portal.tasks.housekeeping", cron="17 3 * * *"),
+]

@@ -1,0 +1,90 @@
+from django.db import transaction
+
+from portal.models import User
+
+
+@transaction.atomic
+def user_update_preferences(
+    *, user: User, first_name: str, last_name: str, email: str, time_zone: str
+) -> User:
+    """Save a person's own name, e-mail and time zone. Validates the zone; safe to repeat."""
+    user.first_name = first_name
+    user.last_name = last_name
+    user.email = email
+    user.time_zone = time_zone
+    user.full_clean(validate_unique=False, exclude=["password", "username"])
+    user.save(update_fields=["first_name", "last_name", "email", "time_zone"])
+    return user
+
+
+@transaction.atomic
+def roles_sync() -> dict[str, int]:
+    """Make the role groups and their permissions match portal.roles exactly.
+
+    Idempotent. Also keeps `is_staff` true for Admins and false for everyone else who is not
+    a superuser, so only Admins reach the Django admin. Raises ImproperlyConfigured when a
+    declared permission does not exist (a typo, or a missing migration).
+    """
+    from django.contrib.auth.models import Group, Permission
+    from django.core.exceptions import ImproperlyConfigured
+
+    from portal.roles import ROLE_PERMISSIONS, Role
+
+    wanted = {perm for perms in ROLE_PERMISSIONS.values() for perm in perms}
+    found = {
+        f"{p.content_type.app_label}.{p.codename}": p
+        for p in Permission.objects.select_related("content_type")
+    }
+    missing = sorted(wanted - found.keys())
+    if missing:
+        raise ImproperlyConfigured(f"Unknown permissions in ROLE_PERMISSIONS: {', '.join(missing)}")
+    counts = {}
+    for role in Role:
+        group, _ = Group.objects.get_or_create(name=role.value)
+        group.permissions.set([found[name] for name in ROLE_PERMISSIONS[role]])
+        counts[role.value] = len(ROLE_PERMISSIONS[role])
+    User.objects.filter(groups__name=Role.ADMIN, is_staff=False).update(is_staff=True)
+    User.objects.filter(is_staff=True, is_superuser=False).exclude(groups__name=Role.ADMIN).update(
+        is_staff=False
+    )
+    return counts
+
+
+@transaction.atomic
+def schedules_sync() -> dict[str, str]:
+    """Create or update every schedule in portal.schedules, matched by name. Idempotent.
+
+    The next run is recomputed only when a schedule is new or its cron string changed, so
+    re-running the command never postpones or repeats a run.
+    """
+    from croniter import croniter
+    from django.utils import timezone
+    from django_q.models import Schedule
+
+    from portal.schedules import SCHEDULES
+
+    outcome = {}
+    for declared in SCHEDULES:
+        next_run = croniter(declared.cron, timezone.localtime()).get_next(type(timezone.now()))
+        schedule = Schedule.objects.filter(name=declared.name).first()
+        if schedule is None:
+            Schedule.objects.create(
+                name=declared.name,
+                func=declared.func,
+                schedule_type=Schedule.CRON,
+                cron=declared.cron,
+                repeats=-1,
+                next_run=next_run,
+            )
+            outcome[declared.name] = "created"
+            continue
+        changed = schedule.func != declared.func or schedule.cron != declared.cron
+        if schedule.cron != declared.cron or schedule.schedule_type != Schedule.CRON:
+            schedule.next_run = next_run
+        schedule.func = declared.func
+        schedule.cron = declared.cron
+        schedule.schedule_type = Schedule.CRON
+        schedule.repeats = -1
+        schedule.save()
+        outcome[declared.name] = "updated" if changed else "unchanged"
+    return outcome

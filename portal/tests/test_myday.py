@@ -1,0 +1,52 @@
+import pytest
+from django.urls import reverse
+
+from portal.myday import Panel, register_panel, unregister_panel
+from portal.roles import Role
+
+
+@pytest.fixture
+def follow_up_panel():
+    register_panel(
+        Panel(
+            key="test-follow-ups",
+            title="Follow-ups",
+            template="portal_tests/_panel.html",
+            roles=(Role.SPECIALIST,),
+            build=lambda *, user: (
+                {"items": [f"Call back {user.username}"]} if user.username == "spec" else None
+            ),
+        )
+    )
+    yield
+    unregister_panel("test-follow-ups")
+
+
+def test_my_day_says_plainly_when_nothing_is_set_up(client, leader):
+    client.force_login(leader)
+    response = client.get(reverse("home"))
+    text = response.content.decode()
+    assert response.status_code == 200
+    assert "Nothing waiting for you" in text
+    assert "Leadership" in text
+
+
+def test_registered_panels_show_for_their_role(client, specialist, leader, follow_up_panel):
+    client.force_login(specialist)
+    assert "Call back spec" in client.get(reverse("home")).content.decode()
+    client.force_login(leader)
+    assert "Call back" not in client.get(reverse("home")).content.decode()
+
+
+def test_a_panel_with_nothing_to_say_gives_the_empty_state(client, specialist, follow_up_panel):
+    specialist.username = "someone-else"
+    specialist.save()
+    client.force_login(specialist)
+    text = client.get(reverse("home")).content.decode()
+    assert "No check-ins, cases, escalations or reviews need you right now." in text
+
+
+def test_my_day_runs_a_fixed_number_of_queries(client, specialist, django_assert_max_num_queries):
+    client.force_login(specialist)
+    with django_assert_max_num_queries(3):
+        assert client.get(reverse("home")).status_code == 200

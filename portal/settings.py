@@ -149,6 +149,7 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Advanced Support <suppor
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 DJANGO_TABLES2_TEMPLATE = "django_tables2/portal.html"
+DJANGO_TABLES2_TABLE_ATTRS = {"class": "data"}
 
 # Background tasks (django-q2). The ORM broker shares the database; set Q_BROKER_URL to a
 # redis:// URL to use Redis instead.

@@ -38,7 +38,9 @@ def main(selected: list[str]) -> None:
 
     settings.ALLOWED_HOSTS = ["*"]  # the Django test client calls itself "testserver"
     engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
-    print(f"Benchmarks on {engine} ({settings.DATABASES['default']['NAME']}), Python {sys.version.split()[0]}")
+    print(
+        f"Benchmarks on {engine} ({settings.DATABASES['default']['NAME']}), Python {sys.version.split()[0]}"
+    )
     started = time.perf_counter()
     call_command("migrate", verbosity=0)
     print(f"  migrate: {time.perf_counter() - started:.2f}s")

@@ -22,4 +22,6 @@ def measure(action, *, repeat: int, warmup: int = 1) -> dict:
 
 
 def summary(stats: dict) -> str:
-    return f"median {stats['median_ms']} ms, p90 {stats['p90_ms']} ms, max {stats['max_ms']} ms (n={stats['n']})"
+    return (
+        f"median {stats['median_ms']} ms, p90 {stats['p90_ms']} ms, max {stats['max_ms']} ms (n={stats['n']})"
+    )

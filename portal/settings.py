@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "django_q",
     "axes",
     "portal.apps.PortalConfig",
+    "integrations.apps.IntegrationsConfig",
+    "accounts.apps.AccountsConfig",
 ]
 
 MIDDLEWARE = [
@@ -142,6 +144,18 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+
+# Uploaded files (CSV imports, dispute evidence) live outside the web root and are served only
+# through views that check who may see them.
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
+MEDIA_URL = "/media/"
+
+# Polymarket's public APIs. POLYMARKET_DEMO_FIXTURES answers from synthetic files shipped in the
+# repo instead (set by `make run`, so the demo works offline).
+POLYMARKET_DATA_URL = env("POLYMARKET_DATA_URL", default="https://data-api.polymarket.com")
+POLYMARKET_GAMMA_URL = env("POLYMARKET_GAMMA_URL", default="https://gamma-api.polymarket.com")
+POLYMARKET_DEMO_FIXTURES = env.bool("POLYMARKET_DEMO_FIXTURES", default=False)
+POLYMARKET_TIMEOUT_SECONDS = env.float("POLYMARKET_TIMEOUT_SECONDS", default=10.0)
 
 EMAIL_CONFIG = env.email("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)

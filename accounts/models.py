@@ -1,0 +1,341 @@
+import datetime as dt
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+
+from accounts.wallets import explorer_url, to_checksum_address
+from portal.models import TimeStampedModel, validate_time_zone
+
+
+class Tier(models.Model):
+    """A service tier: how often its accounts are contacted and how much they weigh."""
+
+    name = models.CharField(max_length=40, unique=True)
+    rank = models.PositiveSmallIntegerField(unique=True, help_text="1 is the most important tier.")
+    default_cadence_days = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text="Days between proactive check-ins unless an account overrides it.",
+    )
+    weight = models.DecimalField(
+        max_digits=6, decimal_places=2, default=Decimal("1.00"), help_text="Multiplier used by impact scores."
+    )
+    description = models.TextField(blank=True)
+    intercom_tag = models.CharField(
+        max_length=80, blank=True, help_text="Tag applied to the contact in Intercom."
+    )
+
+    class Meta:
+        ordering = ["rank"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(default_cadence_days__gte=1, default_cadence_days__lte=365),
+                name="tier_cadence_1_365",
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Venue(models.TextChoices):
+    INTERNATIONAL = "international", "International"
+    US = "us", "US (regulated)"
+
+
+class Channel(models.TextChoices):
+    CALL = "call", "Call"
+    INTERCOM = "intercom", "Intercom"
+    EMAIL = "email", "E-mail"
+    TELEGRAM = "telegram", "Telegram"
+    OTHER = "other", "Other"
+
+
+class Account(TimeStampedModel):
+    """An advanced user (whale, market maker, pro trader) in a specialist's portfolio."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        PAUSED = "paused", "Paused"
+        OFFBOARDED = "offboarded", "Offboarded"
+
+    display_name = models.CharField(max_length=120)
+    email = models.EmailField(max_length=254)
+    external_id = models.CharField(max_length=80, help_text="The user's id on the platform.")
+    intercom_contact_id = models.CharField(max_length=40, blank=True)
+    venue = models.CharField(max_length=16, choices=Venue.choices, default=Venue.INTERNATIONAL)
+    tier = models.ForeignKey(Tier, on_delete=models.PROTECT, related_name="accounts")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="accounts")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.ACTIVE)
+    cadence_override_days = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text="Leave empty to follow the tier's cadence.",
+    )
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    preferred_channel = models.CharField(max_length=12, choices=Channel.choices, default=Channel.INTERCOM)
+    volume_30d_usd = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0"))
+    volume_prior_30d_usd = models.DecimalField(
+        max_digits=16, decimal_places=2, default=Decimal("0"), help_text="Volume of the 30 days before."
+    )
+    notes = models.TextField(blank=True)
+
+    # Kept by the services; never edited by hand.
+    last_check_in_at = models.DateTimeField(null=True, blank=True)
+    last_contact_at = models.DateTimeField(null=True, blank=True)
+    next_check_in_due = models.DateTimeField(null=True, blank=True)
+    snoozed_until = models.DateTimeField(null=True, blank=True)
+    overdue_notified_for = models.DateTimeField(
+        null=True, blank=True, help_text="The due time the owner's overdue digest last covered."
+    )
+    health_score = models.PositiveSmallIntegerField(null=True, blank=True)
+    health_components = models.JSONField(default=dict, blank=True)
+    health_updated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["display_name"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"),
+                name="account_email_unique_ci",
+                violation_error_message="Another account already uses this e-mail address.",
+            ),
+            models.UniqueConstraint(
+                fields=["external_id"],
+                name="account_external_id_unique",
+                violation_error_message="Another account already has this external user id.",
+            ),
+            models.UniqueConstraint(
+                fields=["intercom_contact_id"],
+                condition=~Q(intercom_contact_id=""),
+                name="account_intercom_contact_unique",
+                violation_error_message="Another account is already linked to this Intercom contact.",
+            ),
+            models.CheckConstraint(
+                condition=Q(cadence_override_days__isnull=True)
+                | Q(cadence_override_days__gte=1, cadence_override_days__lte=365),
+                name="account_cadence_override_1_365",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="active") | Q(next_check_in_due__isnull=True),
+                name="account_inactive_has_no_due",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["owner", "next_check_in_due"], name="account_owner_due_idx"),
+            models.Index(fields=["next_check_in_due"], name="account_due_idx"),
+            models.Index(fields=["last_contact_at"], name="account_last_contact_idx"),
+            models.Index(fields=["health_score"], name="account_health_idx"),
+            models.Index(fields=["volume_30d_usd"], name="account_volume_idx"),
+            models.Index(fields=["tier", "display_name"], name="account_tier_name_idx"),
+            models.Index(Lower("display_name"), name="account_name_ci_idx"),
+        ]
+
+    def __str__(self):
+        return self.display_name
+
+    @property
+    def cadence_days(self) -> int:
+        return self.cadence_override_days or self.tier.default_cadence_days
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.ACTIVE
+
+    def due_state(self, now: dt.datetime) -> str:
+        if self.next_check_in_due is None:
+            return "none"
+        if self.next_check_in_due < now:
+            return "overdue"
+        if self.next_check_in_due < now + dt.timedelta(days=7):
+            return "due_soon"
+        return "on_track"
+
+
+class Wallet(TimeStampedModel):
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="wallets")
+    address = models.CharField(max_length=42, help_text="Stored lowercase; shown with its EIP-55 checksum.")
+    label = models.CharField(max_length=60, blank=True)
+    is_proxy = models.BooleanField(
+        default=True,
+        help_text="The Polymarket profile (proxy or Safe) wallet that holds funds and positions.",
+    )
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["address"],
+                name="wallet_address_unique",
+                violation_error_message="This wallet address already belongs to an account.",
+            ),
+            models.CheckConstraint(
+                condition=Q(address__regex=r"^0x[0-9a-f]{40}$"), name="wallet_address_lowercase"
+            ),
+        ]
+
+    def __str__(self):
+        return self.checksum_address
+
+    @property
+    def checksum_address(self) -> str:
+        return to_checksum_address(self.address)
+
+    @property
+    def explorer_url(self) -> str:
+        return explorer_url(self.address)
+
+
+class CheckIn(TimeStampedModel):
+    class Kind(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        AD_HOC = "ad_hoc", "Ad hoc"
+        INBOUND = "inbound", "Inbound"
+        FOLLOW_UP = "follow_up", "Follow-up"
+
+    class Sentiment(models.TextChoices):
+        POSITIVE = "positive", "Positive"
+        NEUTRAL = "neutral", "Neutral"
+        NEGATIVE = "negative", "Negative"
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="check_ins")
+    specialist = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="check_ins"
+    )
+    occurred_at = models.DateTimeField()
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.SCHEDULED)
+    channel = models.CharField(max_length=12, choices=Channel.choices, default=Channel.INTERCOM)
+    summary = models.TextField()
+    sentiment = models.CharField(max_length=10, choices=Sentiment.choices, default=Sentiment.NEUTRAL)
+    follow_up = models.CharField(max_length=240, blank=True)
+    follow_up_due = models.DateField(null=True, blank=True)
+    follow_up_done = models.BooleanField(default=False)
+    follow_up_done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(summary=""), name="checkin_summary_required"),
+            models.CheckConstraint(
+                condition=Q(follow_up_due__isnull=True) | ~Q(follow_up=""),
+                name="checkin_follow_up_due_needs_text",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["account", "-occurred_at"], name="checkin_account_time_idx"),
+            models.Index(
+                fields=["specialist", "follow_up_due"],
+                condition=Q(follow_up_done=False) & ~Q(follow_up=""),
+                name="checkin_open_follow_up_idx",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} check-in with {self.account} on {self.occurred_at:%Y-%m-%d}"
+
+    @property
+    def has_open_follow_up(self) -> bool:
+        return bool(self.follow_up) and not self.follow_up_done
+
+
+class AccountEvent(models.Model):
+    """The account's timeline of changes other than check-ins (append-only)."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", "Created"
+        UPDATED = "updated", "Updated"
+        REASSIGNED = "reassigned", "Reassigned"
+        SNOOZED = "snoozed", "Check-in snoozed"
+        STATUS = "status", "Status changed"
+        WALLET_ADDED = "wallet_added", "Wallet added"
+        WALLET_REMOVED = "wallet_removed", "Wallet removed"
+        CHECK_IN_EDITED = "check_in_edited", "Check-in edited"
+        CHECK_IN_DELETED = "check_in_deleted", "Check-in deleted"
+        IMPORTED = "imported", "Imported"
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField()
+    summary = models.CharField(max_length=300)
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["account", "-at"], name="accountevent_account_time_idx")]
+
+    def __str__(self):
+        return f"{self.account}: {self.summary}"
+
+
+class HealthSnapshot(models.Model):
+    """One account's health score on one day (UTC), for the trend."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="health_history")
+    day = models.DateField()
+    score = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["day"]
+        constraints = [models.UniqueConstraint(fields=["account", "day"], name="healthsnapshot_one_per_day")]
+
+    def __str__(self):
+        return f"{self.account_id} {self.day}: {self.score}"
+
+
+class WalletPortfolio(models.Model):
+    """The last positions and value fetched from Polymarket's Data API for one wallet."""
+
+    wallet = models.OneToOneField(Wallet, on_delete=models.CASCADE, related_name="portfolio")
+    fetched_at = models.DateTimeField(null=True, blank=True, help_text="When the data shown was fetched.")
+    value_usd = models.DecimalField(max_digits=18, decimal_places=4, null=True, blank=True)
+    positions = models.JSONField(default=list, blank=True)
+    attempted_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+    synthetic = models.BooleanField(default=False, help_text="Demo data, not fetched from Polymarket.")
+
+    def __str__(self):
+        return f"Portfolio of {self.wallet}"
+
+
+class AccountImport(TimeStampedModel):
+    """An uploaded CSV of accounts, imported in the background when large."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting to start"
+        RUNNING = "running", "Importing"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    file = models.FileField(upload_to="imports/%Y/%m/")
+    original_name = models.CharField(max_length=200)
+    valid_only = models.BooleanField(
+        default=False, help_text="Import the valid rows and skip the invalid ones."
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    unchanged_count = models.PositiveIntegerField(default=0)
+    skipped_count = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    message = models.CharField(max_length=300, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Import of {self.original_name} ({self.get_status_display()})"
+
+    @property
+    def percent_done(self) -> int:
+        return round(100 * self.processed_rows / self.total_rows) if self.total_rows else 0

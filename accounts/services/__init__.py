@@ -1,0 +1,56 @@
+"""Writes to the portfolio. `portfolio` holds the per-account actions people take;
+`cadence` the daily pass over every account."""
+
+from accounts.services.cadence import (
+    cadence_daily_pass,
+    due_dates_recompute,
+    health_refresh,
+    overdue_digest_send,
+)
+from accounts.services.portfolio import (
+    CONTACT_SYNC_KIND,
+    MAX_SNOOZE_DAYS,
+    AccountInput,
+    WalletInput,
+    account_create,
+    account_snooze,
+    account_update,
+    accounts_reassign,
+    check_in_delete,
+    check_in_log,
+    check_in_update,
+    compute_next_due,
+    contact_payload,
+    follow_up_complete,
+    portfolio_reassign,
+    tiers_ensure_defaults,
+    validate_owner,
+    wallet_add,
+    wallet_remove,
+)
+
+__all__ = [
+    "CONTACT_SYNC_KIND",
+    "MAX_SNOOZE_DAYS",
+    "AccountInput",
+    "WalletInput",
+    "account_create",
+    "account_snooze",
+    "account_update",
+    "accounts_reassign",
+    "cadence_daily_pass",
+    "check_in_delete",
+    "check_in_log",
+    "check_in_update",
+    "compute_next_due",
+    "contact_payload",
+    "due_dates_recompute",
+    "follow_up_complete",
+    "health_refresh",
+    "overdue_digest_send",
+    "portfolio_reassign",
+    "tiers_ensure_defaults",
+    "validate_owner",
+    "wallet_add",
+    "wallet_remove",
+]

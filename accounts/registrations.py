@@ -1,0 +1,99 @@
+"""How the portfolio plugs into the portal: navigation, header search and My day panels."""
+
+import datetime as dt
+
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts import selectors
+from accounts.models import Account, Wallet
+from accounts.wallets import ADDRESS_RE
+from portal.myday import Panel, register_panel
+from portal.navigation import NavItem, register_nav_item
+from portal.roles import Role
+from portal.search import SearchResult, register_search_provider
+
+DUE_PANEL_LIMIT = 25
+
+register_nav_item(
+    NavItem(label="Accounts", url_name="accounts:list", roles=selectors.ACCOUNT_READERS, order=10)
+)
+
+
+class AccountSearch:
+    key = "accounts"
+    label = "Accounts"
+    hint = "e-mail, wallet address, external id or name"
+    roles = selectors.ACCOUNT_READERS
+
+    def search(self, *, user, query, limit):
+        q = query.strip()
+        exact = None
+        if ADDRESS_RE.match(q):
+            wallet = Wallet.objects.select_related("account").filter(address=q.lower()).first()
+            exact = wallet.account if wallet else None
+        elif "@" in q:
+            exact = Account.objects.filter(email__iexact=q).first()
+        if exact is None:
+            exact = Account.objects.filter(external_id=q).first()
+        if exact is not None:
+            return [self._result(exact, exact=True)]
+        if len(q) < 2:
+            return []
+        matches = selectors.account_list(query=q).order_by("display_name")[:limit]
+        return [self._result(a) for a in matches]
+
+    @staticmethod
+    def _result(account, exact=False):
+        return SearchResult(
+            title=account.display_name,
+            url=reverse("accounts:detail", args=[account.pk]),
+            detail=f"{account.tier.name} · {account.email} · owner {account.owner.username}",
+            exact=exact,
+        )
+
+
+register_search_provider(AccountSearch())
+
+
+def _end_of_today(user) -> dt.datetime:
+    local_now = timezone.localtime()
+    return (local_now + dt.timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def due_panel(*, user):
+    accounts = list(
+        selectors.due_check_ins_for(
+            user, now=timezone.now(), until=_end_of_today(user), limit=DUE_PANEL_LIMIT + 1
+        )
+    )
+    if not accounts:
+        return None
+    return {"accounts": accounts[:DUE_PANEL_LIMIT], "more": len(accounts) > DUE_PANEL_LIMIT}
+
+
+def follow_up_panel(*, user):
+    follow_ups = list(selectors.open_follow_ups_for(user))
+    return {"follow_ups": follow_ups} if follow_ups else None
+
+
+register_panel(
+    Panel(
+        key="accounts-due",
+        title="Check-ins due today",
+        template="accounts/myday/_due.html",
+        roles=(Role.SPECIALIST,),
+        build=due_panel,
+        order=10,
+    )
+)
+register_panel(
+    Panel(
+        key="accounts-follow-ups",
+        title="Open follow-ups",
+        template="accounts/myday/_follow_ups.html",
+        roles=(Role.SPECIALIST,),
+        build=follow_up_panel,
+        order=20,
+    )
+)

@@ -21,8 +21,26 @@ class Role(models.TextChoices):
 
 # "app_label.codename" per role. Admins configure the program in the Django admin.
 ROLE_PERMISSIONS: dict[Role, list[str]] = {
-    Role.SPECIALIST: [],
-    Role.LEADERSHIP: [],
+    Role.SPECIALIST: [
+        "accounts.view_account",
+        "accounts.add_account",
+        "accounts.change_account",
+        "accounts.view_checkin",
+        "accounts.add_checkin",
+        "accounts.change_checkin",
+        "accounts.delete_checkin",
+        "accounts.view_wallet",
+        "accounts.add_wallet",
+        "accounts.delete_wallet",
+        "accounts.add_accountimport",
+        "accounts.view_accountimport",
+    ],
+    Role.LEADERSHIP: [
+        "accounts.view_account",
+        "accounts.view_checkin",
+        "accounts.view_wallet",
+        "accounts.view_tier",
+    ],
     Role.PRODUCT: [],
     Role.ADMIN: [
         "portal.view_user",
@@ -40,6 +58,14 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "axes.view_accessattempt",
         "axes.delete_accessattempt",
         "axes.view_accessfailurelog",
+        "accounts.view_tier",
+        "accounts.add_tier",
+        "accounts.change_tier",
+        "accounts.view_account",
+        "accounts.view_wallet",
+        "accounts.view_checkin",
+        "accounts.view_accountimport",
+        "integrations.view_syncjob",
     ],
 }
 

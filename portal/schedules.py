@@ -19,5 +19,7 @@ SCHEDULES: list[ScheduledTask] = [
     ScheduledTask(name="portal.housekeeping", func="portal.tasks.housekeeping", cron="17 3 * * *"),
     # 05:00 every day (before the Americas' and Europe's working day, after Asia's): due dates,
     # health scores and their daily history, and one overdue digest e-mail per owner.
-    ScheduledTask(name="accounts.cadence_daily_pass", func="accounts.tasks.cadence_daily_pass", cron="0 5 * * *"),
+    ScheduledTask(
+        name="accounts.cadence_daily_pass", func="accounts.tasks.cadence_daily_pass", cron="0 5 * * *"
+    ),
 ]

@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from portal import views
 
@@ -36,6 +36,7 @@ urlpatterns = [
     path("search/", views.search, name="search"),
     path("me/preferences/", views.preferences, name="preferences"),
     path("healthz", views.healthz, name="healthz"),
+    path("accounts/", include("accounts.urls")),
     path("admin/", admin.site.urls),
     *auth_patterns,
 ]

@@ -111,13 +111,20 @@ def _event(account: Account, kind: str, by: User | None, summary: str, **details
 def _refresh_contact_times(account: Account) -> None:
     """Recompute last check-in, last contact and next due from the check-ins themselves, so a
     back-dated, edited or deleted check-in leaves the account exactly right."""
-    from accounts.services.cadence import health_refresh
-
     latest = account.check_ins.aggregate(latest=Max("occurred_at"))["latest"]
     account.last_check_in_at = latest
     account.last_contact_at = latest
     account.next_check_in_due = compute_next_due(account)
     account.save(update_fields=["last_check_in_at", "last_contact_at", "next_check_in_due", "updated_at"])
+    _refresh_health(account)
+
+
+HEALTH_INPUTS = {"tier", "cadence_override_days", "status", "volume_30d_usd", "volume_prior_30d_usd"}
+
+
+def _refresh_health(account: Account) -> None:
+    from accounts.services.cadence import health_refresh
+
     health_refresh(account_ids=[account.pk])
     account.refresh_from_db(fields=["health_score", "health_components", "health_updated_at"])
 
@@ -157,6 +164,7 @@ def account_create(*, by: User | None, data: AccountInput) -> Account:
     for wallet in data.wallets:
         _wallet_create(account, wallet)
     _event(account, AccountEvent.Kind.CREATED, by, f"Account created, owned by {account.owner.username}")
+    _refresh_health(account)
     _record_contact_sync(account)
     return account
 
@@ -216,6 +224,8 @@ def account_update(*, account: Account, by: User | None, changes: dict) -> Accou
             by,
             f"Status {described['status'][0]} → {described['status'][1]}",
         )
+    if HEALTH_INPUTS & set(changed):
+        _refresh_health(account)
     others = [name for name in changed if name not in ("owner", "status")]
     if others:
         labels = ", ".join(Account._meta.get_field(name).verbose_name for name in others)
@@ -400,7 +410,7 @@ def check_in_delete(*, check_in: CheckIn, by: User) -> None:
         AccountEvent.Kind.CHECK_IN_DELETED,
         by,
         f"Deleted the check-in of {when:%Y-%m-%d %H:%M}",
-        summary=summary[:500],
+        deleted_summary=summary[:500],
     )
     _refresh_contact_times(account)
     _record_contact_sync(account)

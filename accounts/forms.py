@@ -1,0 +1,155 @@
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from accounts.models import Account, CheckIn, Wallet
+from accounts.selectors import specialists
+from accounts.services import MAX_SNOOZE_DAYS, WalletInput
+from accounts.wallets import normalise_address
+from portal.forms import time_zone_choices
+
+DATETIME_LOCAL = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def add_service_errors(form: forms.Form, error: ValidationError) -> None:
+    """Show a service's ValidationError on the form: on its field when the form has it."""
+    if hasattr(error, "error_dict"):
+        for field, messages in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, messages)
+    else:
+        form.add_error(None, error.messages)
+
+
+class SpecialistChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.get_full_name()} ({obj.username})" if obj.get_full_name() else obj.username
+
+
+class AccountForm(forms.ModelForm):
+    owner = SpecialistChoiceField(queryset=specialists())
+    time_zone = forms.ChoiceField(choices=time_zone_choices, initial="UTC")
+    wallets = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Polygon profile (proxy) wallet addresses, one per line.",
+    )
+
+    class Meta:
+        model = Account
+        fields = [
+            "display_name",
+            "email",
+            "external_id",
+            "intercom_contact_id",
+            "venue",
+            "tier",
+            "owner",
+            "status",
+            "cadence_override_days",
+            "time_zone",
+            "preferred_channel",
+            "volume_30d_usd",
+            "volume_prior_30d_usd",
+            "notes",
+        ]
+        labels = {
+            "email": "Primary e-mail",
+            "external_id": "External user id",
+            "intercom_contact_id": "Intercom contact id",
+            "cadence_override_days": "Cadence override (days)",
+            "volume_30d_usd": "30-day volume (USD)",
+            "volume_prior_30d_usd": "Previous 30-day volume (USD)",
+        }
+        widgets = {"notes": forms.Textarea(attrs={"rows": 4})}
+
+    def __init__(self, *args, with_wallets: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not with_wallets:
+            del self.fields["wallets"]
+
+    def clean_email(self):
+        return self.cleaned_data["email"].strip().lower()
+
+    def clean_wallets(self):
+        wallets, errors = [], []
+        for line in self.cleaned_data.get("wallets", "").splitlines():
+            if not line.strip():
+                continue
+            try:
+                wallets.append(WalletInput(address=normalise_address(line)))
+            except ValidationError as error:
+                errors.extend(error.messages)
+        if errors:
+            raise ValidationError(errors)
+        if len({w.address for w in wallets}) != len(wallets):
+            raise ValidationError("The same wallet address is listed twice.")
+        return wallets
+
+    def account_fields(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+
+class CheckInForm(forms.ModelForm):
+    class Meta:
+        model = CheckIn
+        fields = ["occurred_at", "kind", "channel", "sentiment", "summary", "follow_up", "follow_up_due"]
+        labels = {
+            "occurred_at": "When",
+            "follow_up": "Follow-up (optional)",
+            "follow_up_due": "Follow-up due",
+        }
+        widgets = {
+            "occurred_at": DATETIME_LOCAL,
+            "summary": forms.Textarea(attrs={"rows": 3}),
+            "follow_up_due": DATE_INPUT,
+        }
+        help_texts = {"occurred_at": "In your time zone. Back-date it if it happened earlier."}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound and not self.instance.pk:
+            self.initial.setdefault("occurred_at", timezone.localtime().replace(second=0, microsecond=0))
+
+
+class SnoozeForm(forms.Form):
+    days = forms.IntegerField(
+        min_value=1, max_value=MAX_SNOOZE_DAYS, initial=3, help_text=f"1 to {MAX_SNOOZE_DAYS} days."
+    )
+    reason = forms.CharField(max_length=200, help_text="Kept in the account's timeline.")
+
+
+class WalletForm(forms.ModelForm):
+    class Meta:
+        model = Wallet
+        fields = ["address", "label", "is_proxy"]
+        labels = {"is_proxy": "Profile (proxy) wallet"}
+
+    def clean_address(self):
+        return normalise_address(self.cleaned_data["address"])
+
+    def validate_unique(self):
+        """Left to the service, which names the account the address belongs to."""
+
+
+class ReassignForm(forms.Form):
+    selected = forms.ModelMultipleChoiceField(
+        queryset=Account.objects.all(),
+        error_messages={"required": "Select at least one account in the table."},
+    )
+    to = SpecialistChoiceField(queryset=specialists(), label="New owner")
+    reason = forms.CharField(max_length=200, required=False)
+
+
+class PortfolioReassignForm(forms.Form):
+    from_owner = SpecialistChoiceField(queryset=specialists(), label="Move every account of")
+    to = SpecialistChoiceField(queryset=specialists(), label="To")
+    reason = forms.CharField(
+        max_length=200, required=False, help_text="For example: “on leave until 3 March”."
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("from_owner") and data.get("from_owner") == data.get("to"):
+            raise ValidationError("Choose two different specialists.")
+        return data

@@ -1,0 +1,106 @@
+"""Reads for the portfolio pages, My day, search and the CSV export: joins set up front."""
+
+import datetime as dt
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from accounts.models import Account, AccountEvent, CheckIn, HealthSnapshot, Wallet
+from accounts.wallets import ADDRESS_RE
+from portal.models import User
+from portal.roles import Role, has_role
+
+# Who may see the portfolio. Product sees accounts only through the feedback log.
+ACCOUNT_READERS = (Role.SPECIALIST, Role.LEADERSHIP, Role.ADMIN)
+ACCOUNT_WRITERS = (Role.SPECIALIST, Role.ADMIN)
+
+
+def account_list(*, query: str = "") -> QuerySet[Account]:
+    """Accounts with their tier and owner joined, optionally narrowed by a search over name,
+    e-mail, external id and wallet address (a full address matches exactly, via its index)."""
+    accounts = Account.objects.select_related("tier", "owner")
+    query = (query or "").strip()
+    if not query:
+        return accounts
+    if ADDRESS_RE.match(query):
+        return accounts.filter(Exists(Wallet.objects.filter(account=OuterRef("pk"), address=query.lower())))
+    condition = Q(display_name__icontains=query) | Q(email__icontains=query) | Q(external_id=query)
+    if query.lower().startswith("0x") and len(query) >= 6:
+        condition |= Exists(Wallet.objects.filter(account=OuterRef("pk"), address__startswith=query.lower()))
+    return accounts.filter(condition)
+
+
+def account_get_for_user(*, user: User, pk: int, for_update: bool = False) -> Account:
+    """The one permission-checked way to fetch an account: 404 when missing, 403 when the
+    person's role may not see (or, with for_update, change) accounts."""
+    require = ACCOUNT_WRITERS if for_update else ACCOUNT_READERS
+    if not has_role(user, *require):
+        raise PermissionDenied("Your role does not include the advanced-user portfolio.")
+    try:
+        return Account.objects.select_related("tier", "owner").get(pk=pk)
+    except (Account.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such account.") from None
+
+
+def due_state_filter(state: str, now: dt.datetime) -> Q:
+    week = now + dt.timedelta(days=7)
+    return {
+        "overdue": Q(next_check_in_due__lt=now),
+        "due_soon": Q(next_check_in_due__gte=now, next_check_in_due__lt=week),
+        "on_track": Q(next_check_in_due__gte=week),
+        "none": Q(next_check_in_due__isnull=True),
+    }.get(state, Q())
+
+
+def account_timeline(account: Account, *, limit: int = 300) -> list[dict]:
+    """Check-ins and recorded changes, newest first, as one list of display entries."""
+    check_ins = list(account.check_ins.select_related("specialist")[:limit])
+    events = list(account.events.select_related("actor")[:limit])
+    entries = [{"at": c.occurred_at, "kind": "check_in", "check_in": c} for c in check_ins]
+    entries += [{"at": e.at, "kind": "event", "event": e} for e in events]
+    entries.sort(key=lambda e: e["at"], reverse=True)
+    return entries[:limit]
+
+
+def open_follow_ups(account: Account) -> list[CheckIn]:
+    return list(
+        account.check_ins.filter(follow_up_done=False)
+        .exclude(follow_up="")
+        .order_by("follow_up_due", "occurred_at")
+    )
+
+
+def health_trend(account: Account, *, days: int = 90) -> list[HealthSnapshot]:
+    since = timezone.now().date() - dt.timedelta(days=days)
+    return list(account.health_history.filter(day__gte=since).order_by("day"))
+
+
+def due_check_ins_for(
+    user: User, *, now: dt.datetime, until: dt.datetime, limit: int = 50
+) -> QuerySet[Account]:
+    """The user's active accounts due before `until` (overdue first, most overdue first)."""
+    return (
+        Account.objects.filter(owner=user, status=Account.Status.ACTIVE, next_check_in_due__lt=until)
+        .select_related("tier")
+        .order_by("next_check_in_due")[:limit]
+    )
+
+
+def open_follow_ups_for(user: User, *, limit: int = 50) -> QuerySet[CheckIn]:
+    """Open follow-ups on the accounts the user owns, by due date (undated last)."""
+    return (
+        CheckIn.objects.filter(account__owner=user, follow_up_done=False)
+        .exclude(follow_up="")
+        .select_related("account")
+        .order_by("follow_up_due", "occurred_at")[:limit]
+    )
+
+
+def specialists() -> QuerySet[User]:
+    return User.objects.filter(groups__name=Role.SPECIALIST, is_active=True).order_by("username")
+
+
+def recent_events(account: Account) -> QuerySet[AccountEvent]:
+    return account.events.select_related("actor")

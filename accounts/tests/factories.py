@@ -1,0 +1,55 @@
+"""Factories for the portfolio. Accounts are created through the real service, so every
+derived field (next due, health, outbox job) is what production would hold."""
+
+import factory
+from django.utils import timezone
+
+from accounts.models import Account, Tier
+from accounts.services import AccountInput, WalletInput, account_create, check_in_log
+from portal.roles import Role
+from portal.tests.factories import UserFactory
+
+
+def specialist_user(**kwargs):
+    return UserFactory(roles=[Role.SPECIALIST], **kwargs)
+
+
+def tier(rank: int = 1) -> Tier:
+    return Tier.objects.get(rank=rank)
+
+
+_counter = iter(range(1, 10**9))
+
+
+def make_account(*, owner=None, tier_rank: int = 1, wallets: list[str] = (), by=None, **fields) -> Account:
+    n = next(_counter)
+    owner = owner or specialist_user()
+    data = AccountInput(
+        display_name=fields.pop("display_name", f"Trader {n}"),
+        email=fields.pop("email", f"trader{n}@example.com"),
+        external_id=fields.pop("external_id", f"user-{n}"),
+        tier=fields.pop("tier", None) or tier(tier_rank),
+        owner=owner,
+        wallets=[WalletInput(address=a) for a in wallets],
+        **fields,
+    )
+    return account_create(by=by or owner, data=data)
+
+
+def make_check_in(account: Account, *, by=None, days_ago: float = 0, **fields):
+    return check_in_log(
+        account=account,
+        by=by or account.owner,
+        occurred_at=fields.pop("occurred_at", timezone.now() - timezone.timedelta(days=days_ago)),
+        summary=fields.pop("summary", "Talked through their open positions."),
+        **fields,
+    )
+
+
+class TierFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Tier
+
+    name = factory.Sequence(lambda n: f"Test tier {n}")
+    rank = factory.Sequence(lambda n: 100 + n)
+    default_cadence_days = 10

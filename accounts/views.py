@@ -1,0 +1,298 @@
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+from django_tables2 import RequestConfig
+
+from accounts import selectors, services
+from accounts.filters import AccountFilter
+from accounts.forms import (
+    AccountForm,
+    CheckInForm,
+    PortfolioReassignForm,
+    ReassignForm,
+    SnoozeForm,
+    WalletForm,
+    add_service_errors,
+)
+from accounts.models import CheckIn, Wallet
+from accounts.selectors import ACCOUNT_READERS, ACCOUNT_WRITERS
+from accounts.tables import AccountTable
+from portal.csv_export import stream_csv
+from portal.roles import Role, has_role, role_required, user_roles
+
+MAX_PER_PAGE = 200
+CSV_HEADER = [
+    "display_name",
+    "email",
+    "external_id",
+    "tier",
+    "owner",
+    "status",
+    "venue",
+    "next_check_in_due",
+    "last_contact_at",
+    "health_score",
+    "volume_30d_usd",
+]
+
+
+def _filter_data(request):
+    """The filters as submitted; a Specialist who has not chosen an owner sees their own book."""
+    data = request.GET.copy()
+    if "owner" not in data and Role.SPECIALIST in user_roles(request.user):
+        data["owner"] = str(request.user.pk)
+    return data
+
+
+@role_required(*ACCOUNT_READERS)
+def account_list(request):
+    query = request.GET.get("q", "").strip()[:200]
+    account_filter = AccountFilter(_filter_data(request), queryset=selectors.account_list(query=query))
+    accounts = account_filter.qs if account_filter.is_valid() else account_filter.queryset.none()
+    if request.GET.get("export") == "csv":
+        return _export_csv(accounts)
+    can_write = has_role(request.user, *ACCOUNT_WRITERS)
+    table = AccountTable(accounts, selectable=can_write)
+    per_page = _per_page(request)
+    RequestConfig(request, paginate={"per_page": per_page}).configure(table)
+    context = {"table": table, "filter": account_filter, "query": query, "can_write": can_write}
+    if can_write:
+        context["reassign_form"] = ReassignForm()
+    return render(request, "accounts/account_list.html", context)
+
+
+def _per_page(request) -> int:
+    try:
+        return max(1, min(MAX_PER_PAGE, int(request.GET.get("per_page", 25))))
+    except ValueError:
+        return 25
+
+
+def _export_csv(accounts):
+    rows = accounts.order_by("display_name", "pk").values_list(
+        "display_name",
+        "email",
+        "external_id",
+        "tier__name",
+        "owner__username",
+        "status",
+        "venue",
+        "next_check_in_due",
+        "last_contact_at",
+        "health_score",
+        "volume_30d_usd",
+    )
+    return stream_csv(filename="accounts.csv", header=CSV_HEADER, rows=rows.iterator(chunk_size=2000))
+
+
+@role_required(*ACCOUNT_READERS)
+def account_detail(request, pk, *, check_in_form=None, snooze_form=None, wallet_form=None, status=200):
+    account = selectors.account_get_for_user(user=request.user, pk=pk)
+    from accounts.wallet_panel import wallet_panel, wallet_panel_request_refresh  # TEMPORARY lazy import
+
+    can_write = has_role(request.user, *ACCOUNT_WRITERS)
+    if account.wallets.exists():
+        wallet_panel_request_refresh(account)
+    context = {
+        "account": account,
+        "can_write": can_write,
+        "timeline": selectors.account_timeline(account),
+        "follow_ups": selectors.open_follow_ups(account),
+        "health_trend": selectors.health_trend(account),
+        "wallet_panel": wallet_panel(account),
+        "check_in_form": check_in_form or CheckInForm(),
+        "snooze_form": snooze_form or SnoozeForm(),
+        "wallet_form": wallet_form or WalletForm(),
+    }
+    return render(request, "accounts/account_detail.html", context, status=status)
+
+
+@role_required(*ACCOUNT_WRITERS)
+def account_new(request):
+    form = AccountForm(request.POST or None, with_wallets=True)
+    if request.method == "POST" and form.is_valid():
+        data = services.AccountInput(**form.account_fields(), wallets=form.cleaned_data["wallets"])
+        try:
+            account = services.account_create(by=request.user, data=data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"{account.display_name} is in {account.owner.username}’s portfolio.")
+            return redirect("accounts:detail", account.pk)
+    return render(request, "accounts/account_form.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@role_required(*ACCOUNT_WRITERS)
+def account_edit(request, pk):
+    account = selectors.account_get_for_user(user=request.user, pk=pk, for_update=True)
+    form = AccountForm(request.POST or None, instance=account)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.account_update(account=account, by=request.user, changes=form.account_fields())
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Saved.")
+            return redirect("accounts:detail", account.pk)
+    account.refresh_from_db()
+    context = {"form": form, "account": account}
+    return render(request, "accounts/account_form.html", context, status=400 if form.errors else 200)
+
+
+@require_POST
+@role_required(*ACCOUNT_WRITERS)
+def check_in_new(request, pk):
+    account = selectors.account_get_for_user(user=request.user, pk=pk, for_update=True)
+    form = CheckInForm(request.POST)
+    if form.is_valid():
+        try:
+            services.check_in_log(account=account, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Check-in logged.")
+            return redirect("accounts:detail", account.pk)
+    return account_detail(request, pk, check_in_form=form, status=400)
+
+
+@role_required(*ACCOUNT_WRITERS)
+def check_in_edit(request, pk):
+    check_in = get_object_or_404(CheckIn.objects.select_related("account"), pk=pk)
+    selectors.account_get_for_user(user=request.user, pk=check_in.account_id, for_update=True)
+    form = CheckInForm(request.POST or None, instance=check_in)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.check_in_update(check_in=check_in, by=request.user, changes=form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Check-in updated.")
+            return redirect("accounts:detail", check_in.account_id)
+    context = {"form": form, "check_in": check_in, "account": check_in.account}
+    return render(request, "accounts/check_in_form.html", context, status=400 if form.errors else 200)
+
+
+@require_POST
+@role_required(*ACCOUNT_WRITERS)
+def check_in_delete(request, pk):
+    check_in = get_object_or_404(CheckIn, pk=pk)
+    selectors.account_get_for_user(user=request.user, pk=check_in.account_id, for_update=True)
+    account_pk = check_in.account_id
+    services.check_in_delete(check_in=check_in, by=request.user)
+    messages.success(request, "Check-in deleted; the account’s dates are recomputed.")
+    return redirect("accounts:detail", account_pk)
+
+
+@require_POST
+@role_required(*ACCOUNT_WRITERS)
+def follow_up_done(request, pk):
+    check_in = get_object_or_404(CheckIn, pk=pk)
+    selectors.account_get_for_user(user=request.user, pk=check_in.account_id, for_update=True)
+    try:
+        services.follow_up_complete(check_in=check_in, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"Follow-up done: {check_in.follow_up}")
+    return redirect(_safe_next(request) or reverse("accounts:detail", args=[check_in.account_id]))
+
+
+def _safe_next(request) -> str:
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    target = request.POST.get("next", "")
+    ok = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return target if ok else ""
+
+
+@require_POST
+@role_required(*ACCOUNT_WRITERS)
+def account_snooze(request, pk):
+    account = selectors.account_get_for_user(user=request.user, pk=pk, for_update=True)
+    form = SnoozeForm(request.POST)
+    if form.is_valid():
+        try:
+            account = services.account_snooze(account=account, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"Check-in snoozed until {account.next_check_in_due:%d %b}.")
+            return redirect("accounts:detail", account.pk)
+    return account_detail(request, pk, snooze_form=form, status=400)
+
+
+@require_POST
+@role_required(*ACCOUNT_WRITERS)
+def wallet_new(request, pk):
+    account = selectors.account_get_for_user(user=request.user, pk=pk, for_update=True)
+    form = WalletForm(request.POST)
+    if form.is_valid():
+        data = services.WalletInput(**form.cleaned_data)
+        try:
+            wallet = services.wallet_add(account=account, by=request.user, data=data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"Wallet {wallet.checksum_address} added.")
+            return redirect("accounts:detail", account.pk)
+    return account_detail(request, pk, wallet_form=form, status=400)
+
+
+@require_POST
+@role_required(*ACCOUNT_WRITERS)
+def wallet_remove(request, pk, wallet_pk):
+    account = selectors.account_get_for_user(user=request.user, pk=pk, for_update=True)
+    wallet = get_object_or_404(Wallet, pk=wallet_pk, account=account)
+    services.wallet_remove(wallet=wallet, by=request.user)
+    messages.success(request, "Wallet removed.")
+    return redirect("accounts:detail", account.pk)
+
+
+@require_POST
+@role_required(*ACCOUNT_WRITERS)
+def accounts_reassign(request):
+    form = ReassignForm(request.POST)
+    if form.is_valid():
+        try:
+            moved = services.accounts_reassign(
+                accounts=form.cleaned_data["selected"],
+                to=form.cleaned_data["to"],
+                by=request.user,
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(
+                request,
+                f"{moved} account{'s' if moved != 1 else ''} moved to {form.cleaned_data['to'].username}.",
+            )
+    else:
+        messages.error(request, " ".join(msg for errors in form.errors.values() for msg in errors))
+    return redirect(_safe_next(request) or reverse("accounts:list"))
+
+
+@role_required(*ACCOUNT_WRITERS)
+def portfolio_reassign(request):
+    form = PortfolioReassignForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                moved = services.portfolio_reassign(by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            data = form.cleaned_data
+            messages.success(
+                request,
+                f"{moved} account{'s' if moved != 1 else ''} moved from {data['from_owner'].username} to {data['to'].username}.",
+            )
+            return redirect(reverse("accounts:list") + f"?owner={data['to'].pk}")
+    return render(
+        request, "accounts/portfolio_reassign.html", {"form": form}, status=400 if form.errors else 200
+    )

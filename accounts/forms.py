@@ -2,7 +2,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from accounts.models import Account, CheckIn, Wallet
+from accounts.models import Account, CheckIn
 from accounts.selectors import specialists
 from accounts.services import MAX_SNOOZE_DAYS, WalletInput
 from accounts.wallets import normalise_address
@@ -119,17 +119,16 @@ class SnoozeForm(forms.Form):
     reason = forms.CharField(max_length=200, help_text="Kept in the account's timeline.")
 
 
-class WalletForm(forms.ModelForm):
-    class Meta:
-        model = Wallet
-        fields = ["address", "label", "is_proxy"]
-        labels = {"is_proxy": "Profile (proxy) wallet"}
+class WalletForm(forms.Form):
+    """A plain form: uniqueness is checked by the service, which names the account that
+    already holds the address."""
+
+    address = forms.CharField(max_length=60, help_text="0x followed by 40 hexadecimal characters.")
+    label = forms.CharField(max_length=60, required=False)
+    is_proxy = forms.BooleanField(label="Profile (proxy) wallet", required=False, initial=True)
 
     def clean_address(self):
         return normalise_address(self.cleaned_data["address"])
-
-    def validate_unique(self):
-        """Left to the service, which names the account the address belongs to."""
 
 
 class ReassignForm(forms.Form):

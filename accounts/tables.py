@@ -1,10 +1,21 @@
+import datetime as dt
+
 import django_tables2 as tables
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.timesince import timesince, timeuntil
 
 from accounts.models import Account
 from portal.tables import PortalTable
+
+
+def _span(delta: dt.timedelta) -> str:
+    """A short human duration: "3 days", "5 hours", "12 minutes"."""
+    seconds = abs(delta.total_seconds())
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            count = int(seconds // size)
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return "moments"
 
 
 def due_badge(due, now) -> str:
@@ -14,13 +25,13 @@ def due_badge(due, now) -> str:
     if due < now:
         return format_html(
             '<span class="badge badge--danger">{} overdue</span><br><span class="muted">{}</span>',
-            timesince(due, now).split(",")[0],
+            _span(now - due),
             f"{local:%d %b %H:%M}",
         )
     return format_html(
         '<span class="badge{}">in {}</span><br><span class="muted">{}</span>',
         " badge--warn" if (due - now).days < 7 else "",
-        timeuntil(due, now).split(",")[0],
+        _span(due - now),
         f"{local:%d %b %H:%M}",
     )
 
@@ -62,9 +73,11 @@ class AccountTable(PortalTable):
             "volume_30d_usd",
         )
         empty_text = "No accounts match. Clear the filters to see more."
+        template_name = "accounts/_account_table.html"
 
     def __init__(self, *args, selectable: bool = True, **kwargs):
         self.now = timezone.now()
+        self.selectable = selectable
         super().__init__(*args, **kwargs)
         if not selectable:
             self.columns.hide("selected")

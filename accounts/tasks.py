@@ -7,3 +7,21 @@ def cadence_daily_pass() -> dict:
     """Daily: recompute due dates and health (with today's snapshot), mail overdue digests.
     Idempotent; safe to retry or to run twice."""
     return _cadence_daily_pass()
+
+
+def wallet_portfolios_refresh(account_id: int) -> dict:
+    """Fetch and store the Polymarket positions and value of every wallet of one account.
+    Queued by the account page when its data is stale. Never fails on Polymarket trouble (the
+    error is stored for the page); idempotent, so safe to retry or to run twice."""
+    from accounts.services.wallet_data import wallet_portfolios_refresh as _wallet_portfolios_refresh
+
+    return _wallet_portfolios_refresh(account_id=account_id)
+
+
+def account_import_run(import_id: int) -> None:
+    """Run an uploaded CSV import too large for the upload request. Never raises: a failure is
+    recorded on the import. Safe to retry: a finished import is left alone, and one whose worker
+    died restarts (nothing of it was committed)."""
+    from accounts.importing import account_import_run as _account_import_run
+
+    _account_import_run(import_id=import_id)

@@ -1,11 +1,6 @@
 from django.urls import path
 
-from accounts import views
-
-try:  # TEMPORARY while the import pages are being written
-    from accounts import urls_import
-except ImportError:
-    urls_import = type("_", (), {"urlpatterns": []})
+from accounts import urls_import, views
 
 app_name = "accounts"
 urlpatterns = [

@@ -20,6 +20,7 @@ from accounts.forms import (
 from accounts.models import CheckIn, Wallet
 from accounts.selectors import ACCOUNT_READERS, ACCOUNT_WRITERS
 from accounts.tables import AccountTable
+from accounts.wallet_panel import wallet_panel, wallet_panel_request_refresh
 from portal.csv_export import stream_csv
 from portal.roles import Role, has_role, role_required, user_roles
 
@@ -91,18 +92,16 @@ def _export_csv(accounts):
 @role_required(*ACCOUNT_READERS)
 def account_detail(request, pk, *, check_in_form=None, snooze_form=None, wallet_form=None, status=200):
     account = selectors.account_get_for_user(user=request.user, pk=pk)
-    from accounts.wallet_panel import wallet_panel, wallet_panel_request_refresh  # TEMPORARY lazy import
-
     can_write = has_role(request.user, *ACCOUNT_WRITERS)
-    if account.wallets.exists():
-        wallet_panel_request_refresh(account)
+    panel = wallet_panel(account)
+    wallet_panel_request_refresh(account, panel=panel)
     context = {
         "account": account,
         "can_write": can_write,
         "timeline": selectors.account_timeline(account),
         "follow_ups": selectors.open_follow_ups(account),
         "health_trend": selectors.health_trend(account),
-        "wallet_panel": wallet_panel(account),
+        "wallet_panel": panel,
         "check_in_form": check_in_form or CheckInForm(),
         "snooze_form": snooze_form or SnoozeForm(),
         "wallet_form": wallet_form or WalletForm(),

@@ -19,7 +19,9 @@ def to_checksum_address(address: str) -> str:
     """EIP-55 mixed-case form of a valid address."""
     lower = address[2:].lower()
     hashed = _keccak_hex(lower)
-    return "0x" + "".join(c.upper() if int(h, 16) >= 8 else c for c, h in zip(lower, hashed[:40], strict=True))
+    return "0x" + "".join(
+        c.upper() if int(h, 16) >= 8 else c for c, h in zip(lower, hashed[:40], strict=True)
+    )
 
 
 def normalise_address(raw: str) -> str:

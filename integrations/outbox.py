@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from integrations.models import SyncJob
+from portal.db import bulk_update_rows
 
 
 def payload_hash(payload: dict) -> str:
@@ -69,7 +70,11 @@ def _record_chunk(kind: str, payloads: dict[str, dict]) -> dict[str, SyncJob]:
                         last_delivered_hash=delivered.get(key, ""),
                     )
                 )
-        SyncJob.objects.bulk_update(to_update, ["payload", "payload_hash", "updated_at"], batch_size=500)
+        bulk_update_rows(
+            SyncJob,
+            ["payload", "payload_hash", "updated_at"],
+            ((j.payload, j.payload_hash, now, j.pk) for j in to_update),
+        )
         SyncJob.objects.bulk_create(to_create, batch_size=500)
     return {job.key: job for job in [*to_update, *to_create]}
 

@@ -7,6 +7,8 @@ VENV=${VENV:-.venv}
 export PATH="$PWD/$VENV/bin:$PATH"
 export DEBUG=${DEBUG:-true}
 export PORTAL_PORT=${PORTAL_PORT:-8000}
+# The demo answers Polymarket calls from synthetic files in the repo, so it works offline.
+export POLYMARKET_DEMO_FIXTURES=${POLYMARKET_DEMO_FIXTURES:-true}
 
 python manage.py migrate --no-input -v 0
 python manage.py setup_roles -v 0 >/dev/null

@@ -15,6 +15,7 @@ from accounts.health import account_facts, compute_health
 from accounts.models import Account, HealthSnapshot
 from accounts.services.portfolio import CONTACT_SYNC_KIND, compute_next_due, contact_payload
 from integrations.outbox import outbox_record_many
+from portal.db import bulk_update_rows
 
 logger = logging.getLogger(__name__)
 BATCH = 1000
@@ -50,7 +51,7 @@ def due_dates_recompute() -> int:
         if due != account.next_check_in_due:
             account.next_check_in_due = due
             changed.append(account)
-    Account.objects.bulk_update(changed, ["next_check_in_due"], batch_size=500)
+    bulk_update_rows(Account, ["next_check_in_due"], ((a.next_check_in_due, a.pk) for a in changed))
     _sync_contacts([a.pk for a in changed])
     return len(changed)
 
@@ -64,12 +65,10 @@ def health_refresh(*, account_ids: list[int] | None = None, now: dt.datetime | N
     facts = account_facts(account_ids)
     results = compute_health(facts, now)
     current = dict(Account.objects.filter(pk__in=[f.id for f in facts]).values_list("id", "health_score"))
-    accounts = [
-        Account(pk=pk, health_score=score, health_components=parts, health_updated_at=now)
-        for pk, (score, parts) in results.items()
-    ]
-    Account.objects.bulk_update(
-        accounts, ["health_score", "health_components", "health_updated_at"], batch_size=500
+    bulk_update_rows(
+        Account,
+        ["health_score", "health_components", "health_updated_at"],
+        ((score, parts, now, pk) for pk, (score, parts) in results.items()),
     )
     today = now.date()
     HealthSnapshot.objects.bulk_create(

@@ -5,7 +5,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from accounts.health import HealthComponent, ComponentScore, register_health_component, _components
+from accounts.health import ComponentScore, HealthComponent, _components, register_health_component
 from accounts.models import Account, CheckIn, HealthSnapshot
 from accounts.services import account_update, cadence_daily_pass, health_refresh, overdue_digest_send
 from accounts.tests.factories import make_account, make_check_in, specialist_user

@@ -1,27 +1,67 @@
 """Role × page: what each role gets on every page. Every named page must appear here."""
 
+from dataclasses import dataclass, field
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from portal.roles import Role
 from portal.tests.urlwalk import walk_urls
 
 S, L, P, A = Role.SPECIALIST, Role.LEADERSHIP, Role.PRODUCT, Role.ADMIN
 
-# url name -> expected status per role (302 where the page redirects on GET).
-EXPECTED = {
-    "home": {S: 200, L: 200, P: 200, A: 200},
-    "search": {S: 200, L: 200, P: 200, A: 200},
-    "preferences": {S: 200, L: 200, P: 200, A: 200},
-    "password_change": {S: 200, L: 200, P: 200, A: 200},
-    "password_change_done": {S: 200, L: 200, P: 200, A: 200},
-    "healthz": {S: 200, L: 200, P: 200, A: 200},
-    "admin:index": {S: 302, L: 302, P: 302, A: 200},
-    "admin:portal_user_changelist": {S: 302, L: 302, P: 302, A: 200},
-    "admin:django_q_schedule_changelist": {S: 302, L: 302, P: 302, A: 200},
+
+@dataclass(frozen=True)
+class Page:
+    expected: dict  # role -> status
+    method: str = "get"
+    args: tuple = ()  # names of objects in the `world` fixture
+    data: dict = field(default_factory=dict)
+
+
+def everyone(status):
+    return {S: status, L: status, P: status, A: status}
+
+
+READ_PORTFOLIO = {S: 200, L: 200, P: 403, A: 200}
+WRITE_PORTFOLIO = {S: 200, L: 403, P: 403, A: 200}
+
+
+def writers(status):
+    return {S: status, L: 403, P: 403, A: status}
+
+
+PAGES = {
+    "home": Page(everyone(200)),
+    "search": Page(everyone(200)),
+    "preferences": Page(everyone(200)),
+    "password_change": Page(everyone(200)),
+    "password_change_done": Page(everyone(200)),
+    "healthz": Page(everyone(200)),
+    "admin:index": Page({S: 302, L: 302, P: 302, A: 200}),
+    "admin:portal_user_changelist": Page({S: 302, L: 302, P: 302, A: 200}),
+    "admin:django_q_schedule_changelist": Page({S: 302, L: 302, P: 302, A: 200}),
+    "admin:accounts_tier_changelist": Page({S: 302, L: 302, P: 302, A: 200}),
+    "accounts:list": Page(READ_PORTFOLIO),
+    "accounts:detail": Page(READ_PORTFOLIO, args=("account",)),
+    "accounts:new": Page(WRITE_PORTFOLIO),
+    "accounts:edit": Page(WRITE_PORTFOLIO, args=("account",)),
+    "accounts:check_in_new": Page(writers(400), method="post", args=("account",)),
+    "accounts:check_in_edit": Page(WRITE_PORTFOLIO, args=("check_in",)),
+    "accounts:check_in_delete": Page(writers(302), method="post", args=("check_in",)),
+    "accounts:follow_up_done": Page(writers(302), method="post", args=("check_in",)),
+    "accounts:snooze": Page(writers(400), method="post", args=("account",)),
+    "accounts:wallet_new": Page(writers(400), method="post", args=("account",)),
+    "accounts:wallet_remove": Page(writers(302), method="post", args=("account", "wallet")),
+    "accounts:reassign": Page(writers(302), method="post"),
+    "accounts:reassign_portfolio": Page(WRITE_PORTFOLIO),
+    "accounts:import": Page(WRITE_PORTFOLIO),
+    "accounts:import_example": Page(WRITE_PORTFOLIO),
+    "accounts:import_detail": Page(WRITE_PORTFOLIO, args=("account_import",)),
 }
-# Pages outside the role table: signed-out flows, POST-only actions, and the admin's own
-# pages (guarded as a whole by PortalAdminSite.has_permission, checked above and in test_roles).
+# Pages outside the role table: signed-out flows and POST-only sign-out; the admin's own pages
+# are guarded as a whole by PortalAdminSite.has_permission (sampled above, tested in test_roles).
 NOT_ROLE_PAGES = {
     "login",
     "logout",
@@ -32,19 +72,40 @@ NOT_ROLE_PAGES = {
 }
 
 
+@pytest.fixture
+def world(people):
+    from accounts.models import AccountImport
+    from accounts.tests.factories import make_account, make_check_in
+
+    owner = people[S]
+    account = make_account(owner=owner, wallets=["0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"])
+    check_in = make_check_in(account, follow_up="Send the fee schedule", follow_up_due=timezone.now().date())
+    account_import = AccountImport.objects.create(
+        created_by=owner, file="imports/x.csv", original_name="x.csv"
+    )
+    return {
+        "account": account.pk,
+        "check_in": check_in.pk,
+        "wallet": account.wallets.get().pk,
+        "account_import": account_import.pk,
+    }
+
+
 def test_every_page_has_a_row_in_the_role_table():
     names = {u.name for u in walk_urls() if u.name and not u.name.startswith("admin:")}
-    missing = names - EXPECTED.keys() - NOT_ROLE_PAGES
+    missing = names - PAGES.keys() - NOT_ROLE_PAGES
     assert not missing, f"add these pages to the role table: {sorted(missing)}"
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", [S, L, P, A])
-@pytest.mark.parametrize("url_name", sorted(EXPECTED))
-def test_role_gets_expected_status(client, people, role, url_name):
+@pytest.mark.parametrize("url_name", sorted(PAGES))
+def test_role_gets_expected_status(client, people, world, role, url_name):
+    page = PAGES[url_name]
     client.force_login(people[role])
-    response = client.get(reverse(url_name))
-    assert response.status_code == EXPECTED[url_name][role]
+    url = reverse(url_name, args=[world[name] for name in page.args])
+    response = getattr(client, page.method)(url, page.data)
+    assert response.status_code == page.expected[role], f"{role} {page.method.upper()} {url}"
 
 
 @pytest.mark.django_db

@@ -5,6 +5,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from accounts.demo import seed_portfolio
 from portal.demo import seed_people
 from portal.models import User
 from portal.services import roles_sync, schedules_sync
@@ -25,11 +26,14 @@ class Command(BaseCommand):
             default=12,
             help="Specialists who own accounts, counting `specialist` and `specialist2` (default 12).",
         )
+        parser.add_argument("--accounts", type=int, default=300, help="Advanced-user accounts (default 300).")
         parser.add_argument("--force", action="store_true", help="Flush the database first.")
 
     def handle(self, *args, **options):
         if options["specialists"] < 2:
             raise CommandError("--specialists must be at least 2 (specialist and specialist2).")
+        if options["accounts"] < 0:
+            raise CommandError("--accounts must be 0 or more.")
         if options["password"] == "":
             raise CommandError("--password must not be empty.")
         if User.objects.exists():
@@ -49,11 +53,28 @@ class Command(BaseCommand):
                     rng=rng, password=options["password"], specialists=options["specialists"]
                 ),
             )
+            portfolio = self._step(
+                "Portfolio",
+                lambda: seed_portfolio(
+                    rng=rng,
+                    specialists=people.specialists,
+                    count=options["accounts"],
+                    progress=self._progress,
+                ),
+            )
         self.stdout.write(self.style.SUCCESS(f"Demo data ready in {time.perf_counter() - started:.1f}s:"))
         self.stdout.write(f"  users: {len(people.by_username)} ({len(people.specialists)} specialists)")
         self.stdout.write(
+            f"  accounts: {portfolio.accounts}, wallets: {portfolio.wallets}, check-ins: {portfolio.check_ins}, "
+            f"health history rows: {portfolio.snapshots}"
+        )
+        self.stdout.write(
             f"  sign in as specialist, specialist2, leadership, product or admin; password: {options['password']}"
         )
+
+    def _progress(self, message: str) -> None:
+        self.stdout.write(f" {message}", ending="")
+        self.stdout.flush()
 
     def _step(self, label, action):
         self.stdout.write(f"{label}…", ending="")

@@ -1,0 +1,261 @@
+"""Demo portfolio for `manage.py seed_demo --accounts N`: deterministic for a seed, bulk-inserted.
+
+Seeding bypasses the services for speed but leaves every invariant they keep: each account's
+last check-in, last contact and next due follow from its check-ins; health and today's snapshot
+come from the real health computation; every account has its Intercom outbox job.
+"""
+
+import datetime as dt
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.utils import timezone
+
+from accounts.models import Account, AccountEvent, Channel, CheckIn, HealthSnapshot, Tier, Venue, Wallet
+from accounts.services import CONTACT_SYNC_KIND, contact_payload, health_refresh, tiers_ensure_defaults
+from integrations.outbox import outbox_record_many
+from portal.db import bulk_insert_rows
+
+FIRMS = [
+    "Capital",
+    "Trading",
+    "Partners",
+    "Research",
+    "Markets",
+    "Quant",
+    "Labs",
+    "Holdings",
+    "Fund",
+    "Desk",
+]
+PREFIXES = [
+    "Northwind",
+    "Blue Heron",
+    "Kestrel",
+    "Meridian",
+    "Halcyon",
+    "Juniper",
+    "Obsidian",
+    "Granite",
+    "Aurora",
+    "Tidewater",
+    "Lighthouse",
+    "Copperline",
+    "Stillwater",
+    "Redwood",
+    "Polaris",
+    "Saffron",
+    "Ironbark",
+    "Vela",
+]
+HANDLES = [
+    "whale",
+    "mm",
+    "degen",
+    "oracle",
+    "alpha",
+    "delta",
+    "gamma",
+    "sigma",
+    "theta",
+    "kappa",
+    "zen",
+    "nova",
+]
+SUMMARIES = [
+    "Walked through the new fee schedule on 15-minute crypto markets; no concerns.",
+    "Asked about the resolution source for an election market; pointed to the rules and the clarification.",
+    "Reported a delayed withdrawal; confirmed it settled on Polygon and shared the transaction.",
+    "Market maker asked for tick-size change notice; promised to relay to product.",
+    "Frustrated about a disputed resolution; explained the UMA process and the timeline.",
+    "Quarterly review of volume and open positions; happy with the service.",
+    "Questions about pUSD migration and allowances; resolved on the call.",
+    "Order rejected for minimum size; explained orderMinSize for that market.",
+    "Wants API rate-limit increase for the CLOB; logged as feedback.",
+    "Inbound: deposit sent to the EOA instead of the profile wallet; walked through recovery.",
+]
+FOLLOW_UPS = [
+    "Send the fee schedule summary",
+    "Confirm the clarification text with the markets team",
+    "Share the withdrawal transaction link",
+    "Check back after the market resolves",
+    "Introduce to the API team",
+]
+TIME_ZONES = [
+    "America/New_York",
+    "Europe/London",
+    "Asia/Singapore",
+    "America/Chicago",
+    "Europe/Zurich",
+    "Asia/Dubai",
+]
+# Tier mix of a real book: few whales, many rising users.
+TIER_WEIGHTS = [0.15, 0.35, 0.5]
+BATCH = 5000
+
+
+@dataclass
+class SeededPortfolio:
+    accounts: int = 0
+    wallets: int = 0
+    check_ins: int = 0
+    snapshots: int = 0
+
+
+def _name(rng: random.Random, n: int) -> str:
+    if rng.random() < 0.5:
+        return f"{rng.choice(PREFIXES)} {rng.choice(FIRMS)}"
+    return f"{rng.choice(HANDLES)}{n % 997}.eth"
+
+
+def _check_in_times(rng: random.Random, cadence: int, now: dt.datetime, count: int) -> list[dt.datetime]:
+    """`count` check-in times, newest first, about one cadence apart; about one book in six is
+    overdue, as in real life."""
+    newest = now - dt.timedelta(days=rng.uniform(0.1, cadence * (1.6 if rng.random() < 0.18 else 0.95)))
+    times = [newest]
+    for _ in range(count - 1):
+        times.append(times[-1] - dt.timedelta(days=cadence * rng.uniform(0.6, 1.3)))
+    return times
+
+
+def seed_portfolio(
+    *, rng: random.Random, specialists: list, count: int, progress: Callable[[str], None] = lambda _: None
+) -> SeededPortfolio:
+    tiers_ensure_defaults()
+    now = timezone.now()
+    tiers = list(Tier.objects.order_by("rank")[:3])
+    result = SeededPortfolio()
+    accounts, plans = [], []
+    for n in range(count):
+        tier = rng.choices(tiers, weights=TIER_WEIGHTS[: len(tiers)])[0]
+        override = rng.choice([3, 5, 10, 21]) if rng.random() < 0.1 else None
+        cadence = override or tier.default_cadence_days
+        status = rng.choices(list(Account.Status), weights=[0.92, 0.05, 0.03])[0]
+        volume = Decimal(round(rng.lognormvariate(13 - tier.rank, 1.0), 2))
+        times = _check_in_times(rng, cadence, now, max(1, round(rng.gauss(20, 6))))
+        account = Account(
+            display_name=_name(rng, n),
+            email=f"trader{n + 1}@example.net",
+            external_id=f"pm-{100000 + n}",
+            venue=Venue.US if rng.random() < 0.15 else Venue.INTERNATIONAL,
+            tier=tier,
+            owner=specialists[n % len(specialists)],
+            status=status,
+            cadence_override_days=override,
+            time_zone=rng.choice(TIME_ZONES),
+            preferred_channel=rng.choice(list(Channel)),
+            volume_30d_usd=volume,
+            volume_prior_30d_usd=(volume * Decimal(rng.uniform(0.5, 1.6))).quantize(Decimal("0.01")),
+            last_check_in_at=times[0],
+            last_contact_at=times[0],
+            next_check_in_due=times[0] + dt.timedelta(days=cadence)
+            if status == Account.Status.ACTIVE
+            else None,
+        )
+        accounts.append(account)
+        plans.append(times)
+    Account.objects.bulk_create(accounts, batch_size=2000)
+    result.accounts = len(accounts)
+    progress(f"{result.accounts} accounts")
+
+    result.wallets = _seed_wallets(rng, accounts)
+    progress(f"{result.wallets} wallets")
+    result.check_ins = _seed_check_ins(rng, accounts, plans, now, progress)
+    AccountEvent.objects.bulk_create(
+        [
+            AccountEvent(account=a, kind=AccountEvent.Kind.IMPORTED, at=now, summary="Demo account seeded")
+            for a in accounts
+        ],
+        batch_size=BATCH,
+    )
+    health_refresh(now=now)
+    result.snapshots = _seed_health_history(rng, now, progress)
+    outbox_record_many(
+        kind=CONTACT_SYNC_KIND,
+        payloads={
+            f"account:{a.pk}": contact_payload(a)
+            for a in Account.objects.select_related("tier", "owner").iterator(chunk_size=2000)
+        },
+    )
+    return result
+
+
+def _seed_wallets(rng: random.Random, accounts: list[Account]) -> int:
+    wallets, seen = [], set()
+    for account in accounts:
+        for index in range(rng.choice([1, 2, 3, 3, 4, 5])):
+            address = f"0x{rng.getrandbits(160):040x}"
+            if address in seen:
+                continue
+            seen.add(address)
+            wallets.append(
+                Wallet(account=account, address=address, label="" if index == 0 else f"Wallet {index + 1}")
+            )
+    Wallet.objects.bulk_create(wallets, batch_size=BATCH)
+    return len(wallets)
+
+
+CHECK_IN_COLUMNS = [
+    "account",
+    "specialist",
+    "occurred_at",
+    "kind",
+    "channel",
+    "summary",
+    "sentiment",
+    "follow_up",
+    "follow_up_due",
+    "follow_up_done",
+    "follow_up_done_at",
+    "created_at",
+    "updated_at",
+]
+
+
+def _seed_check_ins(rng, accounts, plans, now, progress) -> int:
+    kinds, channels = [k.value for k in CheckIn.Kind], [c.value for c in Channel]
+    sentiments, weights = [s.value for s in CheckIn.Sentiment], [0.45, 0.4, 0.15]
+    rows = []
+    for account, times in zip(accounts, plans, strict=True):
+        for when in times:
+            follow_up = rng.choice(FOLLOW_UPS) if rng.random() < 0.05 else ""
+            done = bool(follow_up) and (now - when).days > 7
+            rows.append(
+                (
+                    account.pk,
+                    account.owner_id,
+                    when,
+                    rng.choice(kinds),
+                    rng.choice(channels),
+                    rng.choice(SUMMARIES),
+                    rng.choices(sentiments, weights=weights)[0],
+                    follow_up,
+                    (when + dt.timedelta(days=rng.randint(2, 10))).date() if follow_up else None,
+                    done,
+                    when + dt.timedelta(days=3) if done else None,
+                    now,
+                    now,
+                )
+            )
+    progress(f"{len(rows)} check-ins…")
+    bulk_insert_rows(CheckIn, CHECK_IN_COLUMNS, rows)
+    return len(rows)
+
+
+def _seed_health_history(rng: random.Random, now: dt.datetime, progress, days: int = 90) -> int:
+    """89 earlier days of scores per account: a random walk that ends at today's real score."""
+    today = now.date()
+    earlier = [today - dt.timedelta(days=back) for back in range(1, days)]
+    rows = []
+    for account_id, score in (
+        Account.objects.exclude(health_score=None).values_list("id", "health_score").iterator()
+    ):
+        value = score
+        for day in earlier:
+            value = max(0, min(100, value + rng.randint(-4, 4)))
+            rows.append((account_id, day, value))
+    bulk_insert_rows(HealthSnapshot, ["account", "day", "score"], rows)
+    progress(f"{len(rows)} health history rows")
+    return len(rows)

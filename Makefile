@@ -20,7 +20,7 @@ format: $(VENV)/.dev-deps
 	$(BIN)/ruff check --fix .
 
 bench: $(VENV)/.run-deps
-	$(BIN)/python bench/run.py $(ARGS)
+	VENV=$(VENV) ./scripts/bench.sh $(ARGS)
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version.split()[0]'

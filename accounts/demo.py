@@ -14,8 +14,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from accounts.models import Account, AccountEvent, Channel, CheckIn, HealthSnapshot, Tier, Venue, Wallet
-from accounts.services import CONTACT_SYNC_KIND, contact_payload, health_refresh, tiers_ensure_defaults
-from integrations.outbox import outbox_record_many
+from accounts.services import health_refresh, tiers_ensure_defaults
 from portal.db import bulk_insert_rows
 
 FIRMS = [
@@ -172,13 +171,8 @@ def seed_portfolio(
     )
     health_refresh(now=now)
     result.snapshots = _seed_health_history(rng, now, progress)
-    outbox_record_many(
-        kind=CONTACT_SYNC_KIND,
-        payloads={
-            f"account:{a.pk}": contact_payload(a)
-            for a in Account.objects.select_related("tier", "owner").iterator(chunk_size=2000)
-        },
-    )
+    # health_refresh queued an Intercom contact update for every account it scored (all of them:
+    # recency always has something to say), so each account has its outbox job.
     return result
 
 

@@ -26,6 +26,8 @@ from django.db import DatabaseError, connection, connections, transaction
 from django.db.models import QuerySet
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django_q.conf import Conf
+from django_q.exceptions import TimeoutException
 from django_q.tasks import async_task
 
 from accounts.models import Account, AccountImport, Channel, Tier, Venue, Wallet
@@ -113,9 +115,9 @@ class ImportResult:
             text += f", {self.skipped} skipped (rows with errors)"
         return text
 
-    def rejection(self, *, hint: str) -> str:
+    def rejection(self, *, what_next: str) -> str:
         rows = f"{self.invalid_rows} row has" if self.invalid_rows == 1 else f"{self.invalid_rows} rows have"
-        return f"Nothing was imported: {rows} errors. Fix them and upload again, or {hint}."
+        return f"Nothing was imported: {rows} errors. {what_next}"
 
 
 # --- reading the file ------------------------------------------------------------------------
@@ -230,7 +232,8 @@ class _Holder:
 class _Lookups:
     tiers: dict[str, Tier]
     owners: dict[str, User]
-    owner_errors: dict[str, str]
+    unknown_owners: set[str]
+    unfit_owners: dict[str, str]  # username -> why they cannot own accounts
     accounts: dict[str, Account]
     holders: dict[str, dict[str, _Holder]]  # column -> value -> holder
 
@@ -244,14 +247,15 @@ def _in_chunks(queryset: QuerySet, lookup: str, values: Iterable) -> Iterable:
 def _load_lookups(table: CsvTable) -> _Lookups:
     """Everything the rows refer to, in a few queries per 500 rows rather than several per row."""
     cells = _cells_by_column(table)
-    owners, owner_errors = _load_owners(cells["owner"])
+    owners, unfit_owners = _load_owners(cells["owner"])
     accounts = Account.objects.select_related("tier", "owner").prefetch_related("wallets")
     holders = Account.objects.annotate(email_lower=Lower("email"))
     wallet_holders = Wallet.objects.values_list("address", "account__external_id", "account__display_name")
     return _Lookups(
         tiers={tier.name.lower(): tier for tier in Tier.objects.order_by("rank")},
         owners=owners,
-        owner_errors=owner_errors,
+        unknown_owners=cells["owner"] - owners.keys(),
+        unfit_owners=unfit_owners,
         accounts={a.external_id: a for a in _in_chunks(accounts, "external_id", cells["external_id"])},
         holders={
             "email": _holders(holders, "email_lower", {e.lower() for e in cells["email"]}),
@@ -294,8 +298,9 @@ def _addresses(cells: Iterable[str]) -> set[str]:
 
 
 def _load_owners(usernames: set[str]) -> tuple[dict[str, User], dict[str, str]]:
+    """The users named as owners, and why those who may not own accounts may not."""
     owners = {user.username: user for user in _in_chunks(User.objects.all(), "username", usernames)}
-    errors = {name: f"No user has the username “{name}”." for name in usernames - owners.keys()}
+    errors = {}
     for name, user in owners.items():
         try:
             validate_owner(user)
@@ -316,8 +321,8 @@ def _parse_tier(raw: str, lookups: _Lookups) -> Tier:
 
 
 def _parse_owner(raw: str, lookups: _Lookups) -> User:
-    if raw in lookups.owner_errors:
-        raise ValidationError(lookups.owner_errors[raw])
+    if raw in lookups.unknown_owners:
+        raise ValidationError(f"No user has the username “{raw}”.")
     return lookups.owners[raw]
 
 
@@ -434,8 +439,21 @@ def _check_row(line: int, cells: list[str], columns: list[str], lookups: _Lookup
             errors.append(RowError(line, column, f"{column} is required."))
     wallets = values.pop("wallets", [])
     errors.extend(_field_errors(line, values))
+    errors.extend(_unfit_owner(line, values, lookups))
     errors.extend(_held_elsewhere(line, values, wallets, lookups))
     return values, wallets, errors
+
+
+def _unfit_owner(line: int, values: dict, lookups: _Lookups) -> list[RowError]:
+    """A new or changed owner must be an active Specialist; an account may keep the one it has
+    (as `account_update` allows), so a file re-imported after someone left still imports."""
+    owner = values.get("owner")
+    if owner is None or owner.username not in lookups.unfit_owners:
+        return []
+    account = lookups.accounts.get(values.get("external_id"))
+    if account is not None and account.owner_id == owner.pk:
+        return []
+    return [RowError(line, "owner", lookups.unfit_owners[owner.username])]
 
 
 def _field_errors(line: int, values: dict) -> list[RowError]:
@@ -635,8 +653,10 @@ class _ImportProgress:
     def __init__(self, import_id: int, *, beside_transaction: bool):
         self.import_id = import_id
         self.beside_transaction = beside_transaction
+        self.reached = (CHECKING, 0, 0)
 
     def __call__(self, phase: str, done: int, total: int) -> None:
+        self.reached = (phase, done, total)
         step = max(1, total // 100)
         if done % step and done != total:
             return
@@ -686,6 +706,8 @@ def account_import_run(*, import_id: int) -> None:
         )
     except ValidationError as error:
         _finish(import_id, AccountImport.Status.FAILED, " ".join(error.messages))
+    except TimeoutException:  # django-q2's time limit, raised inside the task (a SystemExit)
+        _finish(import_id, AccountImport.Status.FAILED, _timed_out_message(progress.reached))
     except Exception as error:
         logger.exception("Import %s failed", import_id)
         reason = f"The import stopped on an unexpected error, so nothing was imported: {error!r}"
@@ -694,10 +716,18 @@ def account_import_run(*, import_id: int) -> None:
         _finish_with_result(import_id, result)
 
 
+def _timed_out_message(reached: tuple[str, int, int]) -> str:
+    phase, done, total = reached
+    return (
+        f"The import reached the background worker’s time limit ({Conf.TIMEOUT} s) while {phase} "
+        f"row {done:,} of {total:,}, so nothing was imported. Split the file into smaller files."
+    )
+
+
 def _finish_with_result(import_id: int, result: ImportResult) -> None:
     if result.rejected:
         status = AccountImport.Status.FAILED
-        message = result.rejection(hint=f"tick '{VALID_ONLY_LABEL}'")
+        message = result.rejection(what_next=f"Fix them and upload again, or tick '{VALID_ONLY_LABEL}'.")
     else:
         status, message = AccountImport.Status.DONE, f"Imported: {result.summary()}."
     _finish(

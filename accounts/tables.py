@@ -49,7 +49,7 @@ class AccountTable(PortalTable):
     )
     display_name = tables.Column(verbose_name="Account", linkify=("accounts:detail", [tables.A("pk")]))
     tier = tables.Column(order_by=("tier__rank", "display_name"))
-    owner = tables.Column(order_by=("owner__username",), accessor="owner__username")
+    owner = tables.Column(verbose_name="Owner", order_by=("owner__username",), accessor="owner__username")
     next_check_in_due = tables.Column(verbose_name="Next check-in")
     last_contact_at = tables.DateTimeColumn(verbose_name="Last contact", format="d M Y", default="never")
     health_score = tables.Column(

@@ -40,8 +40,9 @@ class AccountImportForm(forms.Form):
 
 @role_required(*IMPORTERS)
 def account_import_new(request):
-    form = AccountImportForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
+    posted = request.method == "POST"
+    form = AccountImportForm(request.POST if posted else None, request.FILES if posted else None)
+    if posted and form.is_valid():
         try:
             account_import = account_import_start(
                 by=request.user,
@@ -58,11 +59,12 @@ def account_import_new(request):
 
 
 def _announce(request, account_import: AccountImport) -> None:
+    """A headline only: the page it leads to gives the counts and the errors."""
     name = account_import.original_name
     if account_import.status == AccountImport.Status.DONE:
-        messages.success(request, f"{name}: {account_import.message}")
+        messages.success(request, f"{name} is imported.")
     elif account_import.status == AccountImport.Status.FAILED:
-        messages.error(request, f"{name}: {account_import.message}")
+        messages.error(request, f"{name} was not imported.")
     else:
         messages.info(
             request,

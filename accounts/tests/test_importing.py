@@ -177,9 +177,7 @@ def test_every_error_of_every_row_is_collected(specialist):
         (2, "cadence_override_days"),
         (4, "owner"),
     ]
-    assert result.rejection(hint="tick it") == (
-        "Nothing was imported: 2 rows have errors. Fix them and upload again, or tick it."
-    )
+    assert result.rejection(what_next="Fix them.") == "Nothing was imported: 2 rows have errors. Fix them."
 
 
 @pytest.mark.parametrize(
@@ -476,3 +474,35 @@ def test_example_file_imports_cleanly(specialist, portal_admin):
     assert result.errors == []
     assert result.created == 3
     assert accounts_import(by=portal_admin, raw=raw).unchanged == 3
+
+
+def test_worker_time_limit_marks_the_import_failed_with_nothing_written(specialist, monkeypatch):
+    from django_q.exceptions import TimeoutException
+
+    def slow(**kwargs):
+        if Account.objects.exists():
+            raise TimeoutException("Task exceeded maximum timeout value (120 seconds)")
+        return real_account_create(**kwargs)
+
+    monkeypatch.setattr(importing, "account_create", slow)
+
+    account_import = importing.account_import_start(
+        by=specialist, uploaded_file=upload(csv_bytes([row(1), row(2), row(3)])), valid_only=False
+    )
+
+    assert account_import.status == AccountImport.Status.FAILED
+    assert account_import.message.startswith("The import reached the background worker’s time limit")
+    assert "writing row 1 of 3, so nothing was imported" in account_import.message
+    assert Account.objects.count() == 0
+
+
+def test_account_may_keep_an_owner_who_is_no_longer_a_specialist(specialist):
+    account = make_account(owner=specialist, external_id="ext-1", email="trader1@example.com")
+    raw = csv_bytes([row(1, display_name=account.display_name, notes="Still here")])
+    specialist.groups.clear()
+
+    result = accounts_import(by=specialist, raw=raw)
+
+    assert (result.errors, result.updated) == ([], 1)
+    account.refresh_from_db()
+    assert (account.owner, account.notes) == (specialist, "Still here")

@@ -65,7 +65,11 @@ class Command(BaseCommand):
         for error in result.errors:
             self.stderr.write(f"line {error.line}, column {error.column or '(whole row)'}: {error.message}")
         if result.rejected:
-            raise CommandError(result.rejection(hint="run again with --valid-only to import the valid rows"))
+            raise CommandError(
+                result.rejection(
+                    what_next="Fix them and run again, or add --valid-only to import the valid rows."
+                )
+            )
         self.stdout.write(self.style.SUCCESS(f"Imported {file}: {result.summary()}."))
 
 

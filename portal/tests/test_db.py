@@ -1,0 +1,72 @@
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from accounts.models import Account, CheckIn, HealthSnapshot
+from accounts.tests.factories import make_account
+from portal.db import bulk_insert_rows, bulk_update_rows
+
+pytestmark = pytest.mark.django_db
+
+
+def test_bulk_insert_stores_dates_times_and_foreign_keys_as_the_orm_would():
+    account = make_account()
+    when = timezone.now().replace(microsecond=123000) - dt.timedelta(days=3)
+    rows = [(account.pk, dt.date(2026, 1, day), 40 + day) for day in range(1, 29)]
+    bulk_insert_rows(HealthSnapshot, ["account", "day", "score"], rows)
+    bulk_insert_rows(
+        CheckIn,
+        [
+            "account",
+            "specialist",
+            "occurred_at",
+            "kind",
+            "channel",
+            "summary",
+            "sentiment",
+            "follow_up",
+            "follow_up_due",
+            "follow_up_done",
+            "follow_up_done_at",
+            "created_at",
+            "updated_at",
+        ],
+        [
+            (
+                account.pk,
+                account.owner_id,
+                when,
+                "scheduled",
+                "call",
+                "Hello",
+                "neutral",
+                "",
+                None,
+                False,
+                None,
+                when,
+                when,
+            )
+        ],
+    )
+    assert HealthSnapshot.objects.filter(account=account, day__month=1).count() == 28
+    assert HealthSnapshot.objects.get(account=account, day=dt.date(2026, 1, 5)).score == 45
+    assert CheckIn.objects.get().occurred_at == when
+
+
+def test_bulk_update_writes_json_and_numbers_per_row():
+    first, second = make_account(), make_account()
+    now = timezone.now()
+    bulk_update_rows(
+        Account,
+        ["health_score", "health_components", "health_updated_at"],
+        [(11, {"a": {"score": 1}}, now, first.pk), (None, {}, now, second.pk)],
+    )
+    first.refresh_from_db(), second.refresh_from_db()
+    assert (first.health_score, first.health_components, first.health_updated_at) == (
+        11,
+        {"a": {"score": 1}},
+        now,
+    )
+    assert second.health_score is None and second.health_components == {}

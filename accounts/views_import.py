@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
+from accounts import importing
 from accounts.forms import add_service_errors
 from accounts.importing import (
     COLUMN_HELP,
@@ -54,7 +55,13 @@ def account_import_new(request):
         else:
             _announce(request, account_import)
             return redirect("accounts:import_detail", pk=account_import.pk)
-    context = {"form": form, "columns": COLUMN_HELP, "recent": account_imports_recent()}
+    context = {
+        "form": form,
+        "columns": COLUMN_HELP,
+        "limits": {"megabytes": MAX_FILE_BYTES // 1024 // 1024, "rows": f"{MAX_ROWS:,}"},
+        "background_rows": importing.BACKGROUND_THRESHOLD_ROWS,
+        "recent": account_imports_recent(),
+    }
     return render(request, "accounts/import_form.html", context, status=400 if form.errors else 200)
 
 

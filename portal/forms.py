@@ -1,12 +1,10 @@
-import zoneinfo
-
 from django import forms
 
-from portal.models import User
+from portal.models import User, known_time_zones
 
 
 def time_zone_choices() -> list[tuple[str, str]]:
-    zones = sorted(z for z in zoneinfo.available_timezones() if "/" in z or z == "UTC")
+    zones = sorted(z for z in known_time_zones() if "/" in z or z == "UTC")
     return [(z, z.replace("_", " ")) for z in zones]
 
 

@@ -1,3 +1,4 @@
+import functools
 import zoneinfo
 
 from django.contrib.auth.models import AbstractUser
@@ -5,8 +6,14 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 
+@functools.cache
+def known_time_zones() -> frozenset[str]:
+    """Read once: available_timezones() scans the disk on every call."""
+    return frozenset(zoneinfo.available_timezones())
+
+
 def validate_time_zone(value: str) -> None:
-    if value not in zoneinfo.available_timezones():
+    if value not in known_time_zones():
         raise ValidationError("“%(value)s” is not a known time zone.", params={"value": value})
 
 

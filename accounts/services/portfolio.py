@@ -3,12 +3,14 @@ derived fields (last check-in, last contact, next due) and its Intercom outbox j
 
 import datetime as dt
 from collections.abc import Iterable
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from accounts.models import Account, AccountEvent, CheckIn, Tier, Wallet
@@ -122,9 +124,35 @@ def _refresh_contact_times(account: Account) -> None:
 HEALTH_INPUTS = {"tier", "cadence_override_days", "status", "volume_30d_usd", "volume_prior_30d_usd"}
 
 
+_deferred_health: ContextVar[set[int] | None] = ContextVar("deferred_health", default=None)
+
+
+@contextmanager
+def health_refresh_deferred():
+    """Within this block, accounts whose health must be recomputed are collected and scored
+    together on the way out (one bulk pass instead of one per account: imports use it)."""
+    from accounts.services.cadence import health_refresh
+
+    if _deferred_health.get() is not None:  # already deferring: the outer block scores them
+        yield
+        return
+    token = _deferred_health.set(set())
+    try:
+        yield
+        pending = _deferred_health.get()
+    finally:
+        _deferred_health.reset(token)
+    if pending and not connection.needs_rollback:  # a rolled-back block has nothing to score
+        health_refresh(account_ids=sorted(pending))
+
+
 def _refresh_health(account: Account) -> None:
     from accounts.services.cadence import health_refresh
 
+    pending = _deferred_health.get()
+    if pending is not None:
+        pending.add(account.pk)
+        return
     health_refresh(account_ids=[account.pk])
     account.refresh_from_db(fields=["health_score", "health_components", "health_updated_at"])
 
@@ -157,7 +185,7 @@ def account_create(*, by: User | None, data: AccountInput) -> Account:
     validate_owner(data.owner)
     account = Account(**{name: getattr(data, name) for name in ACCOUNT_FIELDS})
     account.email = account.email.strip().lower()
-    account.full_clean(exclude=["next_check_in_due"])
+    _validate_account(account)
     _save_unique(account)
     account.next_check_in_due = compute_next_due(account)
     account.save(update_fields=["next_check_in_due"])
@@ -167,6 +195,30 @@ def account_create(*, by: User | None, data: AccountInput) -> Account:
     _refresh_health(account)
     _record_contact_sync(account)
     return account
+
+
+def _validate_account(account: Account) -> None:
+    """Field validation, then uniqueness in one query. Django's own constraint validation would
+    run a query per constraint; the database still enforces every one of them."""
+    account.full_clean(exclude=["next_check_in_due"], validate_unique=False, validate_constraints=False)
+    clash = Q(email__iexact=account.email) | Q(external_id=account.external_id)
+    if account.intercom_contact_id:
+        clash |= Q(intercom_contact_id=account.intercom_contact_id)
+    others = (
+        Account.objects.filter(clash)
+        .exclude(pk=account.pk)
+        .values_list("email", "external_id", "intercom_contact_id")
+    )
+    errors = {}
+    for email, external_id, intercom_id in others:
+        if email.lower() == account.email.lower():
+            errors["email"] = "Another account already uses this e-mail address."
+        if external_id == account.external_id:
+            errors["external_id"] = "Another account already has this external user id."
+        if account.intercom_contact_id and intercom_id == account.intercom_contact_id:
+            errors["intercom_contact_id"] = "Another account is already linked to this Intercom contact."
+    if errors:
+        raise ValidationError(errors)
 
 
 def _save_unique(account: Account, **kwargs) -> None:
@@ -203,7 +255,7 @@ def account_update(*, account: Account, by: User | None, changes: dict) -> Accou
     changed = [name for name in changes if getattr(account, name) != before[name]]
     if not changed:
         return account
-    account.full_clean(exclude=["next_check_in_due"])
+    _validate_account(account)
     if {"tier", "cadence_override_days", "status"} & set(changed):
         if "status" in changed and account.status != Account.Status.ACTIVE:
             account.snoozed_until = None
@@ -440,7 +492,7 @@ def _wallet_create(account: Account, data: WalletInput) -> Wallet:
         )
         raise ValidationError({"address": f"{to_checksum_address(address)} already belongs to {where}."})
     wallet = Wallet(account=account, address=address, label=data.label.strip(), is_proxy=data.is_proxy)
-    wallet.full_clean(exclude=["account"], validate_unique=False)
+    wallet.full_clean(exclude=["account"], validate_unique=False, validate_constraints=False)
     try:
         with transaction.atomic():
             wallet.save()

@@ -506,3 +506,22 @@ def test_account_may_keep_an_owner_who_is_no_longer_a_specialist(specialist):
     assert (result.errors, result.updated) == ([], 1)
     account.refresh_from_db()
     assert (account.owner, account.notes) == (specialist, "Still here")
+
+
+@pytest.mark.parametrize("valid_only", [False, True])
+def test_a_row_a_service_refuses_while_writing_is_reported(specialist, monkeypatch, valid_only):
+    from django.core.exceptions import ValidationError
+
+    def refuse_second(*, by, data):
+        if data.external_id == "ext-2":
+            raise ValidationError({"address": "This wallet address already belongs to an account."})
+        return real_account_create(by=by, data=data)
+
+    monkeypatch.setattr(importing, "account_create", refuse_second)
+
+    result = accounts_import(by=specialist, raw=csv_bytes([row(1), row(2), row(3)]), valid_only=valid_only)
+
+    assert result.errors == [RowError(3, "wallets", "This wallet address already belongs to an account.")]
+    written = set(Account.objects.values_list("external_id", flat=True))
+    assert written == ({"ext-1", "ext-3"} if valid_only else set())
+    assert (result.created, result.skipped) == ((2, 1) if valid_only else (0, 0))

@@ -5,6 +5,7 @@ from django.utils import timezone
 from accounts.models import Account, CheckIn
 from accounts.selectors import specialists
 from accounts.services import MAX_SNOOZE_DAYS, WalletInput
+from accounts.services.portfolio import ACCOUNT_FIELDS
 from accounts.wallets import normalise_address
 from portal.forms import time_zone_choices
 
@@ -37,22 +38,7 @@ class AccountForm(forms.ModelForm):
 
     class Meta:
         model = Account
-        fields = [
-            "display_name",
-            "email",
-            "external_id",
-            "intercom_contact_id",
-            "venue",
-            "tier",
-            "owner",
-            "status",
-            "cadence_override_days",
-            "time_zone",
-            "preferred_channel",
-            "volume_30d_usd",
-            "volume_prior_30d_usd",
-            "notes",
-        ]
+        fields = ACCOUNT_FIELDS
         labels = {
             "email": "Primary e-mail",
             "external_id": "External user id",

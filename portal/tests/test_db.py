@@ -3,6 +3,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from accounts.demo import CHECK_IN_COLUMNS
 from accounts.models import Account, CheckIn, HealthSnapshot
 from accounts.tests.factories import make_account
 from portal.db import bulk_insert_rows, bulk_update_rows
@@ -17,21 +18,7 @@ def test_bulk_insert_stores_dates_times_and_foreign_keys_as_the_orm_would():
     bulk_insert_rows(HealthSnapshot, ["account", "day", "score"], rows)
     bulk_insert_rows(
         CheckIn,
-        [
-            "account",
-            "specialist",
-            "occurred_at",
-            "kind",
-            "channel",
-            "summary",
-            "sentiment",
-            "follow_up",
-            "follow_up_due",
-            "follow_up_done",
-            "follow_up_done_at",
-            "created_at",
-            "updated_at",
-        ],
+        CHECK_IN_COLUMNS,
         [
             (
                 account.pk,

@@ -34,12 +34,20 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "accounts.delete_wallet",
         "accounts.add_accountimport",
         "accounts.view_accountimport",
+        "disputes.view_market",
+        "disputes.add_market",
+        "disputes.view_marketruleversion",
+        "disputes.add_clarification",
+        "disputes.view_rulebooksection",
     ],
     Role.LEADERSHIP: [
         "accounts.view_account",
         "accounts.view_checkin",
         "accounts.view_wallet",
         "accounts.view_tier",
+        "disputes.view_market",
+        "disputes.view_marketruleversion",
+        "disputes.view_rulebooksection",
     ],
     Role.PRODUCT: [],
     Role.ADMIN: [
@@ -66,6 +74,10 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "accounts.view_checkin",
         "accounts.view_accountimport",
         "integrations.view_syncjob",
+        "disputes.view_market",
+        "disputes.view_rulebooksection",
+        "disputes.add_rulebooksection",
+        "disputes.change_rulebooksection",
     ],
 }
 

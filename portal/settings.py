@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "portal.apps.PortalConfig",
     "integrations.apps.IntegrationsConfig",
     "accounts.apps.AccountsConfig",
+    "disputes.apps.DisputesConfig",
 ]
 
 MIDDLEWARE = [

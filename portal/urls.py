@@ -37,6 +37,7 @@ urlpatterns = [
     path("me/preferences/", views.preferences, name="preferences"),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("accounts.urls")),
+    path("disputes/", include("disputes.urls")),
     path("admin/", admin.site.urls),
     *auth_patterns,
 ]

@@ -59,6 +59,16 @@ PAGES = {
     "accounts:import": Page(WRITE_PORTFOLIO),
     "accounts:import_example": Page(WRITE_PORTFOLIO),
     "accounts:import_detail": Page(WRITE_PORTFOLIO, args=("account_import",)),
+    "disputes:market_list": Page(READ_PORTFOLIO),
+    "disputes:market_import": Page(writers(400), method="post"),
+    "disputes:market_new": Page(WRITE_PORTFOLIO),
+    "disputes:market_detail": Page(READ_PORTFOLIO, args=("market",)),
+    "disputes:market_clarify": Page(writers(400), method="post", args=("market",)),
+    "disputes:market_diff": Page(READ_PORTFOLIO, args=("market",), data={"from": 1, "to": 1}),
+    "disputes:rulebook": Page(READ_PORTFOLIO),
+    "disputes:rulebook_section": Page(READ_PORTFOLIO, args=("rulebook_section",)),
+    "disputes:rulebook_section_new": Page({S: 403, L: 403, P: 403, A: 200}),
+    "disputes:rulebook_section_edit": Page({S: 403, L: 403, P: 403, A: 200}, args=("rulebook_section",)),
 }
 # Pages outside the role table: signed-out flows and POST-only sign-out; the admin's own pages
 # are guarded as a whole by PortalAdminSite.has_permission (sampled above, tested in test_roles).
@@ -76,6 +86,7 @@ NOT_ROLE_PAGES = {
 def world(people):
     from accounts.models import AccountImport
     from accounts.tests.factories import make_account, make_check_in
+    from disputes.services import market_create_manual, rulebook_section_save
 
     owner = people[S]
     account = make_account(owner=owner, wallets=["0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"])
@@ -83,7 +94,20 @@ def world(people):
     account_import = AccountImport.objects.create(
         created_by=owner, file="imports/x.csv", original_name="x.csv"
     )
+    market = market_create_manual(
+        by=owner, question="Will it rain?", rules_text="Yes if it rains.", outcomes=["Yes", "No"]
+    )
+    section, _ = rulebook_section_save(
+        by=people[A],
+        venue="us",
+        number="1",
+        title="Scope",
+        body="Rules.",
+        effective_from=timezone.now().date(),
+    )
     return {
+        "market": market.pk,
+        "rulebook_section": section.pk,
         "account": account.pk,
         "check_in": check_in.pk,
         "wallet": account.wallets.get().pk,

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from accounts.demo import seed_portfolio
+from disputes.demo import seed_markets
 from portal.demo import seed_people
 from portal.models import User
 from portal.services import roles_sync, schedules_sync
@@ -27,13 +28,16 @@ class Command(BaseCommand):
             help="Specialists who own accounts, counting `specialist` and `specialist2` (default 12).",
         )
         parser.add_argument("--accounts", type=int, default=300, help="Advanced-user accounts (default 300).")
+        parser.add_argument(
+            "--markets", type=int, default=60, help="Markets with rule versions (default 60)."
+        )
         parser.add_argument("--force", action="store_true", help="Flush the database first.")
 
     def handle(self, *args, **options):
         if options["specialists"] < 2:
             raise CommandError("--specialists must be at least 2 (specialist and specialist2).")
-        if options["accounts"] < 0:
-            raise CommandError("--accounts must be 0 or more.")
+        if options["accounts"] < 0 or options["markets"] < 0:
+            raise CommandError("--accounts and --markets must be 0 or more.")
         if options["password"] == "":
             raise CommandError("--password must not be empty.")
         if User.objects.exists():
@@ -53,6 +57,10 @@ class Command(BaseCommand):
                     rng=rng, password=options["password"], specialists=options["specialists"]
                 ),
             )
+            markets = self._step(
+                "Markets and rulebook",
+                lambda: seed_markets(rng=rng, count=options["markets"], progress=self._progress),
+            )
             portfolio = self._step(
                 "Portfolio",
                 lambda: seed_portfolio(
@@ -67,6 +75,10 @@ class Command(BaseCommand):
         self.stdout.write(
             f"  accounts: {portfolio.accounts}, wallets: {portfolio.wallets}, check-ins: {portfolio.check_ins}, "
             f"health history rows: {portfolio.snapshots}"
+        )
+        self.stdout.write(
+            f"  markets: {markets['markets']} ({markets['versions']} rule versions), "
+            f"rulebook sections: {markets['rulebook_sections']}"
         )
         self.stdout.write(
             f"  sign in as specialist, specialist2, leadership, product or admin; password: {options['password']}"

@@ -1,0 +1,19 @@
+import json
+from pathlib import Path
+
+from integrations.polymarket.gamma import parse_event, parse_market
+
+FIXTURES = Path(__file__).resolve().parents[2] / "integrations" / "tests" / "fixtures" / "gamma"
+
+
+def gamma_payload(name: str) -> dict:
+    return json.loads((FIXTURES / name).read_text())
+
+
+def gamma_market(name: str = "market_1689303.json", **changes):
+    """A GammaMarket parsed from a recorded payload, with raw fields changed."""
+    return parse_market({**gamma_payload(name), **changes})
+
+
+def gamma_event_markets(name: str = "event_neg_risk_fed_march_2026.json"):
+    return list(parse_event(gamma_payload(name)).markets)

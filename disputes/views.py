@@ -1,0 +1,220 @@
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+from django_tables2 import RequestConfig
+
+from accounts.forms import add_service_errors
+from accounts.models import Venue
+from disputes import selectors, services
+from disputes.filters import MarketFilter
+from disputes.forms import (
+    ClarificationForm,
+    ManualMarketForm,
+    MarketImportForm,
+    RulebookSectionForm,
+    RulesAtForm,
+)
+from disputes.selectors import MARKET_WRITERS, RULE_READERS, RULEBOOK_EDITORS
+from disputes.tables import MarketTable
+from portal.roles import has_role, role_required
+from portal.textdiff import diff_html, diff_stats
+
+MAX_PER_PAGE = 200
+
+
+def _per_page(request) -> int:
+    try:
+        return max(1, min(MAX_PER_PAGE, int(request.GET.get("per_page", 25))))
+    except ValueError:
+        return 25
+
+
+@role_required(*RULE_READERS)
+def market_list(request, *, import_form=None, status=200):
+    query = request.GET.get("q", "").strip()[:500]
+    market_filter = MarketFilter(request.GET, queryset=selectors.market_list(query=query))
+    markets = market_filter.qs if market_filter.is_valid() else market_filter.queryset.none()
+    table = MarketTable(markets)
+    RequestConfig(request, paginate={"per_page": _per_page(request)}).configure(table)
+    context = {
+        "table": table,
+        "filter": market_filter,
+        "query": query,
+        "can_write": has_role(request.user, *MARKET_WRITERS),
+        "import_form": import_form or MarketImportForm(),
+    }
+    return render(request, "disputes/market_list.html", context, status=status)
+
+
+@require_POST
+@role_required(*MARKET_WRITERS)
+def market_import(request):
+    form = MarketImportForm(request.POST)
+    if form.is_valid():
+        try:
+            imported = services.markets_import(reference=form.cleaned_data["reference"], by=request.user)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            created = sum(i.created for i in imported)
+            messages.success(
+                request,
+                f"Imported {len(imported)} market{'s' if len(imported) != 1 else ''} "
+                f"({created} new, {sum(i.new_version for i in imported)} with new rules).",
+            )
+            if len(imported) == 1:
+                return redirect("disputes:market_detail", imported[0].market.pk)
+            return redirect("disputes:market_list")
+    return market_list(request, import_form=form, status=400)
+
+
+@role_required(*MARKET_WRITERS)
+def market_new(request):
+    form = ManualMarketForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            market = services.market_create_manual(
+                by=request.user,
+                question=data["question"],
+                rules_text=data["rules_text"],
+                resolution_source=data["resolution_source"],
+                outcomes=data["outcomes"].splitlines(),
+                end_date=data["end_date"],
+                venue=data["venue"],
+                slug=data["slug"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Market created with its rules as version 1.")
+            return redirect("disputes:market_detail", market.pk)
+    return render(request, "disputes/market_form.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@role_required(*RULE_READERS)
+def market_detail(request, pk, *, clarification_form=None, status=200):
+    market = selectors.market_get_for_user(user=request.user, pk=pk)
+    at_form = RulesAtForm(request.GET if "at" in request.GET else None)
+    rules_at = (
+        selectors.rules_at(market, at_form.cleaned_data["at"])
+        if at_form.is_bound and at_form.is_valid()
+        else None
+    )
+    context = {
+        "market": market,
+        "versions": selectors.rule_versions(market),
+        "clarifications": list(market.clarification_records.select_related("recorded_by")),
+        "can_write": has_role(request.user, *MARKET_WRITERS),
+        "clarification_form": clarification_form
+        or ClarificationForm(initial={"published_at": timezone.localtime()}),
+        "at_form": at_form,
+        "rules_at": rules_at,
+    }
+    return render(request, "disputes/market_detail.html", context, status=status)
+
+
+@require_POST
+@role_required(*MARKET_WRITERS)
+def market_clarify(request, pk):
+    market = selectors.market_get_for_user(user=request.user, pk=pk, for_update=True)
+    form = ClarificationForm(request.POST)
+    if form.is_valid():
+        try:
+            services.clarification_record(market=market, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Clarification recorded; the rules have a new version.")
+            return redirect("disputes:market_detail", market.pk)
+    return market_detail(request, pk, clarification_form=form, status=400)
+
+
+def _pick_versions(request, versions):
+    by_number = {v.number: v for v in versions}
+    try:
+        old = by_number[int(request.GET.get("from", ""))]
+        new = by_number[int(request.GET.get("to", ""))]
+    except (KeyError, ValueError):
+        raise Http404("Choose two existing versions to compare.") from None
+    return old, new
+
+
+@role_required(*RULE_READERS)
+def market_diff(request, pk):
+    market = selectors.market_get_for_user(user=request.user, pk=pk)
+    old, new = _pick_versions(request, selectors.rule_versions(market))
+    context = {
+        "market": market,
+        "old": old,
+        "new": new,
+        "diff": diff_html(old.full_text, new.full_text),
+        "stats": diff_stats(old.full_text, new.full_text),
+    }
+    return render(request, "disputes/market_diff.html", context)
+
+
+@role_required(*RULE_READERS)
+def rulebook(request):
+    venue = request.GET.get("venue") if request.GET.get("venue") in Venue.values else Venue.INTERNATIONAL
+    context = {
+        "venue": venue,
+        "venues": Venue.choices,
+        "sections": list(selectors.rulebook(venue=venue)),
+        "can_edit": has_role(request.user, *RULEBOOK_EDITORS),
+    }
+    return render(request, "disputes/rulebook.html", context)
+
+
+@role_required(*RULE_READERS)
+def rulebook_section(request, pk):
+    section = selectors.rulebook_section_get(user=request.user, pk=pk)
+    versions = list(section.versions.select_related("recorded_by").order_by("-number"))
+    diff = None
+    if "from" in request.GET:
+        old, new = _pick_versions(request, versions)
+        diff = {
+            "old": old,
+            "new": new,
+            "html": diff_html(old.body, new.body),
+            "stats": diff_stats(old.body, new.body),
+        }
+    context = {
+        "section": section,
+        "versions": versions,
+        "diff": diff,
+        "can_edit": has_role(request.user, *RULEBOOK_EDITORS),
+    }
+    return render(request, "disputes/rulebook_section.html", context)
+
+
+@role_required(*RULEBOOK_EDITORS)
+def rulebook_section_edit(request, pk=None):
+    section = selectors.rulebook_section_get(user=request.user, pk=pk, for_update=True) if pk else None
+    initial = {"effective_from": timezone.localdate()}
+    if section is not None:
+        current = section.current_version
+        initial.update(
+            venue=section.venue,
+            number=section.number,
+            title=section.title,
+            body=current.body if current else "",
+        )
+    form = RulebookSectionForm(request.POST or None, initial=initial)
+    if section is not None:
+        form.fields["venue"].disabled = form.fields["number"].disabled = True
+    if request.method == "POST" and form.is_valid():
+        try:
+            section, changed = services.rulebook_section_save(
+                by=request.user, section=section, **form.cleaned_data
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Saved as a new version." if changed else "No changes to save.")
+            return redirect("disputes:rulebook_section", section.pk)
+    context = {"form": form, "section": section}
+    return render(request, "disputes/rulebook_form.html", context, status=400 if form.errors else 200)

@@ -18,8 +18,9 @@ class Market(TimeStampedModel):
 
     venue = models.CharField(max_length=16, choices=Venue.choices, default=Venue.INTERNATIONAL)
     source = models.CharField(max_length=8, choices=Source.choices, default=Source.GAMMA)
-    gamma_id = models.CharField(max_length=20, null=True, blank=True)
-    condition_id = models.CharField(max_length=66, null=True, blank=True)
+    # NULL rather than "" for hand-entered markets, so they never collide on the unique constraints.
+    gamma_id = models.CharField(max_length=20, null=True, blank=True)  # noqa: DJ001
+    condition_id = models.CharField(max_length=66, null=True, blank=True)  # noqa: DJ001
     question_id = models.CharField(max_length=66, blank=True)
     slug = models.CharField(max_length=255, blank=True)
     question = models.CharField(max_length=500)

@@ -16,7 +16,7 @@ from disputes.models import Clarification, Market, MarketRuleVersion
 from disputes.services import market_upsert_from_gamma, rulebook_import
 from disputes.services.markets import content_hash
 from integrations.polymarket.gamma import demo_markets
-from portal.db import bulk_insert_rows
+from portal.db import bulk_insert_rows, bulk_update_rows
 
 DEMO_DIR = Path(__file__).resolve().parent / "demo"
 TOPICS = [
@@ -122,11 +122,13 @@ VERSION_COLUMNS = [
 
 
 def _seed_versions(rng: random.Random, markets: list[Market], now: dt.datetime) -> int:
-    """Version 1 for every generated market; about half get a clarification and version 2."""
-    rows, clarifications, current = [], [], {}
+    """Version 1 for every generated market; 80% get a clarification (a new version) and 20% a
+    reworded description (another), so markets average two versions, as in real life."""
+    rows, clarifications, current, counts = [], [], {}, {}
     for market in markets:
         text = RULES.format(question_lower=market.question[5:].rstrip("?") + ".", source="official reporting")
-        first_at = now - dt.timedelta(days=rng.randint(30, 400))
+        at = now - dt.timedelta(days=rng.randint(30, 400))
+        notes: list[dict] = []
         rows.append(
             (
                 market.pk,
@@ -136,53 +138,74 @@ def _seed_versions(rng: random.Random, markets: list[Market], now: dt.datetime) 
                 [],
                 MarketRuleVersion.Origin.GAMMA,
                 "",
-                first_at,
+                at,
                 content_hash(text, "", []),
                 now,
                 None,
             )
         )
-        current[market.pk] = 1
-        if rng.random() < 0.5:
-            published = first_at + dt.timedelta(days=rng.randint(1, 25))
-            note = {
-                "text": "Clarification: a result announced after the end date counts only if the event "
-                "itself happened before it.",
-                "source_url": "",
-                "published_at": published.isoformat(),
-            }
+        number = 1
+        if rng.random() < 0.8:
+            at += dt.timedelta(days=rng.randint(1, 25))
+            notes = [
+                {
+                    "text": "Clarification: a result announced after the end date counts only if the event "
+                    "itself happened before it.",
+                    "source_url": "",
+                    "published_at": at.isoformat(),
+                }
+            ]
+            number += 1
             rows.append(
                 (
                     market.pk,
-                    2,
+                    number,
                     text,
                     "",
-                    [note],
+                    notes,
                     MarketRuleVersion.Origin.CLARIFICATION,
                     "",
-                    published,
-                    content_hash(text, "", [note]),
+                    at,
+                    content_hash(text, "", notes),
                     now,
                     None,
                 )
             )
             clarifications.append(
-                Clarification(market=market, text=note["text"], published_at=published, recorded_at=now)
+                Clarification(market=market, text=notes[0]["text"], published_at=at, recorded_at=now)
             )
-            current[market.pk] = 2
+        if rng.random() < 0.2:
+            at += dt.timedelta(days=rng.randint(1, 10))
+            text = text.replace("a consensus of credible reporting", "the next official publication")
+            number += 1
+            rows.append(
+                (
+                    market.pk,
+                    number,
+                    text,
+                    "",
+                    notes,
+                    MarketRuleVersion.Origin.GAMMA,
+                    "",
+                    at,
+                    content_hash(text, "", notes),
+                    now,
+                    None,
+                )
+            )
+        current[market.pk] = number
+        counts[market.pk] = len(notes)
     bulk_insert_rows(MarketRuleVersion, VERSION_COLUMNS, rows)
     Clarification.objects.bulk_create(clarifications, batch_size=2000)
     latest = {
         (market_id, number): pk
-        for pk, market_id, number in MarketRuleVersion.objects.filter(market__in=markets).values_list(
+        for pk, market_id, number in MarketRuleVersion.objects.filter(market__slug__startswith="demo-market-").values_list(
             "pk", "market_id", "number"
         )
     }
-    from portal.db import bulk_update_rows
-
     bulk_update_rows(
         Market,
         ["current_version", "clarification_count"],
-        ((latest[(pk, number)], number - 1, pk) for pk, number in current.items()),
+        ((latest[(pk, number)], counts[pk], pk) for pk, number in current.items()),
     )
     return len(rows)

@@ -5,6 +5,7 @@ from django.utils import timezone
 from accounts.forms import SpecialistChoiceField
 from accounts.models import Account, Tier
 from accounts.selectors import due_state_filter, specialists
+from portal.forms import SafeModelChoiceField
 
 DUE_STATES = [
     ("overdue", "Overdue"),
@@ -18,9 +19,13 @@ class OwnerFilter(django_filters.ModelChoiceFilter):
     field_class = SpecialistChoiceField
 
 
+class SafeModelChoiceFilter(django_filters.ModelChoiceFilter):
+    field_class = SafeModelChoiceField
+
+
 class AccountFilter(django_filters.FilterSet):
     owner = OwnerFilter(queryset=specialists(), empty_label="Everyone")
-    tier = django_filters.ModelChoiceFilter(queryset=Tier.objects.all(), empty_label="Any tier")
+    tier = SafeModelChoiceFilter(queryset=Tier.objects.all(), empty_label="Any tier")
     status = django_filters.ChoiceFilter(choices=Account.Status.choices, empty_label="Any status")
     due = django_filters.ChoiceFilter(
         choices=DUE_STATES, method="filter_due", label="Check-in", empty_label="Any"

@@ -2,12 +2,18 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from accounts.models import Account, CheckIn
+from accounts.models import Account, CheckIn, Tier
 from accounts.selectors import specialists
 from accounts.services import MAX_SNOOZE_DAYS, WalletInput
 from accounts.services.portfolio import ACCOUNT_FIELDS
 from accounts.wallets import normalise_address
-from portal.forms import time_zone_choices
+from portal.forms import (
+    BoundedDateField,
+    BoundedDateTimeField,
+    SafeModelChoiceField,
+    SafeModelMultipleChoiceField,
+    time_zone_choices,
+)
 
 DATETIME_LOCAL = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -22,13 +28,14 @@ def add_service_errors(form: forms.Form, error: ValidationError) -> None:
         form.add_error(None, error.messages)
 
 
-class SpecialistChoiceField(forms.ModelChoiceField):
+class SpecialistChoiceField(SafeModelChoiceField):
     def label_from_instance(self, obj):
         return f"{obj.get_full_name()} ({obj.username})" if obj.get_full_name() else obj.username
 
 
 class AccountForm(forms.ModelForm):
     owner = SpecialistChoiceField(queryset=specialists())
+    tier = SafeModelChoiceField(queryset=Tier.objects.all())
     time_zone = forms.ChoiceField(choices=time_zone_choices, initial="UTC")
     wallets = forms.CharField(
         required=False,
@@ -77,6 +84,13 @@ class AccountForm(forms.ModelForm):
 
 
 class CheckInForm(forms.ModelForm):
+    occurred_at = BoundedDateTimeField(
+        label="When",
+        widget=DATETIME_LOCAL,
+        help_text="In your time zone. Back-date it if it happened earlier.",
+    )
+    follow_up_due = BoundedDateField(label="Follow-up due", widget=DATE_INPUT, required=False)
+
     class Meta:
         model = CheckIn
         fields = ["occurred_at", "kind", "channel", "sentiment", "summary", "follow_up", "follow_up_due"]
@@ -118,7 +132,7 @@ class WalletForm(forms.Form):
 
 
 class ReassignForm(forms.Form):
-    selected = forms.ModelMultipleChoiceField(
+    selected = SafeModelMultipleChoiceField(
         queryset=Account.objects.all(),
         error_messages={"required": "Select at least one account in the table."},
     )

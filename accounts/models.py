@@ -78,9 +78,15 @@ class Account(TimeStampedModel):
     )
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
     preferred_channel = models.CharField(max_length=12, choices=Channel.choices, default=Channel.INTERCOM)
-    volume_30d_usd = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0"))
+    volume_30d_usd = models.DecimalField(
+        max_digits=16, decimal_places=2, default=Decimal("0"), validators=[MinValueValidator(0)]
+    )
     volume_prior_30d_usd = models.DecimalField(
-        max_digits=16, decimal_places=2, default=Decimal("0"), help_text="Volume of the 30 days before."
+        max_digits=16,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=[MinValueValidator(0)],
+        help_text="Volume of the 30 days before.",
     )
     notes = models.TextField(blank=True)
 

@@ -4,7 +4,6 @@ from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
-from django_tables2 import RequestConfig
 
 from accounts import selectors, services
 from accounts.filters import AccountFilter
@@ -23,8 +22,8 @@ from accounts.tables import AccountTable
 from accounts.wallet_panel import wallet_panel, wallet_panel_request_refresh
 from portal.csv_export import stream_csv
 from portal.roles import Role, has_role, role_required, user_roles
+from portal.tables import configure_table
 
-MAX_PER_PAGE = 200
 CSV_HEADER = [
     "display_name",
     "email",
@@ -52,24 +51,16 @@ def _filter_data(request):
 def account_list(request):
     query = request.GET.get("q", "").strip()[:200]
     account_filter = AccountFilter(_filter_data(request), queryset=selectors.account_list(query=query))
-    accounts = account_filter.qs if account_filter.is_valid() else account_filter.queryset.none()
-    if request.GET.get("export") == "csv":
+    valid = account_filter.is_valid()
+    accounts = account_filter.qs if valid else account_filter.queryset.none()
+    if request.GET.get("export") == "csv" and valid:
         return _export_csv(accounts)
     can_write = has_role(request.user, *ACCOUNT_WRITERS)
-    table = AccountTable(accounts, selectable=can_write)
-    per_page = _per_page(request)
-    RequestConfig(request, paginate={"per_page": per_page}).configure(table)
+    table = configure_table(request, AccountTable(accounts, selectable=can_write))
     context = {"table": table, "filter": account_filter, "query": query, "can_write": can_write}
     if can_write:
         context["reassign_form"] = ReassignForm()
-    return render(request, "accounts/account_list.html", context)
-
-
-def _per_page(request) -> int:
-    try:
-        return max(1, min(MAX_PER_PAGE, int(request.GET.get("per_page", 25))))
-    except ValueError:
-        return 25
+    return render(request, "accounts/account_list.html", context, status=200 if valid else 400)
 
 
 def _export_csv(accounts):
@@ -111,7 +102,7 @@ def account_detail(request, pk, *, check_in_form=None, snooze_form=None, wallet_
 
 @role_required(*ACCOUNT_WRITERS)
 def account_new(request):
-    form = AccountForm(request.POST or None, with_wallets=True)
+    form = AccountForm(request.POST if request.method == "POST" else None, with_wallets=True)
     if request.method == "POST" and form.is_valid():
         data = services.AccountInput(**form.account_fields(), wallets=form.cleaned_data["wallets"])
         try:
@@ -127,7 +118,7 @@ def account_new(request):
 @role_required(*ACCOUNT_WRITERS)
 def account_edit(request, pk):
     account = selectors.account_get_for_user(user=request.user, pk=pk, for_update=True)
-    form = AccountForm(request.POST or None, instance=account)
+    form = AccountForm(request.POST if request.method == "POST" else None, instance=account)
     if request.method == "POST" and form.is_valid():
         try:
             services.account_update(account=account, by=request.user, changes=form.account_fields())
@@ -161,7 +152,7 @@ def check_in_new(request, pk):
 def check_in_edit(request, pk):
     check_in = get_object_or_404(CheckIn.objects.select_related("account"), pk=pk)
     selectors.account_get_for_user(user=request.user, pk=check_in.account_id, for_update=True)
-    form = CheckInForm(request.POST or None, instance=check_in)
+    form = CheckInForm(request.POST if request.method == "POST" else None, instance=check_in)
     if request.method == "POST" and form.is_valid():
         try:
             services.check_in_update(check_in=check_in, by=request.user, changes=form.cleaned_data)
@@ -278,7 +269,7 @@ def accounts_reassign(request):
 
 @role_required(*ACCOUNT_WRITERS)
 def portfolio_reassign(request):
-    form = PortfolioReassignForm(request.POST or None)
+    form = PortfolioReassignForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             with transaction.atomic():

@@ -199,9 +199,9 @@ def _seed_versions(rng: random.Random, markets: list[Market], now: dt.datetime) 
     Clarification.objects.bulk_create(clarifications, batch_size=2000)
     latest = {
         (market_id, number): pk
-        for pk, market_id, number in MarketRuleVersion.objects.filter(market__slug__startswith="demo-market-").values_list(
-            "pk", "market_id", "number"
-        )
+        for pk, market_id, number in MarketRuleVersion.objects.filter(
+            market__slug__startswith="demo-market-"
+        ).values_list("pk", "market_id", "number")
     }
     bulk_update_rows(
         Market,

@@ -1,6 +1,7 @@
 from django import forms
 
 from accounts.models import Venue
+from portal.forms import BoundedDateField, BoundedDateTimeField
 
 DATETIME_LOCAL = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
@@ -18,7 +19,7 @@ class ClarificationForm(forms.Form):
     source_url = forms.URLField(
         max_length=500, required=False, label="Where it was published", assume_scheme="https"
     )
-    published_at = forms.DateTimeField(widget=DATETIME_LOCAL, help_text="In your time zone.")
+    published_at = BoundedDateTimeField(widget=DATETIME_LOCAL, help_text="In your time zone.")
 
 
 class ManualMarketForm(forms.Form):
@@ -29,12 +30,14 @@ class ManualMarketForm(forms.Form):
     )
     rules_text = forms.CharField(widget=forms.Textarea(attrs={"rows": 8}), label="Rules")
     resolution_source = forms.CharField(max_length=500, required=False)
-    end_date = forms.DateTimeField(widget=DATETIME_LOCAL, required=False)
+    end_date = BoundedDateTimeField(widget=DATETIME_LOCAL, required=False)
     slug = forms.SlugField(max_length=255, required=False)
 
 
 class RulesAtForm(forms.Form):
-    at = forms.DateTimeField(widget=DATETIME_LOCAL, label="Rules in force at", help_text="In your time zone.")
+    at = BoundedDateTimeField(
+        widget=DATETIME_LOCAL, label="Rules in force at", help_text="In your time zone."
+    )
 
 
 class RulebookSectionForm(forms.Form):
@@ -42,4 +45,4 @@ class RulebookSectionForm(forms.Form):
     number = forms.CharField(max_length=20, help_text="Such as 4 or 4.2.")
     title = forms.CharField(max_length=200)
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 12}))
-    effective_from = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    effective_from = BoundedDateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))

@@ -4,7 +4,6 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
-from django_tables2 import RequestConfig
 
 from accounts.forms import add_service_errors
 from accounts.models import Venue
@@ -20,25 +19,17 @@ from disputes.forms import (
 from disputes.selectors import MARKET_WRITERS, RULE_READERS, RULEBOOK_EDITORS
 from disputes.tables import MarketTable
 from portal.roles import has_role, role_required
+from portal.tables import configure_table
 from portal.textdiff import diff_html, diff_stats
-
-MAX_PER_PAGE = 200
-
-
-def _per_page(request) -> int:
-    try:
-        return max(1, min(MAX_PER_PAGE, int(request.GET.get("per_page", 25))))
-    except ValueError:
-        return 25
 
 
 @role_required(*RULE_READERS)
 def market_list(request, *, import_form=None, status=200):
     query = request.GET.get("q", "").strip()[:500]
     market_filter = MarketFilter(request.GET, queryset=selectors.market_list(query=query))
-    markets = market_filter.qs if market_filter.is_valid() else market_filter.queryset.none()
-    table = MarketTable(markets)
-    RequestConfig(request, paginate={"per_page": _per_page(request)}).configure(table)
+    valid = market_filter.is_valid()
+    markets = market_filter.qs if valid else market_filter.queryset.none()
+    table = configure_table(request, MarketTable(markets))
     context = {
         "table": table,
         "filter": market_filter,
@@ -46,7 +37,7 @@ def market_list(request, *, import_form=None, status=200):
         "can_write": has_role(request.user, *MARKET_WRITERS),
         "import_form": import_form or MarketImportForm(),
     }
-    return render(request, "disputes/market_list.html", context, status=status)
+    return render(request, "disputes/market_list.html", context, status=status if valid else 400)
 
 
 @require_POST
@@ -73,7 +64,7 @@ def market_import(request):
 
 @role_required(*MARKET_WRITERS)
 def market_new(request):
-    form = ManualMarketForm(request.POST or None)
+    form = ManualMarketForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -203,7 +194,7 @@ def rulebook_section_edit(request, pk=None):
             title=section.title,
             body=current.body if current else "",
         )
-    form = RulebookSectionForm(request.POST or None, initial=initial)
+    form = RulebookSectionForm(request.POST if request.method == "POST" else None, initial=initial)
     if section is not None:
         form.fields["venue"].disabled = form.fields["number"].disabled = True
     if request.method == "POST" and form.is_valid():

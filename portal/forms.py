@@ -1,3 +1,5 @@
+import re
+
 from django import forms
 
 from portal.models import User, known_time_zones
@@ -18,3 +20,56 @@ class PreferencesForm(forms.ModelForm):
         model = User
         fields = ["first_name", "last_name", "email", "time_zone"]
         labels = {"email": "E-mail (for password resets)"}
+
+
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
+MAX_BIGINT = 2**63 - 1
+
+
+class BoundedDateTimeField(forms.DateTimeField):
+    """A date and time between 2000 and 2100: a year outside that is a typo, and a date near
+    year 1 or 9999 cannot be converted to UTC (Python's datetime overflows)."""
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            match = re.match(r"\s*(\d{1,6})-", value)
+            if match and not EARLIEST_YEAR <= int(match.group(1)) <= LATEST_YEAR:
+                raise forms.ValidationError(
+                    f"Enter a date between {EARLIEST_YEAR} and {LATEST_YEAR}.", code="out_of_range"
+                )
+        try:
+            return super().to_python(value)
+        except OverflowError as error:
+            raise forms.ValidationError("Enter a real date and time.", code="invalid") from error
+
+
+class BoundedDateField(forms.DateField):
+    def to_python(self, value):
+        result = super().to_python(value)
+        if result and not EARLIEST_YEAR <= result.year <= LATEST_YEAR:
+            raise forms.ValidationError(
+                f"Enter a date between {EARLIEST_YEAR} and {LATEST_YEAR}.", code="out_of_range"
+            )
+        return result
+
+
+def _check_pk(value) -> None:
+    """Refuse ids a database integer cannot hold, before they reach a query (SQLite raises
+    OverflowError on them instead of finding nothing)."""
+    text = str(value).strip()
+    if not text.isdigit() or int(text) > MAX_BIGINT:
+        raise forms.ValidationError("Select a valid choice. That choice is not one of the available choices.")
+
+
+class SafeModelChoiceField(forms.ModelChoiceField):
+    def to_python(self, value):
+        if value not in self.empty_values:
+            _check_pk(value)
+        return super().to_python(value)
+
+
+class SafeModelMultipleChoiceField(forms.ModelMultipleChoiceField):
+    def _check_values(self, value):
+        for pk in value:
+            _check_pk(pk)
+        return super()._check_values(value)

@@ -1,4 +1,5 @@
 import django_tables2 as tables
+from django.core.paginator import EmptyPage
 
 
 class PortalTable(tables.Table):
@@ -9,3 +10,30 @@ class PortalTable(tables.Table):
         order_by_field = "sort"
         per_page = 25
         template_name = "django_tables2/portal.html"
+
+
+MAX_PER_PAGE = 200
+DEFAULT_PER_PAGE = 25
+
+
+def _positive_int(raw, default: int) -> int:
+    try:
+        return max(1, int(raw))
+    except (TypeError, ValueError, OverflowError):
+        return default
+
+
+def configure_table(request, table: tables.Table) -> tables.Table:
+    """Sort and paginate a table from `sort`, `page` and `per_page`, forgivingly: per_page is
+    kept within 1–200, a page that is not a number opens the first page and one past the end
+    the last, so no query string can make a list answer 404 or 500."""
+    tables.RequestConfig(request, paginate=False).configure(table)
+    per_page = min(MAX_PER_PAGE, _positive_int(request.GET.get("per_page"), DEFAULT_PER_PAGE))
+    page = _positive_int(request.GET.get("page"), 1)
+    try:
+        table.paginate(page=page, per_page=per_page)
+    except EmptyPage:
+        table.paginate(
+            page=table.paginator.num_pages if hasattr(table, "paginator") else 1, per_page=per_page
+        )
+    return table

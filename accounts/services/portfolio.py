@@ -23,6 +23,7 @@ CONTACT_SYNC_KIND = "contact.upsert"
 MAX_SNOOZE_DAYS = 14
 # A check-in logged "now" from a device whose clock runs slightly ahead is not in the future.
 CLOCK_SKEW = dt.timedelta(minutes=2)
+EARLIEST_CHECK_IN_YEAR = 2000
 
 ACCOUNT_FIELDS = [
     "display_name",
@@ -378,6 +379,8 @@ def _validate_check_in(occurred_at: dt.datetime | None, summary: str, follow_up:
         errors["occurred_at"] = "Say when the check-in happened."
     elif occurred_at > timezone.now() + CLOCK_SKEW:
         errors["occurred_at"] = "A check-in can’t be in the future. Log it once it has happened."
+    elif occurred_at.year < EARLIEST_CHECK_IN_YEAR:
+        errors["occurred_at"] = f"A check-in before {EARLIEST_CHECK_IN_YEAR} is surely a typo in the year."
     if not (summary or "").strip():
         errors["summary"] = "Write a short summary of what was discussed."
     if follow_up_due and not (follow_up or "").strip():

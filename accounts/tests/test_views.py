@@ -60,7 +60,7 @@ def test_due_filter_and_sort(client, specialist, book):
 def test_an_invalid_filter_value_gives_a_message_not_a_500(client, specialist, book):
     client.force_login(specialist)
     response = client.get(reverse("accounts:list"), {"owner": "999999", "due": "whenever"})
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Select a valid choice" in response.content.decode()
 
 

@@ -1,3 +1,5 @@
+import unicodedata
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -14,6 +16,7 @@ from portal.forms import (
     SafeModelMultipleChoiceField,
     time_zone_choices,
 )
+from portal.models import User
 
 DATETIME_LOCAL = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -60,6 +63,18 @@ class AccountForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if not with_wallets:
             del self.fields["wallets"]
+        if self.instance.pk:
+            # An account may keep an owner who has since left; only a change must go to an
+            # active Specialist (the service checks that).
+            self.fields["owner"].queryset = (
+                specialists() | User.objects.filter(pk=self.instance.owner_id)
+            ).distinct()
+
+    def clean_display_name(self):
+        name = self.cleaned_data["display_name"].strip()
+        if not any(unicodedata.category(ch)[0] in "LNPS" for ch in name):
+            raise ValidationError("Give the account a name with visible letters or digits.")
+        return name
 
     def clean_email(self):
         return self.cleaned_data["email"].strip().lower()
@@ -111,6 +126,12 @@ class CheckInForm(forms.ModelForm):
         if not self.is_bound and not self.instance.pk:
             self.initial.setdefault("occurred_at", timezone.localtime().replace(second=0, microsecond=0))
 
+    def clean(self):
+        data = super().clean()
+        if data.get("follow_up_due") and not (data.get("follow_up") or "").strip():
+            self.add_error("follow_up", "Describe the follow-up that is due.")
+        return data
+
 
 class SnoozeForm(forms.Form):
     days = forms.IntegerField(
@@ -141,7 +162,13 @@ class ReassignForm(forms.Form):
 
 
 class PortfolioReassignForm(forms.Form):
-    from_owner = SpecialistChoiceField(queryset=specialists(), label="Move every account of")
+    # Every specialist, and anyone else who still owns accounts (someone already deactivated).
+    from_owner = SpecialistChoiceField(
+        queryset=(specialists() | User.objects.filter(accounts__isnull=False))
+        .distinct()
+        .order_by("username"),
+        label="Move every account of",
+    )
     to = SpecialistChoiceField(queryset=specialists(), label="To")
     reason = forms.CharField(
         max_length=200, required=False, help_text="For example: “on leave until 3 March”."

@@ -14,7 +14,7 @@ import csv
 import io
 import logging
 import threading
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -186,7 +186,8 @@ def _check_header(values: list[str]) -> list[str]:
     problems = []
     unknown = [name for name in names if name not in COLUMNS]
     missing = [name for name in REQUIRED_COLUMNS if name not in names]
-    repeated = sorted({name for name in names if name and names.count(name) > 1})
+    counts = Counter(names)
+    repeated = sorted(name for name, count in counts.items() if name and count > 1)
     if unknown:
         problems.append(f"unknown columns {_quoted(unknown)}")
     if missing:
@@ -201,8 +202,10 @@ def _check_header(values: list[str]) -> list[str]:
     return names
 
 
-def _quoted(names: Iterable[str]) -> str:
-    return ", ".join(f"“{name}”" for name in names)
+def _quoted(names: Iterable[str], limit: int = 20) -> str:
+    names = list(names)
+    shown = ", ".join(f"“{name[:60]}”" for name in names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
 # --- what the rows refer to ------------------------------------------------------------------
@@ -479,8 +482,11 @@ def _duplicate_errors(seen: dict[tuple[str, str], list[int]]) -> list[RowError]:
             continue
         shown = to_checksum_address(value) if column == "wallets" else value
         for line in lines:
+            # Name a few of the other lines, not all: a value repeated on N rows would
+            # otherwise make N² text.
             others = [str(other) for other in lines if other != line]
-            where = f"line {others[0]}" if len(others) == 1 else f"lines {', '.join(others)}"
+            listed = ", ".join(others[:10]) + (f" and {len(others) - 10} more" if len(others) > 10 else "")
+            where = f"line {others[0]}" if len(others) == 1 else f"lines {listed}"
             errors.append(
                 RowError(line, column, f"{shown} is also on {where}; it may appear on one row only.")
             )

@@ -225,10 +225,16 @@ class CheckIn(TimeStampedModel):
     class Meta:
         ordering = ["-occurred_at", "-pk"]
         constraints = [
-            models.CheckConstraint(condition=~Q(summary=""), name="checkin_summary_required"),
+            models.CheckConstraint(
+                condition=~Q(summary=""),
+                name="checkin_summary_required",
+                violation_error_message="Write a short summary of what was discussed.",
+            ),
             models.CheckConstraint(
                 condition=Q(follow_up_due__isnull=True) | ~Q(follow_up=""),
                 name="checkin_follow_up_due_needs_text",
+                violation_error_message="Describe the follow-up that is due.",
+                violation_error_code="follow_up",
             ),
         ]
         indexes = [

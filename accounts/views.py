@@ -22,6 +22,7 @@ from accounts.tables import AccountTable
 from accounts.wallet_panel import wallet_panel, wallet_panel_request_refresh
 from portal.csv_export import stream_csv
 from portal.roles import Role, has_role, role_required, user_roles
+from portal.search import normalise_query
 from portal.tables import configure_table
 
 CSV_HEADER = [
@@ -49,7 +50,7 @@ def _filter_data(request):
 
 @role_required(*ACCOUNT_READERS)
 def account_list(request):
-    query = request.GET.get("q", "").strip()[:200]
+    query = normalise_query(request.GET.get("q"))
     account_filter = AccountFilter(_filter_data(request), queryset=selectors.account_list(query=query))
     valid = account_filter.is_valid()
     accounts = account_filter.qs if valid else account_filter.queryset.none()

@@ -19,13 +19,14 @@ from disputes.forms import (
 from disputes.selectors import MARKET_WRITERS, RULE_READERS, RULEBOOK_EDITORS
 from disputes.tables import MarketTable
 from portal.roles import has_role, role_required
+from portal.search import normalise_query
 from portal.tables import configure_table
 from portal.textdiff import diff_html, diff_stats
 
 
 @role_required(*RULE_READERS)
 def market_list(request, *, import_form=None, status=200):
-    query = request.GET.get("q", "").strip()[:500]
+    query = normalise_query(request.GET.get("q"))
     market_filter = MarketFilter(request.GET, queryset=selectors.market_list(query=query))
     valid = market_filter.is_valid()
     markets = market_filter.qs if valid else market_filter.queryset.none()

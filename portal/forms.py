@@ -57,7 +57,7 @@ def _check_pk(value) -> None:
     """Refuse ids a database integer cannot hold, before they reach a query (SQLite raises
     OverflowError on them instead of finding nothing)."""
     text = str(value).strip()
-    if not text.isdigit() or int(text) > MAX_BIGINT:
+    if not re.fullmatch(r"[0-9]{1,19}", text) or int(text) > MAX_BIGINT:
         raise forms.ValidationError("Select a valid choice. That choice is not one of the available choices.")
 
 

@@ -62,7 +62,8 @@ def providers_for(user) -> list[SearchProvider]:
 
 
 def normalise_query(raw: str | None) -> str:
-    return " ".join((raw or "").split())[:MAX_QUERY_LENGTH]
+    """Collapse whitespace and drop NUL characters (PostgreSQL refuses them in text)."""
+    return " ".join((raw or "").replace("\x00", "").split())[:MAX_QUERY_LENGTH]
 
 
 def search_everything(*, user, query: str) -> SearchOutcome:

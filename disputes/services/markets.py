@@ -235,7 +235,9 @@ def market_rules_update(*, market: Market, by: User, rules_text: str, resolution
         )
     if not rules_text.strip():
         raise ValidationError({"rules_text": "The rules can't be empty."})
-    market = Market.objects.select_for_update().select_related("current_version").get(pk=market.pk)
+    market = (
+        Market.objects.select_for_update(of=("self",)).select_related("current_version").get(pk=market.pk)
+    )
     version = _add_version_if_changed(
         market,
         rules_text=rules_text.strip(),
@@ -262,7 +264,9 @@ def clarification_record(
         errors["published_at"] = "A clarification can't be published in the future."
     if errors:
         raise ValidationError(errors)
-    market = Market.objects.select_for_update().select_related("current_version").get(pk=market.pk)
+    market = (
+        Market.objects.select_for_update(of=("self",)).select_related("current_version").get(pk=market.pk)
+    )
     clarification = Clarification.objects.create(
         market=market,
         text=text.strip(),

@@ -161,7 +161,9 @@ def rulebook_section_save(
         )
     else:
         section = (
-            RulebookSection.objects.select_for_update().select_related("current_version").get(pk=section.pk)
+            RulebookSection.objects.select_for_update(of=("self",))
+            .select_related("current_version")
+            .get(pk=section.pk)
         )
     version = _save_version(
         section,

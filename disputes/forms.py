@@ -34,6 +34,11 @@ class ManualMarketForm(forms.Form):
     slug = forms.SlugField(max_length=255, required=False)
 
 
+class ManualRulesForm(forms.Form):
+    rules_text = forms.CharField(widget=forms.Textarea(attrs={"rows": 12}), label="Rules")
+    resolution_source = forms.CharField(max_length=500, required=False)
+
+
 class RulesAtForm(forms.Form):
     at = BoundedDateTimeField(
         widget=DATETIME_LOCAL, label="Rules in force at", help_text="In your time zone."

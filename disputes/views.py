@@ -12,6 +12,7 @@ from disputes.filters import MarketFilter
 from disputes.forms import (
     ClarificationForm,
     ManualMarketForm,
+    ManualRulesForm,
     MarketImportForm,
     RulebookSectionForm,
     RulesAtForm,
@@ -123,6 +124,32 @@ def market_clarify(request, pk):
             messages.success(request, "Clarification recorded; the rules have a new version.")
             return redirect("disputes:market_detail", market.pk)
     return market_detail(request, pk, clarification_form=form, status=400)
+
+
+@role_required(*MARKET_WRITERS)
+def market_rules_edit(request, pk):
+    """New rules text for a hand-entered (US venue) market; imported markets take theirs from
+    Polymarket and get clarifications instead."""
+    market = selectors.market_get_for_user(user=request.user, pk=pk, for_update=True)
+    if market.source != market.Source.MANUAL:
+        raise Http404("Only hand-entered markets have rules edited here.")
+    current = market.current_version
+    initial = (
+        {"rules_text": current.rules_text, "resolution_source": current.resolution_source} if current else {}
+    )
+    form = ManualRulesForm(request.POST if request.method == "POST" else None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            changed = services.market_rules_update(market=market, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(
+                request, "Saved as a new version of the rules." if changed else "No changes to save."
+            )
+            return redirect("disputes:market_detail", market.pk)
+    context = {"form": form, "market": market}
+    return render(request, "disputes/market_rules_form.html", context, status=400 if form.errors else 200)
 
 
 def _pick_versions(request, versions):

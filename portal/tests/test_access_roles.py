@@ -65,6 +65,7 @@ PAGES = {
     "disputes:market_detail": Page(READ_PORTFOLIO, args=("market",)),
     "disputes:market_clarify": Page(writers(400), method="post", args=("market",)),
     "disputes:market_diff": Page(READ_PORTFOLIO, args=("market",), data={"from": 1, "to": 1}),
+    "disputes:market_rules_edit": Page(WRITE_PORTFOLIO, args=("market",)),
     "disputes:rulebook": Page(READ_PORTFOLIO),
     "disputes:rulebook_section": Page(READ_PORTFOLIO, args=("rulebook_section",)),
     "disputes:rulebook_section_new": Page({S: 403, L: 403, P: 403, A: 200}),

@@ -9,12 +9,20 @@ import json
 import logging
 from dataclasses import asdict, dataclass
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from typing import Any
 
 import requests
 from django.conf import settings
 
 from integrations.polymarket.demo import DemoDataAdapter
+from integrations.polymarket.errors import (  # noqa: F401 - re-exported for callers
+    PolymarketBadResponse,
+    PolymarketError,
+    PolymarketNotFound,
+    PolymarketUnavailable,
+)
+from integrations.polymarket.http import get_json
 
 logger = logging.getLogger(__name__)
 
@@ -22,20 +30,6 @@ USER_AGENT = "advanced-support-portal/1.0 (+Polymarket Data API v2 client)"
 # A cursor that never ends (or loops) must not hold a worker forever; 50 pages is far beyond any
 # wallet the support program follows.
 MAX_PAGES = 50
-
-
-class PolymarketError(Exception):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
-
-
-class PolymarketUnavailable(PolymarketError):
-    """Polymarket could not answer now (network, timeout, 5xx, 429): worth trying again later."""
-
-
-class PolymarketBadResponse(PolymarketError):
-    """Polymarket answered, but not with what we asked for: retrying will not help by itself."""
 
 
 @dataclass(frozen=True)
@@ -189,21 +183,11 @@ class DataApiClient:
         return _decimal(data["value"])
 
     def _get(self, path: str, params: dict) -> Any:
-        try:
-            response = self.session.get(f"{self.base_url}{path}", params=params, timeout=self.timeout)
-        except requests.Timeout:
-            raise PolymarketUnavailable(
-                f"Polymarket did not answer within {self.timeout[1]:g} seconds."
-            ) from None
-        except requests.RequestException as exc:
-            raise PolymarketUnavailable(f"Polymarket could not be reached ({type(exc).__name__}).") from None
-        status = response.status_code
-        if status == 429 or status >= 500:
-            raise PolymarketUnavailable(f"Polymarket is unavailable or rate-limiting us (HTTP {status}).")
-        if status >= 400:
-            raise PolymarketBadResponse(f"Polymarket refused the request (HTTP {status}).")
-        try:
-            # Decimals straight from the text, so 0.7545 never becomes 0.75449999…
-            return json.loads(response.text, parse_float=Decimal)
-        except ValueError:
-            raise PolymarketBadResponse("Polymarket sent a reply that is not JSON.") from None
+        # Decimals straight from the text, so 0.7545 never becomes 0.75449999…
+        return get_json(
+            self.session,
+            f"{self.base_url}{path}",
+            params=params,
+            timeout=self.timeout,
+            parse_json=partial(json.loads, parse_float=Decimal),
+        )

@@ -11,7 +11,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
@@ -19,8 +19,9 @@ from urllib.parse import quote, unquote, urlsplit
 import requests
 from django.conf import settings
 
-from integrations.polymarket.data_api import PolymarketBadResponse, PolymarketUnavailable
 from integrations.polymarket.demo import SYNTHETIC_MARKER
+from integrations.polymarket.errors import PolymarketBadResponse, PolymarketNotFound, PolymarketUnavailable  # noqa: F401
+from integrations.polymarket.http import get_json
 
 USER_AGENT = "advanced-support-portal/1.0 (+Polymarket Gamma API client)"
 DEMO_FIXTURES = Path(__file__).parent / "demo_fixtures" / "gamma"
@@ -31,10 +32,6 @@ POLYMARKET_HOSTS = {"polymarket.com", "www.polymarket.com"}
 CONDITION_ID = re.compile(r"0x[0-9a-f]{64}", re.IGNORECASE)
 GAMMA_ID = re.compile(r"[0-9]{1,18}")
 SLUG = re.compile(r"[a-z0-9]+(?:[-_.][a-z0-9]+)*", re.IGNORECASE)
-
-
-class PolymarketNotFound(PolymarketBadResponse):
-    """Polymarket answered that no such market or event exists: retrying will not help."""
 
 
 @dataclass(frozen=True)
@@ -391,26 +388,15 @@ class GammaClient:
         return body
 
     def _get(self, path: str, params: dict | None = None, *, missing: str = "at that address") -> Any:
-        try:
-            response = self.session.get(f"{self.base_url}{path}", params=params, timeout=self.timeout)
-        except requests.Timeout:
-            raise PolymarketUnavailable(
-                f"Polymarket did not answer within {self.timeout[1]:g} seconds."
-            ) from None
-        except requests.RequestException as exc:
-            raise PolymarketUnavailable(f"Polymarket could not be reached ({type(exc).__name__}).") from None
-        status = response.status_code
-        if status == 429 or status >= 500:
-            raise PolymarketUnavailable(f"Polymarket is unavailable or rate-limiting us (HTTP {status}).")
-        if status == 404:
-            raise PolymarketNotFound(f"Polymarket has no market {missing}.")
-        if status >= 400:
-            raise PolymarketBadResponse(f"Polymarket refused the request (HTTP {status}).")
-        try:
-            # Plain floats, so `raw` can be stored as JSON as is; NaN/Infinity are refused for the same reason.
-            return json.loads(response.text, parse_constant=_refuse_constant)
-        except ValueError:
-            raise PolymarketBadResponse("Polymarket sent a reply that is not JSON.") from None
+        # Plain floats, so `raw` can be stored as JSON as is; NaN/Infinity are refused for the same reason.
+        return get_json(
+            self.session,
+            f"{self.base_url}{path}",
+            params=params,
+            timeout=self.timeout,
+            not_found=missing,
+            parse_json=partial(json.loads, parse_constant=_refuse_constant),
+        )
 
 
 def _refuse_constant(name: str) -> None:

@@ -5,6 +5,7 @@ Everything that differs between machines comes from the environment (a `.env` fi
 """
 
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -157,6 +158,9 @@ POLYMARKET_DATA_URL = env("POLYMARKET_DATA_URL", default="https://data-api.polym
 POLYMARKET_GAMMA_URL = env("POLYMARKET_GAMMA_URL", default="https://gamma-api.polymarket.com")
 POLYMARKET_DEMO_FIXTURES = env.bool("POLYMARKET_DEMO_FIXTURES", default=False)
 POLYMARKET_TIMEOUT_SECONDS = env.float("POLYMARKET_TIMEOUT_SECONDS", default=10.0)
+
+# A dispute decision with more than this at stake (USDC or USD) needs a second specialist's approval.
+DISPUTE_FOUR_EYES_THRESHOLD = Decimal(env("DISPUTE_FOUR_EYES_THRESHOLD", default="10000"))
 
 EMAIL_CONFIG = env.email("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)

@@ -21,3 +21,11 @@ SECURE_HSTS_SECONDS = 0
 WHITENOISE_AUTOREFRESH = True
 # Templates used only by tests (example panels and the like).
 TEMPLATES[0]["DIRS"] = [*TEMPLATES[0]["DIRS"], BASE_DIR / "portal" / "tests" / "templates"]  # noqa: F405
+# A file-backed SQLite test database (removed after the run), not the in-memory default: tests
+# that write from two threads at once need real locking with the busy timeout, as in production.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    import tempfile
+
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": os.path.join(tempfile.gettempdir(), f"portal-test-{os.getpid()}.sqlite3")
+    }

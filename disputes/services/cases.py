@@ -1,0 +1,320 @@
+"""Dispute case files: filing with a safe reference, the status workflow, and decisions that
+must cite the rule text they rest on."""
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import Account
+from disputes.models import (
+    CaseCounter,
+    CaseEvent,
+    Decision,
+    DisputeCase,
+    Market,
+    MarketRuleVersion,
+    RulebookSectionVersion,
+    RuleCitation,
+)
+from portal.models import User
+from portal.roles import Role, user_roles
+
+Status = DisputeCase.Status
+# Which status may follow which. Reopening (from decided or closed) needs a reason.
+TRANSITIONS = {
+    Status.NEW: {Status.INVESTIGATING, Status.WAITING_ON_USER, Status.ESCALATED, Status.CLOSED},
+    Status.INVESTIGATING: {Status.WAITING_ON_USER, Status.ESCALATED, Status.CLOSED},
+    Status.WAITING_ON_USER: {Status.INVESTIGATING, Status.ESCALATED, Status.CLOSED},
+    Status.ESCALATED: {Status.INVESTIGATING, Status.WAITING_ON_USER, Status.CLOSED},
+    Status.DECIDED: {Status.CLOSED, Status.INVESTIGATING},
+    Status.CLOSED: {Status.INVESTIGATING},
+}
+REOPEN_FROM = {Status.DECIDED, Status.CLOSED}
+# Default targets until the SLA issue owns them: first response by tier rank (hours),
+# resolution by category (hours).
+FIRST_RESPONSE_HOURS = {1: 1, 2: 4, 3: 8}
+RESOLUTION_HOURS = {
+    DisputeCase.Category.MARKET_RESOLUTION: 72,
+    DisputeCase.Category.ORDER_EXECUTION: 48,
+    DisputeCase.Category.PLATFORM_MECHANICS: 48,
+}
+
+
+@dataclass(frozen=True)
+class CitationInput:
+    excerpt: str
+    market_rule_version: MarketRuleVersion | None = None
+    rulebook_version: RulebookSectionVersion | None = None
+
+
+def _event(case, kind, by, summary, **fields) -> CaseEvent:
+    return CaseEvent.objects.create(
+        case=case, kind=kind, actor=by, at=timezone.now(), summary=summary[:300], **fields
+    )
+
+
+def _next_reference(year: int) -> tuple[int, str]:
+    """Take the next number of the year under a row lock (created on first use)."""
+    for _ in range(3):
+        try:
+            with transaction.atomic():
+                CaseCounter.objects.get_or_create(year=year)
+            break
+        except IntegrityError:  # someone else created the year's counter first
+            continue
+    counter = CaseCounter.objects.select_for_update().get(year=year)
+    counter.last_number += 1
+    counter.save(update_fields=["last_number"])
+    return counter.last_number, f"DSP-{year}-{counter.last_number:05d}"
+
+
+def _require_specialist(user: User, what: str) -> None:
+    if Role.SPECIALIST not in user_roles(user):
+        raise ValidationError(f"Only a Specialist can {what}.")
+
+
+@transaction.atomic
+def dispute_file(
+    *,
+    by: User,
+    account: Account,
+    category: str,
+    claim: str,
+    requested_remedy: str = "",
+    amount_at_stake: Decimal = Decimal("0"),
+    market: Market | None = None,
+    priority: str = DisputeCase.Priority.NORMAL,
+    assignee: User | None = None,
+    intercom_conversation_id: str = "",
+) -> DisputeCase:
+    """File a case with reference DSP-<year>-<number>, pinned to the market's rules in force
+    now. Raises ValidationError for a missing market on a resolution dispute, an empty claim or
+    a negative amount; writes nothing then."""
+    errors = {}
+    if category not in DisputeCase.Category.values:
+        errors["category"] = "Choose what the dispute is about."
+    if category == DisputeCase.Category.MARKET_RESOLUTION and market is None:
+        errors["market"] = "A market-resolution dispute needs its market (import it first)."
+    if market is not None and market.current_version_id is None:
+        errors["market"] = "This market has no rules recorded yet."
+    if not (claim or "").strip():
+        errors["claim"] = "Write down what the user claims, in their words."
+    if amount_at_stake is None or amount_at_stake < 0:
+        errors["amount_at_stake"] = "The amount at stake can’t be negative."
+    if errors:
+        raise ValidationError(errors)
+    now = timezone.now()
+    number, reference = _next_reference(now.year)
+    case = DisputeCase.objects.create(
+        reference=reference,
+        year=now.year,
+        number=number,
+        account=account,
+        category=category,
+        market=market,
+        rule_version=market.current_version if market else None,
+        venue=market.venue if market else account.venue,
+        claim=claim.strip(),
+        requested_remedy=(requested_remedy or "").strip(),
+        amount_at_stake=amount_at_stake,
+        priority=priority,
+        assignee=assignee,
+        intercom_conversation_id=(intercom_conversation_id or "").strip(),
+        first_response_due=now + dt.timedelta(hours=FIRST_RESPONSE_HOURS.get(account.tier.rank, 8)),
+        resolution_due=now + dt.timedelta(hours=RESOLUTION_HOURS[category]),
+        filed_by=by,
+    )
+    _event(case, CaseEvent.Kind.FILED, by, f"Filed by {by.username}", after={"status": case.status})
+    return case
+
+
+def _lock(case: DisputeCase, expected_revision: int | None) -> DisputeCase:
+    locked = DisputeCase.objects.select_for_update(of=("self",)).select_related("account").get(pk=case.pk)
+    if expected_revision is not None and locked.revision != expected_revision:
+        raise ValidationError(
+            "Someone else changed this case while you had it open. Nothing was saved: reload the "
+            "case to see their change, then try again."
+        )
+    return locked
+
+
+@transaction.atomic
+def dispute_transition(
+    *, case: DisputeCase, by: User, to: str, reason: str = "", expected_revision: int | None = None
+) -> DisputeCase:
+    """Move a case along the workflow. Illegal moves, reopening without a reason and changes
+    made against an out-of-date page are refused with a message; nothing is saved then.
+    A case becomes `decided` only by recording a decision."""
+    case = _lock(case, expected_revision)
+    if to == Status.DECIDED:
+        raise ValidationError("A case is decided by recording a decision with its rule citations.")
+    if to not in TRANSITIONS.get(case.status, set()):
+        raise ValidationError(
+            f"A case that is {case.get_status_display().lower()} can’t move to “{Status(to).label.lower()}”."
+            if to in Status.values
+            else f"“{to}” is not a case status."
+        )
+    reopening = case.status in REOPEN_FROM and to == Status.INVESTIGATING
+    if reopening and not (reason or "").strip():
+        raise ValidationError("Say why the case is reopened; the reason is kept in its history.")
+    before = case.status
+    case.status = to
+    case.closed_at = timezone.now() if to == Status.CLOSED else None
+    case.revision += 1
+    case.save(update_fields=["status", "closed_at", "revision", "updated_at"])
+    summary = f"{'Reopened' if reopening else 'Status'}: {Status(before).label} → {Status(to).label}"
+    _event(
+        case,
+        CaseEvent.Kind.STATUS,
+        by,
+        summary,
+        before={"status": before},
+        after={"status": to},
+        note=reason.strip(),
+    )
+    return case
+
+
+QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'", "‚": "'", "\u00a0": " "})
+
+
+def normalise_text(text: str) -> str:
+    """Compare excerpts by their words: white space collapsed, curly quotes made straight."""
+    return re.sub(r"\s+", " ", (text or "").translate(QUOTES)).strip()
+
+
+def _validate_citations(case: DisputeCase, citations: list[CitationInput]) -> None:
+    if not citations:
+        raise ValidationError({"citations": "A decision must cite at least one rule it rests on."})
+    problems = []
+    for index, citation in enumerate(citations, start=1):
+        version = citation.market_rule_version or citation.rulebook_version
+        if (citation.market_rule_version is None) == (citation.rulebook_version is None):
+            problems.append(f"Citation {index}: choose either a market rule version or a rulebook section.")
+            continue
+        if citation.market_rule_version and citation.market_rule_version.market_id != case.market_id:
+            problems.append(f"Citation {index}: that rule version belongs to another market.")
+            continue
+        text = version.full_text if citation.market_rule_version else version.body
+        excerpt = normalise_text(citation.excerpt)
+        if len(excerpt) < 10:
+            problems.append(f"Citation {index}: quote at least a full phrase of the rule.")
+        elif excerpt not in normalise_text(text):
+            problems.append(f"Citation {index}: the excerpt does not appear in that version’s text.")
+    if problems:
+        raise ValidationError({"citations": problems})
+
+
+@transaction.atomic
+def dispute_decide(
+    *,
+    case: DisputeCase,
+    by: User,
+    outcome: str,
+    rationale: str,
+    remedy: str = "",
+    citations: list[CitationInput],
+    governing_reason: str = "",
+    amendment_reason: str = "",
+    expected_revision: int | None = None,
+) -> Decision:
+    """Record a decision grounded in cited rule text. Above the four-eyes threshold it is a
+    proposal until another Specialist approves it. A case already decided is amended only with a
+    reason, and the earlier decision is kept as superseded."""
+    _require_specialist(by, "decide a case")
+    case = _lock(case, expected_revision)
+    errors = {}
+    if outcome not in Decision.Outcome.values:
+        errors["outcome"] = "Choose an outcome."
+    if not (rationale or "").strip():
+        errors["rationale"] = "Explain the decision; the user will read it."
+    current = case.decisions.exclude(state=Decision.State.SUPERSEDED).order_by("-proposed_at").first()
+    if current is not None and current.state == Decision.State.PROPOSED:
+        errors["outcome"] = "A proposal already waits for approval on this case."
+    if current is not None and current.state == Decision.State.RECORDED and not amendment_reason.strip():
+        errors["amendment_reason"] = "This case is decided; say why the decision is amended."
+    if case.status == Status.CLOSED:
+        errors["outcome"] = "Reopen the case before deciding it again."
+    if errors:
+        raise ValidationError(errors)
+    _validate_citations(case, citations)
+    now = timezone.now()
+    needs_approval = case.amount_at_stake > settings.DISPUTE_FOUR_EYES_THRESHOLD
+    decision = Decision.objects.create(
+        case=case,
+        outcome=outcome,
+        rationale=rationale.strip(),
+        remedy=(remedy or "").strip(),
+        governing_reason=(governing_reason or "").strip(),
+        state=Decision.State.PROPOSED if needs_approval else Decision.State.RECORDED,
+        proposed_by=by,
+        proposed_at=now,
+        approved_by=None if needs_approval else by,
+        approved_at=None if needs_approval else now,
+        supersedes=current if current is not None and current.state == Decision.State.RECORDED else None,
+        amendment_reason=(amendment_reason or "").strip(),
+    )
+    RuleCitation.objects.bulk_create(
+        RuleCitation(
+            decision=decision,
+            market_rule_version=c.market_rule_version,
+            rulebook_version=c.rulebook_version,
+            excerpt=c.excerpt.strip(),
+        )
+        for c in citations
+    )
+    if needs_approval:
+        _event(
+            case, CaseEvent.Kind.DECISION_PROPOSED, by, f"Decision proposed: {decision.get_outcome_display()}"
+        )
+    else:
+        _record(case, decision, by, amended=decision.supersedes is not None)
+    case.revision += 1
+    case.save(update_fields=["revision", "updated_at"])
+    return decision
+
+
+def _record(case: DisputeCase, decision: Decision, by: User, *, amended: bool) -> None:
+    if decision.supersedes is not None:
+        Decision.objects.filter(pk=decision.supersedes_id).update(state=Decision.State.SUPERSEDED)
+    before = case.status
+    case.status = Status.DECIDED
+    case.decided_at = timezone.now()
+    case.save(update_fields=["status", "decided_at", "updated_at"])
+    kind = CaseEvent.Kind.DECISION_AMENDED if amended else CaseEvent.Kind.DECISION_RECORDED
+    _event(
+        case,
+        kind,
+        by,
+        f"Decision {'amended' if amended else 'recorded'}: {decision.get_outcome_display()}",
+        before={"status": before},
+        after={"status": Status.DECIDED, "decision": decision.pk, "outcome": decision.outcome},
+        note=decision.amendment_reason,
+    )
+
+
+@transaction.atomic
+def decision_approve(*, decision: Decision, by: User) -> Decision:
+    """Approve a proposed decision (four eyes): another Specialist than the proposer."""
+    _require_specialist(by, "approve a decision")
+    decision = Decision.objects.select_for_update().select_related("case").get(pk=decision.pk)
+    if decision.state != Decision.State.PROPOSED:
+        raise ValidationError("This decision is not waiting for approval.")
+    if decision.proposed_by_id == by.pk:
+        raise ValidationError("Someone other than the proposer must approve a decision.")
+    decision.state = Decision.State.RECORDED
+    decision.approved_by = by
+    decision.approved_at = timezone.now()
+    decision.save(update_fields=["state", "approved_by", "approved_at"])
+    case = _lock(decision.case, None)
+    _event(case, CaseEvent.Kind.DECISION_APPROVED, by, f"Decision approved by {by.username}")
+    _record(case, decision, by, amended=decision.supersedes_id is not None)
+    case.revision += 1
+    case.save(update_fields=["revision", "updated_at"])
+    return decision

@@ -39,3 +39,26 @@ class MarketSearch:
 
 
 register_search_provider(MarketSearch())
+
+
+class CaseSearch:
+    key = "cases"
+    label = "Dispute cases"
+    hint = "reference (DSP-…)"
+    roles = selectors.RULE_READERS
+
+    def search(self, *, user, query, limit):
+        if not selectors.CASE_REFERENCE.match(query.strip()):
+            return []
+        return [
+            SearchResult(
+                title=f"{case.reference} · {case.account.display_name}",
+                url=reverse("disputes:case_detail", args=[case.reference]),
+                detail=case.get_status_display(),
+                exact=True,
+            )
+            for case in selectors.case_list(query=query)[:limit]
+        ]
+
+
+register_search_provider(CaseSearch())

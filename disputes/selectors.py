@@ -69,3 +69,43 @@ def rulebook_section_get(*, user: User, pk, for_update: bool = False) -> Ruleboo
 
 def rulebook_section_at(section: RulebookSection, day: dt.date) -> RulebookSectionVersion | None:
     return section.versions.filter(effective_from__lte=day).order_by("-effective_from", "-number").first()
+
+
+TX_HASH = re.compile(r"^0x[0-9a-fA-F]{64}$")
+CASE_REFERENCE = re.compile(r"^DSP-\d{4}-\d+$", re.IGNORECASE)
+
+
+def case_list(*, query: str = "") -> QuerySet:
+    """Cases with account, market and assignee joined; searchable by reference, account name,
+    market question (a transaction hash joins in with the evidence step)."""
+    from disputes.models import DisputeCase
+
+    cases = DisputeCase.objects.select_related("account", "market", "assignee")
+    query = (query or "").strip()
+    if not query:
+        return cases
+    if CASE_REFERENCE.match(query):
+        return cases.filter(reference__iexact=query)
+    return cases.filter(
+        Q(account__display_name__icontains=query)
+        | Q(market__question__icontains=query)
+        | Q(account__email__iexact=query)
+    )
+
+
+def case_get_for_user(*, user: User, reference: str):
+    from disputes.models import DisputeCase
+
+    if not has_role(user, *RULE_READERS):
+        raise PermissionDenied("Your role does not include dispute cases.")
+    try:
+        return DisputeCase.objects.select_related(
+            "account__tier",
+            "account__owner",
+            "market__current_version",
+            "rule_version",
+            "assignee",
+            "filed_by",
+        ).get(reference__iexact=reference)
+    except DisputeCase.DoesNotExist:
+        raise Http404("No such case.") from None

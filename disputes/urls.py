@@ -1,6 +1,6 @@
-from django.urls import path
+from django.urls import path, re_path
 
-from disputes import views
+from disputes import case_views, views
 
 app_name = "disputes"
 urlpatterns = [
@@ -15,4 +15,16 @@ urlpatterns = [
     path("rulebook/new/", views.rulebook_section_edit, name="rulebook_section_new"),
     path("rulebook/<int:pk>/", views.rulebook_section, name="rulebook_section"),
     path("rulebook/<int:pk>/edit/", views.rulebook_section_edit, name="rulebook_section_edit"),
+    path("", case_views.case_list, name="case_list"),
+    path("new/", case_views.case_new, name="case_new"),
+    re_path(r"^(?P<reference>DSP-\d{4}-\d{1,9})/$", case_views.case_detail, name="case_detail"),
+    re_path(
+        r"^(?P<reference>DSP-\d{4}-\d{1,9})/status/$", case_views.case_transition, name="case_transition"
+    ),
+    re_path(r"^(?P<reference>DSP-\d{4}-\d{1,9})/decide/$", case_views.case_decide, name="case_decide"),
+    re_path(
+        r"^(?P<reference>DSP-\d{4}-\d{1,9})/decisions/(?P<decision_pk>\d{1,18})/approve/$",
+        case_views.case_approve,
+        name="case_approve",
+    ),
 ]

@@ -67,6 +67,12 @@ PAGES = {
     "disputes:market_diff": Page(READ_PORTFOLIO, args=("market",), data={"from": 1, "to": 1}),
     "disputes:market_rules_edit": Page(WRITE_PORTFOLIO, args=("market",)),
     "disputes:rulebook": Page(READ_PORTFOLIO),
+    "disputes:case_list": Page(READ_PORTFOLIO),
+    "disputes:case_new": Page(WRITE_PORTFOLIO),
+    "disputes:case_detail": Page(READ_PORTFOLIO, args=("case",)),
+    "disputes:case_transition": Page(writers(400), method="post", args=("case",)),
+    "disputes:case_decide": Page(writers(400), method="post", args=("case",)),
+    "disputes:case_approve": Page(writers(302), method="post", args=("case", "decision")),
     "disputes:rulebook_section": Page(READ_PORTFOLIO, args=("rulebook_section",)),
     "disputes:rulebook_section_new": Page({S: 403, L: 403, P: 403, A: 200}),
     "disputes:rulebook_section_edit": Page({S: 403, L: 403, P: 403, A: 200}, args=("rulebook_section",)),
@@ -87,7 +93,9 @@ NOT_ROLE_PAGES = {
 def world(people):
     from accounts.models import AccountImport
     from accounts.tests.factories import make_account, make_check_in
+    from disputes.models import Decision
     from disputes.services import market_create_manual, rulebook_section_save
+    from disputes.services.cases import dispute_file
 
     owner = people[S]
     account = make_account(owner=owner, wallets=["0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"])
@@ -106,7 +114,18 @@ def world(people):
         body="Rules.",
         effective_from=timezone.now().date(),
     )
+    case = dispute_file(by=owner, account=account, category="order_execution", claim="Partial fill.")
+    decision = Decision.objects.create(
+        case=case,
+        outcome="denied",
+        rationale="r",
+        state="proposed",
+        proposed_by=people[A],
+        proposed_at=timezone.now(),
+    )
     return {
+        "case": case.reference,
+        "decision": decision.pk,
         "market": market.pk,
         "rulebook_section": section.pk,
         "account": account.pk,

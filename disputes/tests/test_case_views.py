@@ -1,0 +1,132 @@
+import pytest
+from django.urls import reverse
+
+from accounts.tests.factories import make_account
+from disputes.models import DisputeCase
+from disputes.services import market_upsert_from_gamma
+from disputes.tests.factories import gamma_market
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def market(specialist):
+    return market_upsert_from_gamma(data=gamma_market(), by=specialist).market
+
+
+def test_file_a_case_then_decide_it_with_a_citation(
+    client, specialist, market, django_assert_max_num_queries
+):
+    account = make_account(owner=specialist, email="whale@example.com")
+    client.force_login(specialist)
+    response = client.post(
+        reverse("disputes:case_new"),
+        {
+            "account": "whale@example.com",
+            "category": "market_resolution",
+            "market": market.gamma_id,
+            "claim": "Price was up on Binance.",
+            "amount_at_stake": "250",
+            "priority": "normal",
+        },
+    )
+    case = DisputeCase.objects.get()
+    assert (
+        response.status_code == 302
+        and case.account == account
+        and case.rule_version == market.current_version
+    )
+    with django_assert_max_num_queries(20):
+        page = client.get(reverse("disputes:case_detail", args=[case.reference]))
+    assert "Governing rules" in page.content.decode()
+
+    wrong = client.post(
+        reverse("disputes:case_decide", args=[case.reference]),
+        {
+            "outcome": "denied",
+            "rationale": "Rules.",
+            "source": f"m{market.current_version.pk}",
+            "excerpt": "Binance is the resolution source",
+            "revision": case.revision,
+        },
+    )
+    assert wrong.status_code == 400 and "does not appear" in wrong.content.decode()
+    right = client.post(
+        reverse("disputes:case_decide", args=[case.reference]),
+        {
+            "outcome": "denied",
+            "rationale": "Chainlink governs.",
+            "source": f"m{market.current_version.pk}",
+            "excerpt": "The resolution source for this market is information from Chainlink",
+            "revision": case.revision,
+        },
+        follow=True,
+    )
+    assert "Decision recorded." in right.content.decode()
+    case.refresh_from_db()
+    assert case.status == "decided"
+
+
+def test_a_status_change_from_a_stale_page_is_refused(client, specialist, market):
+    make_account(owner=specialist, email="w@example.com")
+    client.force_login(specialist)
+    client.post(
+        reverse("disputes:case_new"),
+        {
+            "account": "w@example.com",
+            "category": "order_execution",
+            "claim": "Partial fill.",
+            "amount_at_stake": "0",
+            "priority": "normal",
+        },
+    )
+    case = DisputeCase.objects.get()
+    stale = case.revision
+    client.post(
+        reverse("disputes:case_transition", args=[case.reference]), {"to": "investigating", "revision": stale}
+    )
+    response = client.post(
+        reverse("disputes:case_transition", args=[case.reference]), {"to": "escalated", "revision": stale}
+    )
+    assert response.status_code == 400 and "Someone else changed this case" in response.content.decode()
+    case.refresh_from_db()
+    assert case.status == "investigating"
+
+
+def test_unknown_account_or_market_is_explained(client, specialist):
+    client.force_login(specialist)
+    response = client.post(
+        reverse("disputes:case_new"),
+        {
+            "account": "nobody@example.com",
+            "category": "market_resolution",
+            "market": "999",
+            "claim": "x",
+            "amount_at_stake": "-5",
+            "priority": "normal",
+        },
+    )
+    text = response.content.decode()
+    assert response.status_code == 400
+    assert "No single account matches" in text and "No single imported market" in text
+    assert not DisputeCase.objects.exists()
+
+
+def test_header_search_opens_a_case_by_reference(client, specialist, market):
+    make_account(owner=specialist, email="w@example.com")
+    client.force_login(specialist)
+    client.post(
+        reverse("disputes:case_new"),
+        {
+            "account": "w@example.com",
+            "category": "order_execution",
+            "claim": "x",
+            "amount_at_stake": "0",
+            "priority": "normal",
+        },
+    )
+    case = DisputeCase.objects.get()
+    response = client.get(reverse("search"), {"q": case.reference.lower()})
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "disputes:case_detail", args=[case.reference]
+    )

@@ -1,9 +1,14 @@
 """How markets and the rulebook plug into the portal: navigation and header search."""
 
+from django.db.models import Count
 from django.urls import reverse
+from django.utils import timezone
 
+from accounts.health import ComponentScore, HealthComponent, register_health_component
 from disputes import selectors
+from portal.myday import Panel, register_panel
 from portal.navigation import NavItem, register_nav_item
+from portal.roles import Role
 from portal.search import SearchResult, register_search_provider
 
 register_nav_item(
@@ -62,3 +67,73 @@ class CaseSearch:
 
 
 register_search_provider(CaseSearch())
+
+
+OPEN_STATUSES = ("new", "investigating", "waiting_on_user", "escalated")
+
+
+def _open_disputes(facts, now):
+    """Open dispute cases weigh on an account's health: none 100, one 60, two 30, more 0."""
+    from disputes.models import DisputeCase
+
+    counts = dict(
+        DisputeCase.objects.filter(account_id__in=[f.id for f in facts], status__in=OPEN_STATUSES)
+        .values_list("account_id")
+        .annotate(n=Count("id"))
+    )
+    scores = {}
+    for f in facts:
+        n = counts.get(f.id, 0)
+        scores[f.id] = ComponentScore(
+            {0: 100, 1: 60, 2: 30}.get(n, 0), f"{n} open dispute case{'s' if n != 1 else ''}"
+        )
+    return scores
+
+
+register_health_component(HealthComponent("disputes", "Open disputes", 20, _open_disputes))
+
+
+def open_cases_panel(*, user):
+    from disputes.models import DisputeCase
+
+    now = timezone.now()
+    cases = list(
+        DisputeCase.objects.filter(assignee=user, status__in=OPEN_STATUSES)
+        .select_related("account")
+        .order_by("resolution_due")[:25]
+    )
+    return {"cases": cases, "now": now} if cases else None
+
+
+def approvals_panel(*, user):
+    from disputes.models import Decision
+
+    waiting = list(
+        Decision.objects.filter(state=Decision.State.PROPOSED)
+        .exclude(proposed_by=user)
+        .select_related("case", "proposed_by")
+        .order_by("proposed_at")[:25]
+    )
+    return {"decisions": waiting} if waiting else None
+
+
+register_panel(
+    Panel(
+        key="disputes-open",
+        title="My open cases",
+        template="disputes/myday/_open_cases.html",
+        roles=(Role.SPECIALIST,),
+        build=open_cases_panel,
+        order=5,
+    )
+)
+register_panel(
+    Panel(
+        key="disputes-approvals",
+        title="Decisions awaiting approval",
+        template="disputes/myday/_approvals.html",
+        roles=(Role.SPECIALIST,),
+        build=approvals_panel,
+        order=6,
+    )
+)

@@ -101,6 +101,7 @@ def market_detail(request, pk, *, clarification_form=None, status=200):
         "market": market,
         "versions": selectors.rule_versions(market),
         "clarifications": list(market.clarification_records.select_related("recorded_by")),
+        "cases": list(market.cases.select_related("account", "assignee").order_by("-year", "-number")[:50]),
         "can_write": has_role(request.user, *MARKET_WRITERS),
         "clarification_form": clarification_form
         or ClarificationForm(initial={"published_at": timezone.localtime()}),

@@ -43,7 +43,8 @@ def test_volume_trend_and_the_weighted_total():
     parts = account.health_components
     assert parts["volume"]["score"] == 50 and "-50%" in parts["volume"]["detail"]
     assert parts["recency"]["score"] == 100 and parts["sentiment"]["score"] == 100
-    assert account.health_score == round((100 * 50 + 100 * 25 + 50 * 25) / 100)
+    # The disputes app adds "open disputes" (×20, 100 with none open).
+    assert account.health_score == round((100 * 50 + 100 * 25 + 50 * 25 + 100 * 20) / 120)
 
 
 def test_components_without_data_are_left_out_of_the_mean():
@@ -57,8 +58,8 @@ def test_a_registered_component_plugs_into_the_score():
     account = make_account()
     register_health_component(
         HealthComponent(
-            "disputes",
-            "Open disputes",
+            "test_flags",
+            "Test flags",
             50,
             lambda facts, now: {f.id: ComponentScore(0, "2 open") for f in facts},
         )
@@ -66,10 +67,11 @@ def test_a_registered_component_plugs_into_the_score():
     try:
         health_refresh(account_ids=[account.pk])
     finally:
-        _components.pop("disputes")
+        _components.pop("test_flags")
     account = Account.objects.get(pk=account.pk)
-    assert account.health_components["disputes"]["detail"] == "2 open"
-    assert account.health_score == 50  # recency 100 (weight 50) and disputes 0 (weight 50)
+    assert account.health_components["test_flags"]["detail"] == "2 open"
+    # recency 100 (×50), open disputes 100 (×20) and the test component 0 (×50)
+    assert account.health_score == round((100 * 50 + 100 * 20) / 120)
 
 
 def test_health_history_keeps_one_row_per_day():

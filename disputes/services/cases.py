@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Account
+from accounts.services import health_refresh
 from disputes.models import (
     CaseCounter,
     CaseEvent,
@@ -22,6 +23,7 @@ from disputes.models import (
     RulebookSectionVersion,
     RuleCitation,
 )
+from integrations.outbox import outbox_record
 from portal.models import User
 from portal.roles import Role, user_roles
 
@@ -131,6 +133,7 @@ def dispute_file(
         filed_by=by,
     )
     _event(case, CaseEvent.Kind.FILED, by, f"Filed by {by.username}", after={"status": case.status})
+    _account_changed(case)
     return case
 
 
@@ -280,6 +283,24 @@ def dispute_decide(
     return decision
 
 
+def _account_changed(case: DisputeCase) -> None:
+    """Open-case counts feed the account's health and its Intercom contact."""
+    open_count = (
+        DisputeCase.objects.filter(account_id=case.account_id)
+        .exclude(status__in=["decided", "closed"])
+        .count()
+    )
+    outbox_record(
+        kind="contact.attributes",
+        key=f"account:{case.account_id}:disputes",
+        payload={
+            "external_id": case.account.external_id,
+            "custom_attributes": {"advanced_open_disputes": open_count},
+        },
+    )
+    health_refresh(account_ids=[case.account_id])
+
+
 def _record(case: DisputeCase, decision: Decision, by: User, *, amended: bool) -> None:
     if decision.supersedes is not None:
         Decision.objects.filter(pk=decision.supersedes_id).update(state=Decision.State.SUPERSEDED)
@@ -297,6 +318,17 @@ def _record(case: DisputeCase, decision: Decision, by: User, *, amended: bool) -
         after={"status": Status.DECIDED, "decision": decision.pk, "outcome": decision.outcome},
         note=decision.amendment_reason,
     )
+    outbox_record(
+        kind="contact.note",
+        key=f"decision:{decision.pk}",
+        payload={
+            "external_id": case.account.external_id,
+            "body": f"{case.reference} decided: {decision.get_outcome_display()}. {decision.rationale}"[
+                :2000
+            ],
+        },
+    )
+    _account_changed(case)
 
 
 @transaction.atomic

@@ -203,3 +203,17 @@ def test_two_people_filing_at_once_get_different_numbers(specialist):
         thread.join()
     assert not errors
     assert len(set(references)) == 6
+
+
+def test_open_cases_lower_the_account_health_and_reach_intercom(specialist, market, case):
+    from accounts.models import Account
+    from integrations.models import SyncJob
+
+    account = Account.objects.get(pk=case.account_id)
+    assert account.health_components["disputes"]["score"] == 60
+    job = SyncJob.objects.get(kind="contact.attributes", key=f"account:{account.pk}:disputes")
+    assert job.payload["custom_attributes"]["advanced_open_disputes"] == 1
+    dispute_decide(case=case, by=specialist, outcome="denied", rationale="Chainlink.", citations=cite(market))
+    account.refresh_from_db()
+    assert account.health_components["disputes"]["score"] == 100
+    assert SyncJob.objects.filter(kind="contact.note").count() == 1

@@ -23,12 +23,19 @@ def register_nav_item(item: NavItem) -> None:
 
 
 def nav_links_for(user, current_path: str) -> list[dict]:
-    """The sections this user may open, in order, with the current one marked."""
-    links = []
-    for item in sorted(_items.values(), key=lambda i: (i.order, i.label)):
-        if not has_role(user, *item.roles):
-            continue
-        url = reverse(item.url_name)
-        current = current_path == url if url == "/" else current_path.startswith(url)
-        links.append({"label": item.label, "url": url, "current": current})
+    """The sections this user may open, in order, with the current one marked: the section
+    whose address is the longest prefix of the page's (/disputes/markets/ is Markets, not
+    Disputes)."""
+    links = [
+        {"label": item.label, "url": reverse(item.url_name), "current": False}
+        for item in sorted(_items.values(), key=lambda i: (i.order, i.label))
+        if has_role(user, *item.roles)
+    ]
+    matching = [
+        link
+        for link in links
+        if current_path == link["url"] or (link["url"] != "/" and current_path.startswith(link["url"]))
+    ]
+    if matching:
+        max(matching, key=lambda link: len(link["url"]))["current"] = True
     return links

@@ -50,3 +50,11 @@ def test_my_day_runs_a_fixed_number_of_queries(client, specialist, django_assert
     client.force_login(specialist)
     with django_assert_max_num_queries(8):
         assert client.get(reverse("home")).status_code == 200
+
+
+def test_navigation_marks_the_most_specific_section(client, specialist):
+    client.force_login(specialist)
+    links = client.get("/disputes/markets/").context["nav_links"]
+    assert [link["label"] for link in links if link["current"]] == ["Markets"]
+    links = client.get("/disputes/").context["nav_links"]
+    assert [link["label"] for link in links if link["current"]] == ["Disputes"]

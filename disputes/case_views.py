@@ -6,6 +6,7 @@ from django.views.decorators.http import require_POST
 from accounts.forms import add_service_errors
 from disputes import selectors
 from disputes.case_forms import CaseForm, DecisionForm, TransitionForm
+from disputes.filters import CaseFilter
 from disputes.models import Decision
 from disputes.selectors import MARKET_WRITERS, RULE_READERS
 from disputes.services.cases import (
@@ -16,17 +17,49 @@ from disputes.services.cases import (
     dispute_transition,
 )
 from disputes.tables import CaseTable
+from portal.csv_export import stream_csv
 from portal.roles import has_role, role_required
 from portal.search import normalise_query
 from portal.tables import configure_table
+
+CSV_HEADER = [
+    "reference",
+    "account",
+    "category",
+    "status",
+    "venue",
+    "assignee",
+    "resolution_due",
+    "amount_at_stake",
+]
 
 
 @role_required(*RULE_READERS)
 def case_list(request):
     query = normalise_query(request.GET.get("q"))
-    table = configure_table(request, CaseTable(selectors.case_list(query=query)))
-    context = {"table": table, "query": query, "can_write": has_role(request.user, *MARKET_WRITERS)}
-    return render(request, "disputes/case_list.html", context)
+    case_filter = CaseFilter(request.GET, queryset=selectors.case_list(query=query))
+    valid = case_filter.is_valid()
+    cases = case_filter.qs if valid else case_filter.queryset.none()
+    if request.GET.get("export") == "csv" and valid:
+        rows = cases.order_by("-year", "-number").values_list(
+            "reference",
+            "account__display_name",
+            "category",
+            "status",
+            "venue",
+            "assignee__username",
+            "resolution_due",
+            "amount_at_stake",
+        )
+        return stream_csv(filename="disputes.csv", header=CSV_HEADER, rows=rows.iterator(chunk_size=2000))
+    table = configure_table(request, CaseTable(cases))
+    context = {
+        "table": table,
+        "filter": case_filter,
+        "query": query,
+        "can_write": has_role(request.user, *MARKET_WRITERS),
+    }
+    return render(request, "disputes/case_list.html", context, status=200 if valid else 400)
 
 
 @role_required(*MARKET_WRITERS)

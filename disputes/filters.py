@@ -1,8 +1,13 @@
+import datetime as dt
+
 import django_filters
 from django import forms
+from django.utils import timezone
 
+from accounts.filters import SafeModelChoiceFilter
 from accounts.models import Venue
-from disputes.models import Market
+from accounts.selectors import specialists
+from disputes.models import DisputeCase, Market
 
 UMA_STATUSES = [(s, s.capitalize()) for s in ("proposed", "disputed", "resolved")] + [("none", "None")]
 
@@ -41,3 +46,28 @@ class MarketFilter(django_filters.FilterSet):
 
     def filter_clarified(self, queryset, name, value):
         return queryset.filter(clarification_count__gt=0) if value else queryset.filter(clarification_count=0)
+
+
+class CaseFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=DisputeCase.Status.choices, empty_label="Any status")
+    category = django_filters.ChoiceFilter(choices=DisputeCase.Category.choices, empty_label="Any category")
+    venue = django_filters.ChoiceFilter(choices=Venue.choices, empty_label="Any venue")
+    assignee = SafeModelChoiceFilter(queryset=specialists(), empty_label="Anyone")
+    sla = django_filters.ChoiceFilter(
+        choices=[("breached", "Breached"), ("due_soon", "Due within 24 hours")],
+        method="filter_sla",
+        label="SLA",
+        empty_label="Any",
+    )
+
+    class Meta:
+        model = DisputeCase
+        fields = ["status", "category", "venue", "assignee"]
+        form = forms.Form
+
+    def filter_sla(self, queryset, name, value):
+        now = timezone.now()
+        open_cases = queryset.exclude(status__in=["decided", "closed"])
+        if value == "breached":
+            return open_cases.filter(resolution_due__lt=now)
+        return open_cases.filter(resolution_due__gte=now, resolution_due__lt=now + dt.timedelta(hours=24))

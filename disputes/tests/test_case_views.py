@@ -130,3 +130,32 @@ def test_header_search_opens_a_case_by_reference(client, specialist, market):
     assert response.status_code == 302 and response["Location"] == reverse(
         "disputes:case_detail", args=[case.reference]
     )
+
+
+def test_case_list_filters_export_and_constant_queries(
+    client, leader, specialist, django_assert_max_num_queries
+):
+    from disputes.services.cases import dispute_file
+
+    account = make_account(owner=specialist)
+    for n in range(12):
+        dispute_file(
+            by=specialist,
+            account=account,
+            category="order_execution" if n % 2 else "platform_mechanics",
+            claim=f"c{n}",
+        )
+    client.force_login(leader)
+    with django_assert_max_num_queries(12) as small:
+        client.get(reverse("disputes:case_list"), {"per_page": 3})
+    with django_assert_max_num_queries(12) as large:
+        response = client.get(reverse("disputes:case_list"), {"per_page": 12})
+    assert len(small.captured_queries) == len(large.captured_queries)
+    assert len(response.context["table"].page.object_list) == 12
+    filtered = client.get(reverse("disputes:case_list"), {"category": "order_execution"})
+    assert len(filtered.context["table"].page.object_list) == 6
+    csv_body = b"".join(
+        client.get(reverse("disputes:case_list"), {"export": "csv"}).streaming_content
+    ).decode("utf-8-sig")
+    assert len(csv_body.strip().splitlines()) == 13
+    assert client.get(reverse("disputes:case_list"), {"status": "bogus"}).status_code == 400

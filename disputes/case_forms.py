@@ -43,6 +43,10 @@ class CaseForm(forms.Form):
         return matches[0]
 
 
+class NoteForm(forms.Form):
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="Internal note", max_length=10_000)
+
+
 class TransitionForm(forms.Form):
     to = forms.ChoiceField(
         choices=[c for c in DisputeCase.Status.choices if c[0] != "decided"], label="Move to"

@@ -5,12 +5,13 @@ from django.views.decorators.http import require_POST
 
 from accounts.forms import add_service_errors
 from disputes import selectors
-from disputes.case_forms import CaseForm, DecisionForm, TransitionForm
+from disputes.case_forms import CaseForm, DecisionForm, NoteForm, TransitionForm
 from disputes.filters import CaseFilter
 from disputes.models import Decision
 from disputes.selectors import MARKET_WRITERS, RULE_READERS
 from disputes.services.cases import (
     CitationInput,
+    case_note_add,
     decision_approve,
     dispute_decide,
     dispute_file,
@@ -86,7 +87,7 @@ def _current_rulebook(case):
 
 
 @role_required(*RULE_READERS)
-def case_detail(request, reference, *, transition_form=None, decision_form=None, status=200):
+def case_detail(request, reference, *, transition_form=None, decision_form=None, note_form=None, status=200):
     case = selectors.case_get_for_user(user=request.user, reference=reference)
     rulebook = _current_rulebook(case)
     decisions = list(
@@ -99,6 +100,7 @@ def case_detail(request, reference, *, transition_form=None, decision_form=None,
         "rules_changed": case.market_id and case.rule_version_id != case.market.current_version_id,
         "can_write": has_role(request.user, *MARKET_WRITERS),
         "transition_form": transition_form or TransitionForm(initial={"revision": case.revision}),
+        "note_form": note_form or NoteForm(),
         "decision_form": decision_form
         or DecisionForm(case=case, rulebook_versions=rulebook, initial={"revision": case.revision}),
     }
@@ -158,6 +160,18 @@ def case_decide(request, reference):
             )
             return redirect("disputes:case_detail", case.reference)
     return case_detail(request, reference, decision_form=form, status=400)
+
+
+@require_POST
+@role_required(*MARKET_WRITERS)
+def case_note(request, reference):
+    case = selectors.case_get_for_user(user=request.user, reference=reference)
+    form = NoteForm(request.POST)
+    if form.is_valid():
+        case_note_add(case=case, by=request.user, text=form.cleaned_data["text"])
+        messages.success(request, "Note added to the history.")
+        return redirect("disputes:case_detail", case.reference)
+    return case_detail(request, reference, note_form=form, status=400)
 
 
 @require_POST

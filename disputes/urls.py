@@ -22,6 +22,7 @@ urlpatterns = [
         r"^(?P<reference>DSP-\d{4}-\d{1,9})/status/$", case_views.case_transition, name="case_transition"
     ),
     re_path(r"^(?P<reference>DSP-\d{4}-\d{1,9})/decide/$", case_views.case_decide, name="case_decide"),
+    re_path(r"^(?P<reference>DSP-\d{4}-\d{1,9})/notes/$", case_views.case_note, name="case_note"),
     re_path(
         r"^(?P<reference>DSP-\d{4}-\d{1,9})/decisions/(?P<decision_pk>\d{1,18})/approve/$",
         case_views.case_approve,

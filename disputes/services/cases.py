@@ -350,3 +350,11 @@ def decision_approve(*, decision: Decision, by: User) -> Decision:
     case.revision += 1
     case.save(update_fields=["revision", "updated_at"])
     return decision
+
+
+@transaction.atomic
+def case_note_add(*, case: DisputeCase, by: User, text: str) -> CaseEvent:
+    """An internal note in the case's history (never shown to the user; never editable)."""
+    if not (text or "").strip():
+        raise ValidationError({"text": "Write the note."})
+    return _event(case, CaseEvent.Kind.NOTE, by, f"Note by {by.username}", note=text.strip()[:10_000])

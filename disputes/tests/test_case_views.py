@@ -159,3 +159,17 @@ def test_case_list_filters_export_and_constant_queries(
     ).decode("utf-8-sig")
     assert len(csv_body.strip().splitlines()) == 13
     assert client.get(reverse("disputes:case_list"), {"status": "bogus"}).status_code == 400
+
+
+def test_add_an_internal_note_from_the_case_page(client, specialist):
+    from disputes.services.cases import dispute_file
+
+    case = dispute_file(
+        by=specialist, account=make_account(owner=specialist), category="order_execution", claim="x"
+    )
+    client.force_login(specialist)
+    response = client.post(
+        reverse("disputes:case_note", args=[case.reference]), {"text": "Asked for the order id."}, follow=True
+    )
+    assert "Note added to the history." in response.content.decode()
+    assert "Asked for the order id." in response.content.decode()

@@ -217,3 +217,12 @@ def test_open_cases_lower_the_account_health_and_reach_intercom(specialist, mark
     account.refresh_from_db()
     assert account.health_components["disputes"]["score"] == 100
     assert SyncJob.objects.filter(kind="contact.note").count() == 1
+
+
+def test_internal_notes_are_kept_in_the_history_and_empty_ones_refused(specialist, case):
+    from disputes.services.cases import case_note_add
+
+    case_note_add(case=case, by=specialist, text="Called the user; they will send screenshots.")
+    assert case.events.filter(kind=CaseEvent.Kind.NOTE, note__startswith="Called the user").exists()
+    with pytest.raises(ValidationError):
+        case_note_add(case=case, by=specialist, text="  ")

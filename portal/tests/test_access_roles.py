@@ -72,6 +72,7 @@ PAGES = {
     "disputes:case_detail": Page(READ_PORTFOLIO, args=("case",)),
     "disputes:case_transition": Page(writers(400), method="post", args=("case",)),
     "disputes:case_decide": Page(writers(400), method="post", args=("case",)),
+    "disputes:case_note": Page(writers(400), method="post", args=("case",)),
     "disputes:case_approve": Page(writers(302), method="post", args=("case", "decision")),
     "disputes:rulebook_section": Page(READ_PORTFOLIO, args=("rulebook_section",)),
     "disputes:rulebook_section_new": Page({S: 403, L: 403, P: 403, A: 200}),

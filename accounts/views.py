@@ -14,13 +14,13 @@ from accounts.forms import (
     ReassignForm,
     SnoozeForm,
     WalletForm,
-    add_service_errors,
 )
 from accounts.models import CheckIn, Wallet
 from accounts.selectors import ACCOUNT_READERS, ACCOUNT_WRITERS
 from accounts.tables import AccountTable
 from accounts.wallet_panel import wallet_panel, wallet_panel_request_refresh
 from portal.csv_export import stream_csv
+from portal.forms import add_service_errors
 from portal.roles import Role, has_role, role_required, user_roles
 from portal.search import normalise_query
 from portal.tables import configure_table

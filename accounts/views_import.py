@@ -7,7 +7,6 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from accounts import importing
-from accounts.forms import add_service_errors
 from accounts.importing import (
     COLUMN_HELP,
     MAX_FILE_BYTES,
@@ -19,6 +18,7 @@ from accounts.importing import (
     example_owner,
 )
 from accounts.models import AccountImport
+from portal.forms import add_service_errors
 from portal.roles import Role, role_required
 
 IMPORTERS = (Role.SPECIALIST, Role.ADMIN)

@@ -3,7 +3,6 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from accounts.forms import add_service_errors
 from disputes import selectors
 from disputes.case_forms import CaseForm, DecisionForm, NoteForm, TransitionForm
 from disputes.filters import CaseFilter
@@ -19,6 +18,7 @@ from disputes.services.cases import (
 )
 from disputes.tables import CaseTable
 from portal.csv_export import stream_csv
+from portal.forms import add_service_errors
 from portal.roles import has_role, role_required
 from portal.search import normalise_query
 from portal.tables import configure_table

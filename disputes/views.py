@@ -5,7 +5,6 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from accounts.forms import add_service_errors
 from accounts.models import Venue
 from disputes import selectors, services
 from disputes.filters import MarketFilter
@@ -19,6 +18,7 @@ from disputes.forms import (
 )
 from disputes.selectors import MARKET_WRITERS, RULE_READERS, RULEBOOK_EDITORS
 from disputes.tables import MarketTable
+from portal.forms import add_service_errors
 from portal.roles import has_role, role_required
 from portal.search import normalise_query
 from portal.tables import configure_table

@@ -1,6 +1,7 @@
 import re
 
 from django import forms
+from django.core.exceptions import ValidationError
 
 from portal.models import User, known_time_zones
 
@@ -73,3 +74,12 @@ class SafeModelMultipleChoiceField(forms.ModelMultipleChoiceField):
         for pk in value:
             _check_pk(pk)
         return super()._check_values(value)
+
+
+def add_service_errors(form: forms.Form, error: ValidationError) -> None:
+    """Show a service's ValidationError on the form: on its field when the form has it."""
+    if hasattr(error, "error_dict"):
+        for field, messages in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, messages)
+    else:
+        form.add_error(None, error.messages)

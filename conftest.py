@@ -12,6 +12,12 @@ def django_db_setup(django_db_setup, django_db_blocker):
         call_command("setup_roles", verbosity=0)
 
 
+@pytest.fixture(autouse=True)
+def media_in_tmp(settings, tmp_path):
+    """Uploaded files of a test land in its own temp dir, never in the repository's media/."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
 @pytest.fixture
 def specialist(db):
     return UserFactory(username="spec", roles=[Role.SPECIALIST])

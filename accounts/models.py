@@ -268,6 +268,7 @@ class AccountEvent(models.Model):
         CHECK_IN_EDITED = "check_in_edited", "Check-in edited"
         CHECK_IN_DELETED = "check_in_deleted", "Check-in deleted"
         IMPORTED = "imported", "Imported"
+        DISPUTE = "dispute", "Dispute case"
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)

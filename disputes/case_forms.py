@@ -1,11 +1,19 @@
 from django import forms
 from django.core.exceptions import ValidationError
 
-from accounts.forms import SpecialistChoiceField
+from accounts.forms import DATETIME_LOCAL, SpecialistChoiceField
 from accounts.models import Account
 from accounts.selectors import account_list, specialists
-from disputes.models import Decision, DisputeCase, Market, MarketRuleVersion, RulebookSectionVersion
+from disputes.models import (
+    Decision,
+    DisputeCase,
+    EvidenceItem,
+    Market,
+    MarketRuleVersion,
+    RulebookSectionVersion,
+)
 from disputes.selectors import market_list
+from portal.forms import BoundedDateTimeField, SafeModelMultipleChoiceField
 
 
 class CaseForm(forms.Form):
@@ -57,39 +65,177 @@ class TransitionForm(forms.Form):
 
 class DecisionForm(forms.Form):
     outcome = forms.ChoiceField(choices=Decision.Outcome.choices)
-    rationale = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}))
-    remedy = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
-    source = forms.ChoiceField(
-        label="Cited rule", help_text="The version of the rules the excerpt is quoted from."
-    )
-    excerpt = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}), help_text="Quote the rule text exactly."
+    rationale = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), max_length=20_000)
+    remedy = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=5_000)
+    governing_version = forms.TypedChoiceField(
+        coerce=int,
+        required=False,
+        label="Governing rules",
+        help_text="The market’s rules changed since filing: which version decides this case?",
     )
     governing_reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
-        help_text="Needed when the rules changed since filing.",
+        max_length=5_000,
+        label="Why that version governs",
     )
-    amendment_reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
-    revision = forms.IntegerField(widget=forms.HiddenInput)
+    consistency_note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        max_length=5_000,
+        label="Why this case differs",
+        help_text="Needed when earlier decisions on the same market or rulebook section came out otherwise.",
+    )
+    amendment_reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=5_000
+    )
+    revision = forms.IntegerField(widget=forms.HiddenInput, min_value=0, max_value=2**31 - 1)
 
-    def __init__(self, *args, case: DisputeCase, rulebook_versions, **kwargs):
+    def __init__(self, *args, case: DisputeCase, rules_changed: bool, **kwargs):
         super().__init__(*args, **kwargs)
-        choices = []
-        if case.market_id:
-            for version in case.market.rule_versions.order_by("-number"):
-                choices.append((f"m{version.pk}", f"Market rules v{version.number}"))
-        for version in rulebook_versions:
-            choices.append(
-                (
-                    f"r{version.pk}",
-                    f"Rulebook §{version.section.number} {version.section.title} v{version.number}",
-                )
-            )
-        self.fields["source"].choices = choices
+        self.case = case
+        if rules_changed:
+            self.fields["governing_version"].choices = [
+                ("", "Choose…"),
+                (case.rule_version_id, f"v{case.rule_version.number}, in force at filing"),
+                (case.market.current_version_id, f"v{case.market.current_version.number}, in force now"),
+            ]
+        else:
+            del self.fields["governing_version"]
+            del self.fields["governing_reason"]
+        if case.status != DisputeCase.Status.DECIDED:
+            del self.fields["amendment_reason"]
 
-    def cited_version(self):
-        kind, pk = self.cleaned_data["source"][0], int(self.cleaned_data["source"][1:])
-        if kind == "m":
-            return {"market_rule_version": MarketRuleVersion.objects.get(pk=pk)}
-        return {"rulebook_version": RulebookSectionVersion.objects.select_related("section").get(pk=pk)}
+    def clean_governing_version(self) -> MarketRuleVersion | None:
+        pk = self.cleaned_data.get("governing_version")
+        if pk in (None, ""):
+            return None
+        return MarketRuleVersion.objects.get(pk=pk)
+
+
+class CitationForm(forms.Form):
+    source = forms.ChoiceField(label="Cited rule", required=False)
+    excerpt = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=5_000,
+        help_text="Quote the rule text exactly; white space and curly quotes don’t matter.",
+    )
+
+    def __init__(self, *args, sources: list[tuple[str, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["source"].choices = [("", "Choose…"), *sources]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("excerpt", "").strip() and not data.get("source"):
+            self.add_error("source", "Choose the rule the excerpt is quoted from.")
+        if data.get("source") and not data.get("excerpt", "").strip():
+            self.add_error("excerpt", "Quote the words of the rule you rely on.")
+        return data
+
+
+class BaseCitationFormSet(forms.BaseFormSet):
+    def __init__(self, *args, sources, **kwargs):
+        self.sources = sources
+        super().__init__(*args, **kwargs)
+
+    def get_form_kwargs(self, index):
+        return {**super().get_form_kwargs(index), "sources": self.sources}
+
+    @property
+    def empty_form(self):
+        return self.form(auto_id=self.auto_id, prefix=self.add_prefix("__prefix__"), sources=self.sources)
+
+    def citations(self) -> list:
+        """CitationInputs of the filled rows, resolving each source to its version."""
+        from disputes.services.cases import CitationInput
+
+        found = []
+        for form in self.forms:
+            source = form.cleaned_data.get("source")
+            if not source:
+                continue
+            kind, pk = source[0], int(source[1:])
+            if kind == "m":
+                version = {"market_rule_version": MarketRuleVersion.objects.get(pk=pk)}
+            else:
+                version = {
+                    "rulebook_version": RulebookSectionVersion.objects.select_related("section").get(pk=pk)
+                }
+            found.append(CitationInput(excerpt=form.cleaned_data["excerpt"], **version))
+        return found
+
+
+CitationFormSet = forms.formset_factory(
+    CitationForm, formset=BaseCitationFormSet, extra=3, max_num=10, absolute_max=10, validate_max=True
+)
+
+
+def citation_sources(case: DisputeCase, rulebook_versions) -> list[tuple[str, str]]:
+    """What a decision may cite: every version of the case's market rules and the rulebook
+    sections of its venue as they stand now."""
+    sources = []
+    if case.market_id:
+        for version in case.market.rule_versions.order_by("-number"):
+            sources.append((f"m{version.pk}", f"Market rules v{version.number}"))
+    for version in rulebook_versions:
+        sources.append(
+            (
+                f"r{version.pk}",
+                f"Rulebook §{version.section.number} {version.section.title} v{version.number}",
+            )
+        )
+    return sources
+
+
+class EvidenceForm(forms.Form):
+    kind = forms.ChoiceField(choices=EvidenceItem.Kind.choices, label="Evidence")
+    value = forms.CharField(
+        max_length=600,
+        required=False,
+        label="Id, hash, address or link",
+        help_text="Order id or transaction hash (0x + 64 hex), trade id (UUID), wallet address or an https link.",
+    )
+    upload = forms.FileField(required=False, label="File", allow_empty_file=True)
+    description = forms.CharField(max_length=300, required=False, help_text="What it shows.")
+
+    def clean(self):
+        data = super().clean()
+        kind = data.get("kind")
+        if kind == EvidenceItem.Kind.FILE and not data.get("upload"):
+            self.add_error("upload", "Choose the file to attach.")
+        if kind and kind != EvidenceItem.Kind.FILE and not (data.get("value") or "").strip():
+            self.add_error("value", "Enter the id, hash, address or link.")
+        return data
+
+
+class WalletSnapshotForm(forms.Form):
+    wallet_address = forms.CharField(max_length=42, label="Wallet", help_text="The profile (proxy) wallet.")
+    start = BoundedDateTimeField(label="From", widget=DATETIME_LOCAL, help_text="In your time zone.")
+    end = BoundedDateTimeField(label="To", widget=DATETIME_LOCAL)
+
+
+class CaseBulkForm(forms.Form):
+    """Bulk assign or bulk status change of cases selected on a market page."""
+
+    ACTIONS = [("assign", "Assign to"), ("status", "Move to status")]
+
+    selected = SafeModelMultipleChoiceField(
+        queryset=DisputeCase.objects.all(),
+        error_messages={"required": "Select at least one case in the table."},
+    )
+    action = forms.ChoiceField(choices=ACTIONS)
+    assignee = SpecialistChoiceField(queryset=specialists(), required=False, label="Specialist")
+    to = forms.ChoiceField(
+        choices=[("", "—"), *[c for c in DisputeCase.Status.choices if c[0] != "decided"]],
+        required=False,
+        label="Status",
+    )
+    reason = forms.CharField(max_length=500, required=False, help_text="Required when reopening.")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("action") == "status" and not data.get("to"):
+            self.add_error("to", "Choose the status to move the cases to.")
+        return data

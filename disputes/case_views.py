@@ -1,22 +1,41 @@
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from disputes import selectors
-from disputes.case_forms import CaseForm, DecisionForm, NoteForm, TransitionForm
-from disputes.filters import CaseFilter
-from disputes.models import Decision
+from disputes.case_forms import (
+    CaseBulkForm,
+    CaseForm,
+    CitationFormSet,
+    DecisionForm,
+    EvidenceForm,
+    NoteForm,
+    TransitionForm,
+    WalletSnapshotForm,
+    citation_sources,
+)
+from disputes.filters import CaseFilter, DecisionFilter
+from disputes.highlight import highlighted
+from disputes.models import Decision, DisputeCase, EvidenceItem
 from disputes.selectors import MARKET_WRITERS, RULE_READERS
+from disputes.services import snapshots
 from disputes.services.cases import (
-    CitationInput,
     case_note_add,
+    cases_bulk_assign,
+    cases_bulk_transition,
     decision_approve,
     dispute_decide,
     dispute_file,
     dispute_transition,
+    rules_changed_since_filing,
 )
-from disputes.tables import CaseTable
+from disputes.services.evidence import evidence_add, file_type_of
+from disputes.tables import ApprovalTable, CaseTable, DecisionTable
 from portal.csv_export import stream_csv
 from portal.forms import add_service_errors
 from portal.roles import has_role, role_required
@@ -86,25 +105,124 @@ def _current_rulebook(case):
     ]
 
 
-@role_required(*RULE_READERS)
-def case_detail(request, reference, *, transition_form=None, decision_form=None, note_form=None, status=200):
-    case = selectors.case_get_for_user(user=request.user, reference=reference)
-    rulebook = _current_rulebook(case)
+def _decision_forms(case, data=None):
+    """The decision form and its citation rows, for a case page or a posted decision."""
+    changed = rules_changed_since_filing(case)
+    sources = citation_sources(case, _current_rulebook(case))
+    form = DecisionForm(data, case=case, rules_changed=changed, initial={"revision": case.revision})
+    citations = CitationFormSet(data, prefix="citation", sources=sources)
+    return form, citations
+
+
+def _governing_texts(case, decisions):
+    """The rule texts this case rests on, each with the excerpts cited from it highlighted:
+    the market's rules at filing (and now, when they changed) and every cited version."""
+    cited = {}
+    for decision in decisions:
+        if decision.state == Decision.State.SUPERSEDED:
+            continue
+        for citation in decision.citations.all():
+            version = citation.market_rule_version or citation.rulebook_version
+            key = ("m" if citation.market_rule_version_id else "r", version.pk)
+            cited.setdefault(key, (version, []))[1].append(citation.excerpt)
+    texts = []
+    market_versions = [case.rule_version] if case.rule_version_id else []
+    if rules_changed_since_filing(case):
+        market_versions.append(case.market.current_version)
+    for version in market_versions:
+        excerpts = cited.pop(("m", version.pk), (version, []))[1]
+        label = "in force at filing" if version.pk == case.rule_version_id else "in force now"
+        texts.append(
+            {
+                "title": f"Market rules v{version.number}",
+                "note": label,
+                "html": highlighted(version.full_text, excerpts),
+                "cited": bool(excerpts),
+            }
+        )
+    for (kind, _pk), (version, excerpts) in cited.items():
+        if kind == "m":
+            title, text = f"Market rules v{version.number}", version.full_text
+        else:
+            title = f"Rulebook §{version.section.number} {version.section.title} v{version.number}"
+            text = version.body
+        texts.append({"title": title, "note": "cited", "html": highlighted(text, excerpts), "cited": True})
+    return texts
+
+
+def _case_context(request, case):
     decisions = list(
-        case.decisions.select_related("proposed_by", "approved_by").prefetch_related("citations")
+        case.decisions.select_related("proposed_by", "approved_by", "governing_version").prefetch_related(
+            "citations__market_rule_version", "citations__rulebook_version__section"
+        )
     )
-    context = {
+    snapshots_taken = list(
+        case.wallet_snapshots.select_related("fetched_by").prefetch_related("rows").order_by("fetched_at")
+    )
+    related = selectors.related_decisions(case)
+    current = next((d for d in reversed(decisions) if d.state != Decision.State.SUPERSEDED), None)
+    return {
         "case": case,
         "events": list(case.events.select_related("actor")),
         "decisions": decisions,
-        "rules_changed": case.market_id and case.rule_version_id != case.market.current_version_id,
+        "evidence": list(case.evidence.select_related("added_by")),
+        "snapshots": snapshots_taken,
+        "governing_texts": _governing_texts(case, decisions),
+        "related_decisions": related,
+        "related_disagree": bool(current and any(d.outcome != current.outcome for d in related))
+        or len({d.outcome for d in related}) > 1,
+        "rules_changed": rules_changed_since_filing(case),
+        "now": timezone.now(),
+    }
+
+
+@role_required(*RULE_READERS)
+def case_detail(
+    request,
+    reference,
+    *,
+    transition_form=None,
+    decision_forms=None,
+    note_form=None,
+    evidence_form=None,
+    snapshot_form=None,
+    status=200,
+):
+    case = selectors.case_get_for_user(user=request.user, reference=reference)
+    decision_form, citation_formset = decision_forms or _decision_forms(case)
+    context = {
+        **_case_context(request, case),
         "can_write": has_role(request.user, *MARKET_WRITERS),
         "transition_form": transition_form or TransitionForm(initial={"revision": case.revision}),
         "note_form": note_form or NoteForm(),
-        "decision_form": decision_form
-        or DecisionForm(case=case, rulebook_versions=rulebook, initial={"revision": case.revision}),
+        "decision_form": decision_form,
+        "citation_formset": citation_formset,
+        "evidence_form": evidence_form or EvidenceForm(),
+        "snapshot_form": snapshot_form or _snapshot_form(case),
+        "snapshot_allowed": case.category != DisputeCase.Category.MARKET_RESOLUTION,
+        "wallets": list(case.account.wallets.all()),
+        "four_eyes_threshold": settings.DISPUTE_FOUR_EYES_THRESHOLD,
     }
     return render(request, "disputes/case_detail.html", context, status=status)
+
+
+def _snapshot_form(case):
+    start, end = snapshots.default_window(case)
+    wallet = case.account.wallets.order_by("pk").first()
+    return WalletSnapshotForm(
+        initial={
+            "wallet_address": wallet.address if wallet else "",
+            "start": timezone.localtime(start).strftime("%Y-%m-%dT%H:%M"),
+            "end": timezone.localtime(end).strftime("%Y-%m-%dT%H:%M"),
+        }
+    )
+
+
+@role_required(*RULE_READERS)
+def case_print(request, reference):
+    """The whole case file on one page, laid out for paper: what an auditor reads."""
+    case = selectors.case_get_for_user(user=request.user, reference=reference)
+    return render(request, "disputes/case_print.html", _case_context(request, case))
 
 
 @require_POST
@@ -133,8 +251,9 @@ def case_transition(request, reference):
 @role_required(*MARKET_WRITERS)
 def case_decide(request, reference):
     case = selectors.case_get_for_user(user=request.user, reference=reference)
-    form = DecisionForm(request.POST, case=case, rulebook_versions=_current_rulebook(case))
-    if form.is_valid():
+    form, citations = _decision_forms(case, request.POST)
+    forms_valid = form.is_valid() & citations.is_valid()  # both, so every error shows at once
+    if forms_valid:
         data = form.cleaned_data
         try:
             decision = dispute_decide(
@@ -143,9 +262,11 @@ def case_decide(request, reference):
                 outcome=data["outcome"],
                 rationale=data["rationale"],
                 remedy=data["remedy"],
-                citations=[CitationInput(excerpt=data["excerpt"], **form.cited_version())],
-                governing_reason=data["governing_reason"],
-                amendment_reason=data["amendment_reason"],
+                citations=citations.citations(),
+                governing_version=data.get("governing_version"),
+                governing_reason=data.get("governing_reason", ""),
+                amendment_reason=data.get("amendment_reason", ""),
+                consistency_note=data.get("consistency_note", ""),
                 expected_revision=data["revision"],
             )
         except ValidationError as error:
@@ -159,7 +280,7 @@ def case_decide(request, reference):
                 else "Decision recorded.",
             )
             return redirect("disputes:case_detail", case.reference)
-    return case_detail(request, reference, decision_form=form, status=400)
+    return case_detail(request, reference, decision_forms=(form, citations), status=400)
 
 
 @require_POST
@@ -176,6 +297,70 @@ def case_note(request, reference):
 
 @require_POST
 @role_required(*MARKET_WRITERS)
+def case_evidence(request, reference):
+    case = selectors.case_get_for_user(user=request.user, reference=reference)
+    form = EvidenceForm(request.POST, request.FILES)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            evidence_add(
+                case=case,
+                by=request.user,
+                kind=data["kind"],
+                value=data["value"],
+                description=data["description"],
+                upload=data["upload"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Evidence added.")
+            return redirect(reverse("disputes:case_detail", args=[case.reference]) + "#evidence-heading")
+    return case_detail(request, reference, evidence_form=form, status=400)
+
+
+@role_required(*RULE_READERS)
+def evidence_file(request, reference, pk):
+    """An uploaded evidence file, to people who may see the case. Images and PDFs open in the
+    browser (sandboxed), anything else downloads."""
+    case = selectors.case_get_for_user(user=request.user, reference=reference)
+    item = get_object_or_404(EvidenceItem, pk=pk, case=case, kind=EvidenceItem.Kind.FILE)
+    file_type = file_type_of(item)
+    try:
+        handle = item.file.open("rb")
+    except FileNotFoundError:
+        raise Http404("The file is missing from storage.") from None
+    response = FileResponse(
+        handle,
+        content_type=item.content_type,
+        as_attachment=not (file_type and file_type.inline),
+        filename=item.file_name,
+    )
+    response["Content-Security-Policy"] = (
+        "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_POST
+@role_required(*MARKET_WRITERS)
+def case_snapshot(request, reference):
+    case = selectors.case_get_for_user(user=request.user, reference=reference)
+    form = WalletSnapshotForm(request.POST)
+    if form.is_valid():
+        try:
+            snapshot = snapshots.wallet_snapshot_take(case=case, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"Wallet activity attached: {snapshot.row_count} rows.")
+            return redirect(reverse("disputes:case_detail", args=[case.reference]) + "#snapshots-heading")
+    return case_detail(request, reference, snapshot_form=form, status=400)
+
+
+@require_POST
+@role_required(*MARKET_WRITERS)
 def case_approve(request, reference, decision_pk):
     case = selectors.case_get_for_user(user=request.user, reference=reference)
     decision = get_object_or_404(Decision, pk=decision_pk, case=case)
@@ -186,3 +371,52 @@ def case_approve(request, reference, decision_pk):
     else:
         messages.success(request, "Decision approved and recorded.")
     return redirect("disputes:case_detail", case.reference)
+
+
+@role_required(*RULE_READERS)
+def approvals(request):
+    """Proposed decisions waiting for a second specialist."""
+    waiting = selectors.approvals_waiting()
+    table = configure_table(request, ApprovalTable(waiting, user=request.user))
+    return render(
+        request,
+        "disputes/approvals.html",
+        {"table": table, "threshold": settings.DISPUTE_FOUR_EYES_THRESHOLD},
+    )
+
+
+@role_required(*RULE_READERS)
+def decision_search(request):
+    """Past decisions, found by the rule they cite."""
+    decision_filter = DecisionFilter(request.GET, queryset=selectors.decisions_citing())
+    valid = decision_filter.is_valid()
+    decisions = decision_filter.qs if valid else decision_filter.queryset.none()
+    table = configure_table(request, DecisionTable(decisions))
+    context = {"table": table, "filter": decision_filter}
+    return render(request, "disputes/decision_search.html", context, status=200 if valid else 400)
+
+
+@require_POST
+@role_required(*MARKET_WRITERS)
+def market_cases_bulk(request, pk):
+    market = selectors.market_get_for_user(user=request.user, pk=pk, for_update=True)
+    form = CaseBulkForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        ids = [case.pk for case in data["selected"] if case.market_id == market.pk]
+        try:
+            if data["action"] == "assign":
+                changed = cases_bulk_assign(case_ids=ids, by=request.user, assignee=data["assignee"])
+                who = data["assignee"].username if data["assignee"] else "nobody"
+                messages.success(request, f"{changed} case{'s' if changed != 1 else ''} assigned to {who}.")
+            else:
+                changed = cases_bulk_transition(
+                    case_ids=ids, by=request.user, to=data["to"], reason=data["reason"]
+                )
+                label = DisputeCase.Status(data["to"]).label.lower()
+                messages.success(request, f"{changed} case{'s' if changed != 1 else ''} moved to {label}.")
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+    else:
+        messages.error(request, " ".join(msg for errors in form.errors.values() for msg in errors))
+    return redirect(reverse("disputes:market_detail", args=[market.pk]) + "#cases-heading")

@@ -5,9 +5,9 @@ from django import forms
 from django.utils import timezone
 
 from accounts.filters import SafeModelChoiceFilter
-from accounts.models import Venue
+from accounts.models import Account, Venue
 from accounts.selectors import specialists
-from disputes.models import DisputeCase, Market
+from disputes.models import Decision, DisputeCase, Market, RulebookSection
 
 UMA_STATUSES = [(s, s.capitalize()) for s in ("proposed", "disputed", "resolved")] + [("none", "None")]
 
@@ -53,6 +53,10 @@ class CaseFilter(django_filters.FilterSet):
     category = django_filters.ChoiceFilter(choices=DisputeCase.Category.choices, empty_label="Any category")
     venue = django_filters.ChoiceFilter(choices=Venue.choices, empty_label="Any venue")
     assignee = SafeModelChoiceFilter(queryset=specialists(), empty_label="Anyone")
+    # Set by links from a market or account page; hidden, since a select of every market
+    # would be thousands of options.
+    market = SafeModelChoiceFilter(queryset=Market.objects.all(), widget=forms.HiddenInput)
+    account = SafeModelChoiceFilter(queryset=Account.objects.all(), widget=forms.HiddenInput)
     sla = django_filters.ChoiceFilter(
         choices=[("breached", "Breached"), ("due_soon", "Due within 24 hours")],
         method="filter_sla",
@@ -62,7 +66,7 @@ class CaseFilter(django_filters.FilterSet):
 
     class Meta:
         model = DisputeCase
-        fields = ["status", "category", "venue", "assignee"]
+        fields = ["status", "category", "venue", "assignee", "market", "account"]
         form = forms.Form
 
     def filter_sla(self, queryset, name, value):
@@ -71,3 +75,32 @@ class CaseFilter(django_filters.FilterSet):
         if value == "breached":
             return open_cases.filter(resolution_due__lt=now)
         return open_cases.filter(resolution_due__gte=now, resolution_due__lt=now + dt.timedelta(hours=24))
+
+
+class DecisionFilter(django_filters.FilterSet):
+    """Past decisions by the rule they cite."""
+
+    section = SafeModelChoiceFilter(
+        queryset=RulebookSection.objects.order_by("venue", "number"),
+        field_name="citations__rulebook_version__section",
+        label="Cites rulebook section",
+        empty_label="Any section",
+    )
+    market = SafeModelChoiceFilter(
+        queryset=Market.objects.all(),
+        field_name="citations__market_rule_version__market",
+        widget=forms.HiddenInput,
+    )
+    outcome = django_filters.ChoiceFilter(choices=Decision.Outcome.choices, empty_label="Any outcome")
+    excerpt = django_filters.CharFilter(
+        field_name="citations__excerpt", lookup_expr="icontains", label="Quoted words", max_length=200
+    )
+
+    class Meta:
+        model = Decision
+        fields = ["section", "market", "outcome", "excerpt"]
+        form = forms.Form
+
+    @property
+    def qs(self):
+        return super().qs.distinct()

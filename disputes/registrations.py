@@ -52,11 +52,12 @@ register_search_provider(MarketSearch())
 class CaseSearch:
     key = "cases"
     label = "Dispute cases"
-    hint = "reference (DSP-…)"
+    hint = "reference (DSP-…) or transaction hash"
     roles = selectors.RULE_READERS
 
     def search(self, *, user, query, limit):
-        if not selectors.CASE_REFERENCE.match(query.strip()):
+        query = query.strip()
+        if not (selectors.CASE_REFERENCE.match(query) or selectors.TX_HASH.match(query)):
             return []
         return [
             SearchResult(
@@ -65,7 +66,7 @@ class CaseSearch:
                 detail=case.get_status_display(),
                 exact=True,
             )
-            for case in selectors.case_list(query=query)[:limit]
+            for case in selectors.case_list(query=query).order_by("-year", "-number")[:limit]
         ]
 
 

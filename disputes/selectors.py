@@ -76,9 +76,9 @@ CASE_REFERENCE = re.compile(r"^DSP-\d{4}-\d+$", re.IGNORECASE)
 
 
 def case_list(*, query: str = "") -> QuerySet:
-    """Cases with account, market and assignee joined; searchable by reference, account name,
-    market question (a transaction hash joins in with the evidence step)."""
-    from disputes.models import DisputeCase
+    """Cases with account, market and assignee joined; searchable by reference, account name or
+    e-mail, market question, and a transaction hash found in the evidence or a wallet snapshot."""
+    from disputes.models import DisputeCase, EvidenceItem, WalletActivityRow
 
     cases = DisputeCase.objects.select_related("account", "market", "assignee")
     query = (query or "").strip()
@@ -86,6 +86,11 @@ def case_list(*, query: str = "") -> QuerySet:
         return cases
     if CASE_REFERENCE.match(query):
         return cases.filter(reference__iexact=query)
+    if TX_HASH.match(query):
+        tx_hash = query.lower()
+        in_evidence = EvidenceItem.objects.filter(kind="transaction", value=tx_hash).values("case_id")
+        in_snapshots = WalletActivityRow.objects.filter(transaction_hash=tx_hash).values("case_id")
+        return cases.filter(Q(pk__in=in_evidence) | Q(pk__in=in_snapshots))
     return cases.filter(
         Q(account__display_name__icontains=query)
         | Q(market__question__icontains=query)
@@ -109,3 +114,99 @@ def case_get_for_user(*, user: User, reference: str):
         ).get(reference__iexact=reference)
     except DisputeCase.DoesNotExist:
         raise Http404("No such case.") from None
+
+
+def _recorded_decisions():
+    from disputes.models import Decision
+
+    return Decision.objects.filter(state=Decision.State.RECORDED).select_related("case", "proposed_by")
+
+
+def decisions_conflicting(*, case, outcome: str, section_ids=frozenset()) -> list:
+    """Recorded decisions on other cases about the same market, or citing one of the same
+    rulebook sections, whose outcome differs. A referral is not a ruling, so it never conflicts."""
+    from disputes.models import Decision
+
+    if outcome == Decision.Outcome.REFERRED:
+        return []
+    same_rule = Q(pk__in=[])
+    if case.market_id:
+        same_rule |= Q(case__market_id=case.market_id)
+    if section_ids:
+        same_rule |= Q(citations__rulebook_version__section_id__in=list(section_ids))
+    if not (case.market_id or section_ids):
+        return []
+    return list(
+        _recorded_decisions()
+        .filter(same_rule)
+        .exclude(case_id=case.pk)
+        .exclude(outcome__in=[outcome, Decision.Outcome.REFERRED])
+        .distinct()
+        .order_by("-approved_at")[:20]
+    )
+
+
+def related_decisions(case, *, limit: int = 20) -> list:
+    """Recorded decisions on other cases about the same market or citing the rulebook sections
+    this case's decisions cite: what a consistent answer has to agree with."""
+    from disputes.models import Decision, RuleCitation
+
+    section_ids = list(
+        RuleCitation.objects.filter(decision__case_id=case.pk, rulebook_version__isnull=False)
+        .values_list("rulebook_version__section_id", flat=True)
+        .distinct()
+    )
+    same = Q(case__market_id=case.market_id) if case.market_id else Q(pk__in=[])
+    if section_ids:
+        same |= Q(citations__rulebook_version__section_id__in=section_ids)
+    return list(
+        _recorded_decisions()
+        .filter(same)
+        .exclude(case_id=case.pk)
+        .exclude(outcome=Decision.Outcome.REFERRED)
+        .distinct()
+        .order_by("-approved_at")[:limit]
+    )
+
+
+def market_outcomes(market) -> dict[str, int]:
+    """How the recorded decisions on a market's cases came out: {outcome: count}."""
+    from django.db.models import Count
+
+    from disputes.models import Decision
+
+    rows = (
+        Decision.objects.filter(state=Decision.State.RECORDED, case__market_id=market.pk)
+        .exclude(outcome=Decision.Outcome.REFERRED)
+        .values("outcome")
+        .annotate(n=Count("pk"))
+    )
+    return {row["outcome"]: row["n"] for row in rows}
+
+
+def approvals_waiting() -> QuerySet:
+    """Proposed decisions waiting for a second specialist, oldest first."""
+    from disputes.models import Decision
+
+    return (
+        Decision.objects.filter(state=Decision.State.PROPOSED)
+        .select_related("case__account", "case__market", "proposed_by")
+        .order_by("proposed_at", "pk")
+    )
+
+
+def decisions_citing(*, section=None, market=None, outcome: str = "") -> QuerySet:
+    """Past decisions searched by the rule they cite: a rulebook section (any version) or a
+    market's rules (any version)."""
+    from disputes.models import Decision
+
+    decisions = Decision.objects.exclude(state=Decision.State.SUPERSEDED).select_related(
+        "case__account", "case__market", "proposed_by"
+    )
+    if section is not None:
+        decisions = decisions.filter(citations__rulebook_version__section=section)
+    if market is not None:
+        decisions = decisions.filter(citations__market_rule_version__market=market)
+    if outcome:
+        decisions = decisions.filter(outcome=outcome)
+    return decisions.distinct().order_by("-proposed_at", "-pk")

@@ -1,6 +1,7 @@
 import django_tables2 as tables
 
 from disputes.models import Market
+from portal.roles import Role, user_roles
 from portal.tables import PortalTable
 
 
@@ -42,3 +43,69 @@ class CaseTable(PortalTable):
         )
         empty_text = "No cases match."
         order_by = ("-resolution_due",)
+
+
+class MarketCaseTable(CaseTable):
+    """The cases of one market, with a checkbox per row for bulk assign and status changes."""
+
+    selected = tables.CheckBoxColumn(
+        accessor="pk", orderable=False, attrs={"th__input": {"aria-label": "Select all on this page"}}
+    )
+
+    class Meta(CaseTable.Meta):
+        sequence = ("selected", *CaseTable.Meta.sequence)
+        order_by = ("-year", "-number")
+
+    def __init__(self, *args, selectable: bool = True, **kwargs):
+        self.selectable = selectable
+        super().__init__(*args, **kwargs)
+        if not selectable:
+            self.columns.hide("selected")
+
+
+class ApprovalTable(PortalTable):
+    case = tables.Column(
+        accessor="case__reference",
+        verbose_name="Case",
+        linkify=("disputes:case_detail", [tables.A("case__reference")]),
+    )
+    account = tables.Column(accessor="case__account__display_name", verbose_name="Account")
+    amount = tables.Column(
+        accessor="case__amount_at_stake", verbose_name="At stake", attrs={"td": {"class": "num"}}
+    )
+    outcome = tables.Column()
+    proposed_by = tables.Column(accessor="proposed_by__username", verbose_name="Proposed by")
+    proposed_at = tables.DateTimeColumn(verbose_name="Waiting since", format="d M H:i")
+    approve = tables.TemplateColumn(
+        template_name="disputes/_approve_cell.html", verbose_name="", orderable=False
+    )
+
+    class Meta(PortalTable.Meta):
+        fields = []
+        sequence = ("case", "account", "amount", "outcome", "proposed_by", "proposed_at", "approve")
+        empty_text = "Nothing waits for approval."
+        order_by = ("proposed_at",)
+
+    def __init__(self, *args, user, **kwargs):
+        self.user = user
+        self.can_approve = Role.SPECIALIST in user_roles(user)
+        super().__init__(*args, **kwargs)
+
+
+class DecisionTable(PortalTable):
+    case = tables.Column(
+        accessor="case__reference",
+        verbose_name="Case",
+        linkify=("disputes:case_detail", [tables.A("case__reference")]),
+    )
+    market = tables.Column(accessor="case__market__question", verbose_name="Market", default="—")
+    outcome = tables.Column()
+    state = tables.Column()
+    proposed_by = tables.Column(accessor="proposed_by__username", verbose_name="By")
+    proposed_at = tables.DateTimeColumn(verbose_name="Decided", format="d M Y")
+
+    class Meta(PortalTable.Meta):
+        fields = []
+        sequence = ("case", "market", "outcome", "state", "proposed_by", "proposed_at")
+        empty_text = "No decision cites that rule."
+        order_by = ("-proposed_at",)

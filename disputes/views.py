@@ -7,6 +7,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Venue
 from disputes import selectors, services
+from disputes.case_forms import CaseBulkForm
 from disputes.filters import MarketFilter
 from disputes.forms import (
     ClarificationForm,
@@ -16,8 +17,9 @@ from disputes.forms import (
     RulebookSectionForm,
     RulesAtForm,
 )
+from disputes.models import Decision
 from disputes.selectors import MARKET_WRITERS, RULE_READERS, RULEBOOK_EDITORS
-from disputes.tables import MarketTable
+from disputes.tables import MarketCaseTable, MarketTable
 from portal.forms import add_service_errors
 from portal.roles import has_role, role_required
 from portal.search import normalise_query
@@ -97,12 +99,21 @@ def market_detail(request, pk, *, clarification_form=None, status=200):
         if at_form.is_bound and at_form.is_valid()
         else None
     )
+    can_write = has_role(request.user, *MARKET_WRITERS)
+    outcomes = {
+        Decision.Outcome(outcome).label: count for outcome, count in selectors.market_outcomes(market).items()
+    }
     context = {
         "market": market,
         "versions": selectors.rule_versions(market),
         "clarifications": list(market.clarification_records.select_related("recorded_by")),
-        "cases": list(market.cases.select_related("account", "assignee").order_by("-year", "-number")[:50]),
-        "can_write": has_role(request.user, *MARKET_WRITERS),
+        "cases_table": configure_table(
+            request, MarketCaseTable(selectors.case_list().filter(market=market), selectable=can_write)
+        ),
+        "outcomes": outcomes,
+        "outcomes_disagree": len(outcomes) > 1,
+        "bulk_form": CaseBulkForm(),
+        "can_write": can_write,
         "clarification_form": clarification_form
         or ClarificationForm(initial={"published_at": timezone.localtime()}),
         "at_form": at_form,

@@ -161,6 +161,8 @@ POLYMARKET_TIMEOUT_SECONDS = env.float("POLYMARKET_TIMEOUT_SECONDS", default=10.
 
 # A dispute decision with more than this at stake (USDC or USD) needs a second specialist's approval.
 DISPUTE_FOUR_EYES_THRESHOLD = Decimal(env("DISPUTE_FOUR_EYES_THRESHOLD", default="10000"))
+# Largest evidence file a specialist may attach to a case (PDF, images, text, CSV, JSON).
+DISPUTE_EVIDENCE_MAX_MB = env.int("DISPUTE_EVIDENCE_MAX_MB", default=10)
 
 EMAIL_CONFIG = env.email("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)

@@ -9,9 +9,10 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Account
+from accounts.models import Account, AccountEvent
 from accounts.services import health_refresh
 from disputes.models import (
     CaseCounter,
@@ -23,6 +24,7 @@ from disputes.models import (
     RulebookSectionVersion,
     RuleCitation,
 )
+from disputes.selectors import decisions_conflicting
 from integrations.outbox import outbox_record
 from portal.models import User
 from portal.roles import Role, user_roles
@@ -133,6 +135,7 @@ def dispute_file(
         filed_by=by,
     )
     _event(case, CaseEvent.Kind.FILED, by, f"Filed by {by.username}", after={"status": case.status})
+    _account_timeline(case, by, f"Dispute {reference} filed: {case.get_category_display().lower()}")
     _account_changed(case)
     return case
 
@@ -224,12 +227,16 @@ def dispute_decide(
     remedy: str = "",
     citations: list[CitationInput],
     governing_reason: str = "",
+    governing_version: MarketRuleVersion | None = None,
     amendment_reason: str = "",
+    consistency_note: str = "",
     expected_revision: int | None = None,
 ) -> Decision:
     """Record a decision grounded in cited rule text. Above the four-eyes threshold it is a
     proposal until another Specialist approves it. A case already decided is amended only with a
-    reason, and the earlier decision is kept as superseded."""
+    reason, and the earlier decision is kept as superseded. When the market's rules changed since
+    filing, the decision names the version that governs and why; when earlier decisions on the
+    same market or rulebook section reached another outcome, it says why this one differs."""
     _require_specialist(by, "decide a case")
     case = _lock(case, expected_revision)
     errors = {}
@@ -244,9 +251,23 @@ def dispute_decide(
         errors["amendment_reason"] = "This case is decided; say why the decision is amended."
     if case.status == Status.CLOSED:
         errors["outcome"] = "Reopen the case before deciding it again."
+    errors.update(_governing_errors(case, governing_version, governing_reason))
     if errors:
         raise ValidationError(errors)
     _validate_citations(case, citations)
+    conflicts = decisions_conflicting(
+        case=case,
+        outcome=outcome,
+        section_ids={c.rulebook_version.section_id for c in citations if c.rulebook_version},
+    )
+    if conflicts and not (consistency_note or "").strip():
+        references = ", ".join(sorted({d.case.reference for d in conflicts})[:10])
+        raise ValidationError(
+            {
+                "consistency_note": f"Earlier decisions on the same market or rulebook section reached "
+                f"another outcome ({references}). Read them, then say why this case differs."
+            }
+        )
     now = timezone.now()
     needs_approval = case.amount_at_stake > settings.DISPUTE_FOUR_EYES_THRESHOLD
     decision = Decision.objects.create(
@@ -255,6 +276,8 @@ def dispute_decide(
         rationale=rationale.strip(),
         remedy=(remedy or "").strip(),
         governing_reason=(governing_reason or "").strip(),
+        governing_version=governing_version if case.market_id else None,
+        consistency_note=(consistency_note or "").strip() if conflicts else "",
         state=Decision.State.PROPOSED if needs_approval else Decision.State.RECORDED,
         proposed_by=by,
         proposed_at=now,
@@ -281,6 +304,39 @@ def dispute_decide(
     case.revision += 1
     case.save(update_fields=["revision", "updated_at"])
     return decision
+
+
+def rules_changed_since_filing(case: DisputeCase) -> bool:
+    return bool(
+        case.market_id and case.rule_version_id and case.rule_version_id != case.market.current_version_id
+    )
+
+
+def _governing_errors(case, governing_version, governing_reason) -> dict:
+    if governing_version is not None and governing_version.market_id != case.market_id:
+        return {"governing_version": "That rule version belongs to another market."}
+    if not rules_changed_since_filing(case):
+        return {}
+    errors = {}
+    if governing_version is None:
+        errors["governing_version"] = (
+            "The market’s rules changed since this case was filed: choose the version that governs."
+        )
+    if not (governing_reason or "").strip():
+        errors["governing_reason"] = "Say why that version governs; the reason is kept with the decision."
+    return errors
+
+
+def _account_timeline(case: DisputeCase, by: User, summary: str) -> None:
+    """Cases show on the account's timeline, linked to the case file."""
+    AccountEvent.objects.create(
+        account_id=case.account_id,
+        kind=AccountEvent.Kind.DISPUTE,
+        actor=by,
+        at=timezone.now(),
+        summary=summary[:300],
+        details={"case": case.reference, "url": reverse("disputes:case_detail", args=[case.reference])},
+    )
 
 
 def _account_changed(case: DisputeCase) -> None:
@@ -317,6 +373,11 @@ def _record(case: DisputeCase, decision: Decision, by: User, *, amended: bool) -
         before={"status": before},
         after={"status": Status.DECIDED, "decision": decision.pk, "outcome": decision.outcome},
         note=decision.amendment_reason,
+    )
+    _account_timeline(
+        case,
+        by,
+        f"Dispute {case.reference} {'amended' if amended else 'decided'}: {decision.get_outcome_display()}",
     )
     outbox_record(
         kind="contact.note",
@@ -358,3 +419,73 @@ def case_note_add(*, case: DisputeCase, by: User, text: str) -> CaseEvent:
     if not (text or "").strip():
         raise ValidationError({"text": "Write the note."})
     return _event(case, CaseEvent.Kind.NOTE, by, f"Note by {by.username}", note=text.strip()[:10_000])
+
+
+def _locked_cases(case_ids) -> list[DisputeCase]:
+    ids = sorted({int(pk) for pk in case_ids})
+    if not ids:
+        raise ValidationError("Select at least one case.")
+    if len(ids) > MAX_BULK:
+        raise ValidationError(f"Select at most {MAX_BULK} cases at a time.")
+    # Locked in id order, so two bulk changes over overlapping cases cannot deadlock.
+    cases = list(
+        DisputeCase.objects.select_for_update(of=("self",))
+        .select_related("assignee")
+        .filter(pk__in=ids)
+        .order_by("pk")
+    )
+    if len(cases) != len(ids):
+        raise ValidationError("Some of the selected cases no longer exist; reload the page.")
+    return cases
+
+
+MAX_BULK = 500
+
+
+@transaction.atomic
+def cases_bulk_assign(*, case_ids, by: User, assignee: User | None) -> int:
+    """Assign many cases at once (one event each). Returns how many changed."""
+    _require_specialist(by, "assign cases")
+    changed = 0
+    for case in _locked_cases(case_ids):
+        if case.assignee_id == (assignee.pk if assignee else None):
+            continue
+        before = case.assignee.username if case.assignee_id else None
+        case.assignee = assignee
+        case.revision += 1
+        case.save(update_fields=["assignee", "revision", "updated_at"])
+        _event(
+            case,
+            CaseEvent.Kind.ASSIGNED,
+            by,
+            f"Assigned to {assignee.username}" if assignee else "Unassigned",
+            before={"assignee": before},
+            after={"assignee": assignee.username if assignee else None},
+        )
+        changed += 1
+    return changed
+
+
+@transaction.atomic
+def cases_bulk_transition(*, case_ids, by: User, to: str, reason: str = "") -> int:
+    """Move many cases to one status. All or nothing: when any selected case can't make the
+    move, nothing changes and the message names those cases."""
+    _require_specialist(by, "change the status of cases")
+    cases = _locked_cases(case_ids)
+    if to == Status.DECIDED or to not in Status.values:
+        raise ValidationError("Cases are decided one by one, by recording a decision with citations.")
+    stuck = [c.reference for c in cases if c.status != to and to not in TRANSITIONS.get(c.status, set())]
+    if stuck:
+        raise ValidationError(
+            f"{len(stuck)} of the selected cases can’t move to “{Status(to).label.lower()}”: "
+            f"{', '.join(stuck[:10])}{'…' if len(stuck) > 10 else ''}. Nothing was changed."
+        )
+    if any(c.status in REOPEN_FROM and to == Status.INVESTIGATING for c in cases) and not reason.strip():
+        raise ValidationError("Say why the cases are reopened; the reason is kept in each history.")
+    changed = 0
+    for case in cases:
+        if case.status == to:
+            continue
+        dispute_transition(case=case, by=by, to=to, reason=reason)
+        changed += 1
+    return changed

@@ -7,7 +7,7 @@ from accounts.tests.factories import make_account
 from disputes.models import CaseEvent, Decision, DisputeCase
 from disputes.services import market_upsert_from_gamma
 from disputes.services.cases import dispute_file
-from disputes.tests.factories import gamma_market
+from disputes.tests.factories import decision_form_data, gamma_market
 
 pytestmark = pytest.mark.django_db
 HUGE = "99999999999999999999"
@@ -73,13 +73,11 @@ def test_a_decision_citing_something_not_offered_is_400(web, specialist, case, s
     market_upsert_from_gamma(data=gamma_market(), by=specialist)
     response = web.post(
         reverse("disputes:case_decide", args=[case.reference]),
-        {
-            "outcome": "denied",
-            "rationale": "r",
-            "source": source,
-            "excerpt": "The resolution source for this market",
-            "revision": case.revision,
-        },
+        decision_form_data(
+            revision=case.revision,
+            rationale="r",
+            citations=[(source, "The resolution source for this market")],
+        ),
     )
     assert response.status_code == 400
     assert not Decision.objects.exists()

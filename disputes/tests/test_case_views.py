@@ -4,7 +4,7 @@ from django.urls import reverse
 from accounts.tests.factories import make_account
 from disputes.models import DisputeCase
 from disputes.services import market_upsert_from_gamma
-from disputes.tests.factories import gamma_market
+from disputes.tests.factories import decision_form_data, gamma_market
 
 pytestmark = pytest.mark.django_db
 
@@ -38,28 +38,29 @@ def test_file_a_case_then_decide_it_with_a_citation(
     )
     with django_assert_max_num_queries(20):
         page = client.get(reverse("disputes:case_detail", args=[case.reference]))
-    assert "Governing rules" in page.content.decode()
+    assert f"Market rules v{market.current_version.number}" in page.content.decode()
 
     wrong = client.post(
         reverse("disputes:case_decide", args=[case.reference]),
-        {
-            "outcome": "denied",
-            "rationale": "Rules.",
-            "source": f"m{market.current_version.pk}",
-            "excerpt": "Binance is the resolution source",
-            "revision": case.revision,
-        },
+        decision_form_data(
+            revision=case.revision,
+            rationale="Rules.",
+            citations=[(f"m{market.current_version.pk}", "Binance is the resolution source")],
+        ),
     )
     assert wrong.status_code == 400 and "does not appear" in wrong.content.decode()
     right = client.post(
         reverse("disputes:case_decide", args=[case.reference]),
-        {
-            "outcome": "denied",
-            "rationale": "Chainlink governs.",
-            "source": f"m{market.current_version.pk}",
-            "excerpt": "The resolution source for this market is information from Chainlink",
-            "revision": case.revision,
-        },
+        decision_form_data(
+            revision=case.revision,
+            rationale="Chainlink governs.",
+            citations=[
+                (
+                    f"m{market.current_version.pk}",
+                    "The resolution source for this market is information from Chainlink",
+                )
+            ],
+        ),
         follow=True,
     )
     assert "Decision recorded." in right.content.decode()

@@ -1,4 +1,14 @@
-"""Polymarket's public Data API, v2 routes: a wallet's open positions and its portfolio value.
+"""Polymarket's public Data API: a wallet's open positions, its portfolio value and its activity.
+
+Routes used, and why:
+- `GET /v2/positions` and `GET /v2/value` (snake_case, `{data, pagination}` envelope, cursor paging)
+  for the wallet panel.
+- `GET /activity` (v1: a bare camelCase array, `limit`/`offset` paging) for dispute evidence. v1,
+  because the evidence must include DEPOSIT and WITHDRAWAL rows, which the service drops unless
+  `excludeDepositsWithdrawals=false` is passed; the v1 route is the one documented with that switch.
+  Its `offset` stops at 10,000 rows, so a longer history comes back marked truncated. Activity rows
+  in the v2 shape (`condition_id`, `usdc_size`, `transaction_hash`, …) parse as well, so a move to
+  `/v2/activity` changes the route, not the parser.
 
 Speaks HTTP only and returns small frozen dataclasses; callers map them into their own rows.
 Every failure surfaces as a `PolymarketError` subclass carrying a message a person can read.
@@ -30,6 +40,13 @@ USER_AGENT = "advanced-support-portal/1.0 (+Polymarket Data API v2 client)"
 # A cursor that never ends (or loops) must not hold a worker forever; 50 pages is far beyond any
 # wallet the support program follows.
 MAX_PAGES = 50
+# v1 `/activity` paging: at most 500 rows a page, and `offset` stops at 10,000 rows, so pages are
+# asked for only while offset + limit stays within it (at most 10,000 rows in all).
+ACTIVITY_PAGE_SIZE = 500
+ACTIVITY_MAX_OFFSET = 10_000
+# The most rows one `activity()` call keeps (after the market filter); more is reported truncated.
+ACTIVITY_MAX_ROWS = 10_000
+TX_HASH_LENGTH = 66  # 0x + 64 hex
 
 
 @dataclass(frozen=True)
@@ -127,6 +144,94 @@ def parse_position(row: Any) -> Position:
     )
 
 
+@dataclass(frozen=True)
+class ActivityRow:
+    """One row of a wallet's activity: a trade, deposit, withdrawal, redemption, reward, …
+
+    Deposits, withdrawals and rewards belong to no market: their `condition_id` is "".
+    """
+
+    at: dt.datetime  # aware, UTC
+    kind: str  # TRADE, DEPOSIT, WITHDRAWAL, REDEEM, SPLIT, MERGE, REWARD, CONVERSION, …
+    condition_id: str
+    title: str
+    outcome: str
+    side: str  # BUY, SELL or ""
+    size: Decimal | None
+    usdc_size: Decimal | None
+    price: Decimal | None
+    transaction_hash: str  # lowercase, "" when Polymarket sent none
+
+
+def _field(row: dict, camel: str, snake: str) -> Any:
+    """A field of a v1 (camelCase) or v2 (snake_case) row, whichever the row carries."""
+    value = row.get(camel)
+    return row.get(snake) if value is None else value
+
+
+def _text(row: dict, camel: str, snake: str | None = None) -> str:
+    value = _field(row, camel, snake or camel)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise PolymarketBadResponse(
+            f"Polymarket sent an activity {camel} that is not text: {str(value)[:40]!r}."
+        )
+    return value.strip()
+
+
+def _epoch_seconds(value: Any) -> dt.datetime:
+    if isinstance(value, bool) or not isinstance(value, (int, Decimal, str)):
+        raise PolymarketBadResponse("Polymarket sent an activity row without a timestamp.")
+    try:
+        seconds = int(Decimal(str(value)))
+        return dt.datetime.fromtimestamp(seconds, tz=dt.UTC)
+    except (InvalidOperation, ValueError, OverflowError, OSError):
+        raise PolymarketBadResponse(
+            f"Polymarket sent {str(value)[:40]!r} where an activity timestamp belongs."
+        ) from None
+
+
+def parse_activity(row: Any) -> ActivityRow:
+    """One activity row, in the v1 `/activity` shape (camelCase: `conditionId`, `usdcSize`,
+    `transactionHash`) or the v2 shape (snake_case: `condition_id`, `usdc_size`,
+    `transaction_hash`), into an ActivityRow. Timestamps are epoch seconds."""
+    if not isinstance(row, dict):
+        raise PolymarketBadResponse("Polymarket sent an activity row in an unexpected shape.")
+    kind = row.get("type")
+    if not isinstance(kind, str) or not kind.strip():
+        raise PolymarketBadResponse("Polymarket sent an activity row without a type.")
+    if row.get("timestamp") in (None, ""):
+        raise PolymarketBadResponse("Polymarket sent an activity row without a timestamp.")
+    transaction_hash = _text(row, "transactionHash", "transaction_hash").lower()
+    if transaction_hash and (
+        len(transaction_hash) != TX_HASH_LENGTH
+        or not transaction_hash.startswith("0x")
+        or any(c not in "0123456789abcdef" for c in transaction_hash[2:])
+    ):
+        raise PolymarketBadResponse(
+            f"Polymarket sent {transaction_hash[:70]!r} where a transaction hash belongs."
+        )
+    return ActivityRow(
+        at=_epoch_seconds(row["timestamp"]),
+        kind=kind.strip().upper(),
+        condition_id=_text(row, "conditionId", "condition_id").lower(),
+        title=_text(row, "title"),
+        outcome=_text(row, "outcome"),
+        side=_text(row, "side").upper(),
+        size=_decimal(row.get("size")),
+        usdc_size=_decimal(_field(row, "usdcSize", "usdc_size")),
+        price=_decimal(row.get("price")),
+        transaction_hash=transaction_hash,
+    )
+
+
+def _epoch(moment: dt.datetime, name: str) -> int:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"{name} must be a timezone-aware datetime.")
+    return int(moment.timestamp())
+
+
 def _unwrap(body: Any) -> tuple[Any, str | None]:
     """(payload, next cursor) of a v2 envelope `{"data": ..., "pagination": {...}}`, or of a bare payload."""
     if isinstance(body, dict) and "data" in body:
@@ -181,6 +286,67 @@ class DataApiClient:
         if not isinstance(data, dict) or "value" not in data:
             raise PolymarketBadResponse("Polymarket sent the portfolio value in an unexpected shape.")
         return _decimal(data["value"])
+
+    def activity(
+        self,
+        user: str,
+        *,
+        start: dt.datetime,
+        end: dt.datetime,
+        market: str | None = None,
+        max_rows: int = ACTIVITY_MAX_ROWS,
+    ) -> tuple[list[ActivityRow], bool]:
+        """A profile (proxy) wallet's activity from `start` to `end` (aware datetimes), oldest
+        first, deposits and withdrawals included: `(rows, truncated)`.
+
+        `market` (a condition id) keeps that market's rows plus every row that belongs to no
+        market (deposits, withdrawals, rewards, …). It is filtered here, not sent as `market=`,
+        because the service would then leave out the deposits and withdrawals.
+
+        `truncated` is True when more rows existed than we fetched: the v1 route stops at offset
+        10,000, and one call keeps at most `max_rows` rows.
+        """
+        start_s, end_s = _epoch(start, "start"), _epoch(end, "end")
+        wanted = market.strip().lower() if market else None
+        base = {
+            "user": user,
+            "start": str(start_s),
+            "end": str(end_s),
+            "excludeDepositsWithdrawals": "false",
+            "sortBy": "TIMESTAMP",
+            "sortDirection": "ASC",
+            "limit": str(ACTIVITY_PAGE_SIZE),
+        }
+        found: list[ActivityRow] = []
+        offset = 0
+        while True:
+            data, _ = _unwrap(self._get("/activity", {**base, "offset": str(offset)}))
+            if data is None:
+                data = []
+            if not isinstance(data, list):
+                raise PolymarketBadResponse("Polymarket sent the wallet activity in an unexpected shape.")
+            for raw in data:
+                row = parse_activity(raw)
+                if not start_s <= row.at.timestamp() <= end_s:
+                    continue  # the service filters by time already; never keep a row outside the window
+                if wanted is not None and row.condition_id not in ("", wanted):
+                    continue
+                if len(found) >= max_rows:
+                    logger.warning(
+                        "Activity of %s stopped at %s rows; the rest are not shown.", user, max_rows
+                    )
+                    return found, True
+                found.append(row)
+            if len(data) < ACTIVITY_PAGE_SIZE:
+                return found, False
+            offset += ACTIVITY_PAGE_SIZE
+            if offset + ACTIVITY_PAGE_SIZE > ACTIVITY_MAX_OFFSET:
+                logger.warning(
+                    "Activity of %s stopped at the Data API's offset limit (%s); the rest are not shown.",
+                    user,
+                    ACTIVITY_MAX_OFFSET,
+                )
+                return found, True
 
     def _get(self, path: str, params: dict) -> Any:
         # Decimals straight from the text, so 0.7545 never becomes 0.75449999…

@@ -74,6 +74,13 @@ PAGES = {
     "disputes:case_decide": Page(writers(400), method="post", args=("case",)),
     "disputes:case_note": Page(writers(400), method="post", args=("case",)),
     "disputes:case_approve": Page(writers(302), method="post", args=("case", "decision")),
+    "disputes:case_print": Page(READ_PORTFOLIO, args=("case",)),
+    "disputes:case_evidence": Page(writers(400), method="post", args=("case",)),
+    "disputes:evidence_file": Page(READ_PORTFOLIO, args=("case", "evidence_file")),
+    "disputes:case_snapshot": Page(writers(400), method="post", args=("case",)),
+    "disputes:approvals": Page(READ_PORTFOLIO),
+    "disputes:decision_search": Page(READ_PORTFOLIO),
+    "disputes:market_cases_bulk": Page(writers(302), method="post", args=("market",)),
     "disputes:rulebook_section": Page(READ_PORTFOLIO, args=("rulebook_section",)),
     "disputes:rulebook_section_new": Page({S: 403, L: 403, P: 403, A: 200}),
     "disputes:rulebook_section_edit": Page({S: 403, L: 403, P: 403, A: 200}, args=("rulebook_section",)),
@@ -92,11 +99,14 @@ NOT_ROLE_PAGES = {
 
 @pytest.fixture
 def world(people):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
     from accounts.models import AccountImport
     from accounts.tests.factories import make_account, make_check_in
     from disputes.models import Decision
     from disputes.services import market_create_manual, rulebook_section_save
     from disputes.services.cases import dispute_file
+    from disputes.services.evidence import evidence_add
 
     owner = people[S]
     account = make_account(owner=owner, wallets=["0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"])
@@ -116,6 +126,12 @@ def world(people):
         effective_from=timezone.now().date(),
     )
     case = dispute_file(by=owner, account=account, category="order_execution", claim="Partial fill.")
+    evidence = evidence_add(
+        case=case,
+        by=owner,
+        kind="file",
+        upload=SimpleUploadedFile("fill.png", b"\x89PNG\r\n\x1a\n" + b"0" * 64),
+    )
     decision = Decision.objects.create(
         case=case,
         outcome="denied",
@@ -127,6 +143,7 @@ def world(people):
     return {
         "case": case.reference,
         "decision": decision.pk,
+        "evidence_file": evidence.pk,
         "market": market.pk,
         "rulebook_section": section.pk,
         "account": account.pk,

@@ -355,3 +355,29 @@ def test_filing_and_deciding_show_on_the_account_timeline(client, specialist, ma
     client.force_login(specialist)
     page = client.get(reverse("accounts:detail", args=[case.account_id])).content.decode()
     assert f'href="/disputes/{case.reference}/"' in page and "File a dispute" in page
+
+
+def test_case_page_queries_do_not_grow_with_its_history(
+    client, specialist, market, section_version, django_assert_max_num_queries
+):
+    from disputes.services.cases import case_note_add
+    from disputes.services.evidence import evidence_add
+
+    case = _case(specialist, market)
+
+    def fill(count):
+        for n in range(count):
+            case_note_add(case=case, by=specialist, text=f"Note {n}")
+            evidence_add(case=case, by=specialist, kind="transaction", value=f"0x{n:064x}")
+
+    client.force_login(specialist)
+    url = reverse("disputes:case_detail", args=[case.reference])
+    fill(2)
+    with django_assert_max_num_queries(40) as small:
+        client.get(url)
+    fill(60)
+    _decide(case, specialist)
+    with django_assert_max_num_queries(40) as large:
+        page = client.get(url)
+    assert page.status_code == 200 and page.content.decode().count("Note 5") >= 11
+    assert len(large.captured_queries) <= len(small.captured_queries) + 4  # the decision's rows

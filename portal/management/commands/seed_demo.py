@@ -7,6 +7,7 @@ from django.db import transaction
 
 from accounts.demo import seed_portfolio
 from disputes.demo import seed_markets
+from disputes.demo_cases import seed_cases
 from portal.demo import seed_people
 from portal.models import User
 from portal.services import roles_sync, schedules_sync
@@ -31,13 +32,19 @@ class Command(BaseCommand):
         parser.add_argument(
             "--markets", type=int, default=60, help="Markets with rule versions (default 60)."
         )
+        parser.add_argument(
+            "--disputes",
+            type=int,
+            default=150,
+            help="Dispute cases over the last two years, with their history (default 150; none without accounts).",
+        )
         parser.add_argument("--force", action="store_true", help="Flush the database first.")
 
     def handle(self, *args, **options):
         if options["specialists"] < 2:
             raise CommandError("--specialists must be at least 2 (specialist and specialist2).")
-        if options["accounts"] < 0 or options["markets"] < 0:
-            raise CommandError("--accounts and --markets must be 0 or more.")
+        if options["accounts"] < 0 or options["markets"] < 0 or options["disputes"] < 0:
+            raise CommandError("--accounts, --markets and --disputes must be 0 or more.")
         if options["password"] == "":
             raise CommandError("--password must not be empty.")
         if User.objects.exists():
@@ -70,6 +77,15 @@ class Command(BaseCommand):
                     progress=self._progress,
                 ),
             )
+            cases = self._step(
+                "Dispute cases",
+                lambda: seed_cases(
+                    rng=rng,
+                    count=options["disputes"],
+                    specialists=people.specialists,
+                    progress=self._progress,
+                ),
+            )
         self.stdout.write(self.style.SUCCESS(f"Demo data ready in {time.perf_counter() - started:.1f}s:"))
         self.stdout.write(f"  users: {len(people.by_username)} ({len(people.specialists)} specialists)")
         self.stdout.write(
@@ -79,6 +95,11 @@ class Command(BaseCommand):
         self.stdout.write(
             f"  markets: {markets['markets']} ({markets['versions']} rule versions), "
             f"rulebook sections: {markets['rulebook_sections']}"
+        )
+        self.stdout.write(
+            f"  dispute cases: {cases['cases']} ({cases['events']} events, {cases['decisions']} decisions, "
+            f"{cases['citations']} citations, {cases['evidence']} evidence items, "
+            f"{cases['snapshots']} wallet snapshots with {cases['activity_rows']} activity rows)"
         )
         self.stdout.write(
             f"  sign in as specialist, specialist2, leadership, product or admin; password: {options['password']}"

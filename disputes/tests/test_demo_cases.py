@@ -1,0 +1,194 @@
+import re
+import uuid
+from collections import defaultdict
+from io import StringIO
+
+import pytest
+from django.conf import settings
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.db.models import Count
+
+from accounts.models import AccountEvent, Wallet
+from disputes.models import (
+    CaseCounter,
+    CaseEvent,
+    Decision,
+    DisputeCase,
+    EvidenceItem,
+    RuleCitation,
+    WalletActivityRow,
+)
+from disputes.selectors import rules_at
+from disputes.services.cases import TRANSITIONS, normalise_text
+from disputes.services.snapshots import collateral_at
+
+pytestmark = pytest.mark.django_db
+SMALL = ("--accounts", "40", "--markets", "10", "--disputes", "120")
+HASH_32 = re.compile(r"^0x[0-9a-f]{64}$")
+OPEN = {"new", "investigating", "waiting_on_user", "escalated"}
+
+
+def seed(*args):
+    if "--force" in args and connection.vendor == "postgresql":
+        # As in portal/tests/test_commands.py: TRUNCATE inside the test's transaction needs the
+        # deferred foreign-key checks fired first.
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    out = StringIO()
+    call_command("seed_demo", *args, stdout=out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def seeded():
+    return seed("--seed", "7", *SMALL)
+
+
+def test_seeds_the_requested_cases_with_sequential_references_per_year(seeded):
+    assert "dispute cases: 120 (" in seeded
+    cases = list(DisputeCase.objects.order_by("created_at", "pk"))
+    assert len(cases) == 120
+    by_year = defaultdict(list)
+    for case in cases:
+        assert case.year == case.created_at.year
+        assert case.reference == f"DSP-{case.year}-{case.number:05d}"
+        by_year[case.year].append(case.number)
+    assert len(by_year) >= 2  # spread over about two years
+    for numbers in by_year.values():
+        assert numbers == list(range(1, len(numbers) + 1))  # filing order, no gaps
+    assert dict(CaseCounter.objects.values_list("year", "last_number")) == {
+        year: len(numbers) for year, numbers in by_year.items()
+    }
+
+
+def test_cases_follow_the_filing_rules(seeded):
+    cases = DisputeCase.objects.select_related("market", "rule_version", "account__tier")
+    categories = {c.category for c in cases}
+    assert categories == set(DisputeCase.Category.values)
+    for case in cases:
+        if case.category == DisputeCase.Category.MARKET_RESOLUTION:
+            assert case.market_id and case.rule_version_id
+        if case.market_id:
+            in_force = rules_at(case.market, case.created_at)
+            assert case.rule_version_id == (in_force.pk if in_force else case.market.current_version_id)
+            assert case.venue == case.market.venue
+        else:
+            assert case.venue == case.account.venue
+        assert case.first_response_due > case.created_at and case.resolution_due > case.created_at
+        assert case.updated_at >= case.created_at
+        assert case.amount_at_stake >= 0 and case.claim
+        assert (case.closed_at is not None) == (case.status == "closed")
+        if case.status == "decided":
+            assert case.decided_at is not None
+    assert cases.filter(status__in=OPEN).exists() and cases.filter(status__in=["decided", "closed"]).exists()
+
+
+def test_histories_only_make_legal_moves_and_end_in_the_cases_status(seeded):
+    events = defaultdict(list)
+    for event in CaseEvent.objects.order_by("at", "pk"):
+        events[event.case_id].append(event)
+    for case in DisputeCase.objects.all():
+        history = events[case.pk]
+        assert history[0].kind == CaseEvent.Kind.FILED
+        status = "new"
+        for event in history:
+            if event.kind == CaseEvent.Kind.STATUS:
+                assert event.before == {"status": status}
+                assert event.after["status"] in TRANSITIONS[status]
+                status = event.after["status"]
+            elif event.kind in (CaseEvent.Kind.DECISION_RECORDED, CaseEvent.Kind.DECISION_AMENDED):
+                assert event.before == {"status": status}
+                status = "decided"
+        assert status == case.status, case.reference
+    most = CaseEvent.objects.values("case").annotate(n=Count("pk")).order_by("-n").first()
+    assert most["n"] >= 100  # the long history the benchmark opens
+
+
+def test_every_citation_quotes_its_version(seeded):
+    citations = RuleCitation.objects.select_related(
+        "market_rule_version", "rulebook_version", "decision__case"
+    ).all()
+    assert citations.exists()
+    for citation in citations:
+        assert len(citation.excerpt) >= 40
+        if citation.market_rule_version_id:
+            assert citation.market_rule_version.market_id == citation.decision.case.market_id
+            text = citation.market_rule_version.full_text
+        else:
+            text = citation.rulebook_version.body
+        assert normalise_text(citation.excerpt) in normalise_text(text), citation.excerpt
+
+
+def test_decisions_keep_four_eyes_and_governing_rules(seeded):
+    threshold = settings.DISPUTE_FOUR_EYES_THRESHOLD
+    decisions = Decision.objects.select_related("case__market")
+    assert decisions.exists()
+    for decision in decisions:
+        case = decision.case
+        assert decision.citations.exists()
+        if decision.state == Decision.State.PROPOSED:
+            assert case.status in OPEN and case.amount_at_stake > threshold
+            assert decision.approved_at is None
+            continue
+        assert decision.approved_at is not None and decision.approved_at >= decision.proposed_at
+        if case.amount_at_stake > threshold:
+            assert decision.approved_by_id != decision.proposed_by_id
+        if case.market_id and case.rule_version_id != case.market.current_version_id:
+            assert decision.governing_version_id and decision.governing_reason
+        if decision.state == Decision.State.SUPERSEDED:
+            assert decision.superseded_by.amendment_reason
+    for case in DisputeCase.objects.filter(status="decided"):
+        assert case.decisions.filter(state=Decision.State.RECORDED).count() == 1
+    # Filings and decisions are on the accounts' timelines, linked to the case file.
+    timeline = AccountEvent.objects.filter(kind=AccountEvent.Kind.DISPUTE)
+    assert timeline.filter(summary__contains="filed").count() == 120
+    entry = timeline.first()
+    assert entry.details["url"] == f"/disputes/{entry.details['case']}/"
+
+
+def test_evidence_and_wallet_snapshots_look_real(seeded):
+    wallets = defaultdict(set)
+    for account_id, address in Wallet.objects.values_list("account_id", "address"):
+        wallets[account_id].add(address)
+    items = EvidenceItem.objects.select_related("case")
+    assert items.exists()
+    for item in items:
+        if item.kind in (EvidenceItem.Kind.TRANSACTION, EvidenceItem.Kind.ORDER):
+            assert HASH_32.match(item.value)
+        elif item.kind == EvidenceItem.Kind.TRADE:
+            assert str(uuid.UUID(item.value)) == item.value
+        elif item.kind == EvidenceItem.Kind.WALLET:
+            assert item.value in wallets[item.case.account_id]
+        else:
+            assert item.value.startswith("https://")
+    for row in WalletActivityRow.objects.select_related("snapshot"):
+        assert row.collateral == collateral_at(row.at)
+        assert row.case_id == row.snapshot.case_id
+        assert row.snapshot.wallet_address in wallets[row.snapshot.case.account_id]
+
+
+def test_same_seed_same_cases_and_another_seed_others(seeded):
+    def snapshot():
+        return list(DisputeCase.objects.order_by("reference").values_list("reference", "category", "claim"))
+
+    first = snapshot()
+    seed("--seed", "7", *SMALL, "--force")
+    assert snapshot() == first
+    seed("--seed", "8", *SMALL, "--force")
+    assert snapshot() != first
+
+
+def test_disputes_option_is_validated_and_scales_down():
+    with pytest.raises(CommandError, match="--disputes must be 0 or more"):
+        seed("--disputes", "-1")
+    output = seed("--accounts", "10", "--markets", "3", "--disputes", "0")
+    assert "dispute cases: 0 (" in output and not DisputeCase.objects.exists()
+
+    seed("--accounts", "10", "--markets", "0", "--disputes", "30", "--force")
+    assert DisputeCase.objects.count() == 30
+    assert not DisputeCase.objects.filter(category=DisputeCase.Category.MARKET_RESOLUTION).exists()
+    assert not DisputeCase.objects.exclude(market=None).exists()
+
+    seed("--accounts", "0", "--markets", "3", "--disputes", "30", "--force")
+    assert not DisputeCase.objects.exists()

@@ -4,8 +4,10 @@ Runs every `bench/bench_*.py` module's `run(report)` against a fresh SQLite data
 dir (or DATABASE_URL when set) and prints the figures. Later issues add their own modules.
 """
 
+import atexit
 import importlib
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -25,6 +27,7 @@ class Report:
 
 def main(selected: list[str]) -> None:
     workdir = tempfile.mkdtemp(prefix="portal-bench-")
+    atexit.register(shutil.rmtree, workdir, ignore_errors=True)
     os.environ.setdefault("DATABASE_URL", f"sqlite:///{workdir}/bench.sqlite3")
     os.environ.setdefault("DEBUG", "true")  # the bench serves pages through the test client
     os.environ["DJANGO_READ_DOT_ENV_FILE"] = "false"

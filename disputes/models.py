@@ -274,6 +274,8 @@ class DisputeCase(TimeStampedModel):
             models.Index(fields=["status", "resolution_due"], name="case_status_due_idx"),
             models.Index(fields=["assignee", "status", "resolution_due"], name="case_assignee_due_idx"),
             models.Index(fields=["first_response_due"], name="case_first_response_due_idx"),
+            # The case list's default order.
+            models.Index(fields=["resolution_due"], name="case_resolution_due_idx"),
             models.Index(fields=["market", "status"], name="case_market_status_idx"),
         ]
 
@@ -369,7 +371,13 @@ class Decision(models.Model):
 
     class Meta:
         ordering = ["proposed_at", "pk"]
-        indexes = [models.Index(fields=["state", "proposed_at"], name="decision_state_idx")]
+        # Only proposals, for the approval queue: an index over every state misleads SQLite's
+        # planner into walking all recorded decisions when it should go by case.
+        indexes = [
+            models.Index(
+                fields=["proposed_at"], condition=Q(state="proposed"), name="decision_proposed_idx"
+            )
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(state="recorded") | Q(approved_at__isnull=False),

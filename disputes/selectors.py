@@ -5,7 +5,13 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from disputes.models import Market, MarketRuleVersion, RulebookSection, RulebookSectionVersion
+from disputes.models import (
+    Market,
+    MarketRuleVersion,
+    RulebookSection,
+    RulebookSectionVersion,
+    RuleCitation,
+)
 from portal.models import User
 from portal.roles import Role, has_role
 
@@ -122,6 +128,45 @@ def _recorded_decisions():
     return Decision.objects.filter(state=Decision.State.RECORDED).select_related("case", "proposed_by")
 
 
+def _merge_newest(*querysets, limit: int) -> list:
+    """Newest-approved first across several querysets, each already ordered and limited; an
+    OR of the two paths with DISTINCT would scan every recorded decision instead."""
+    merged = {}
+    for queryset in querysets:
+        for decision in queryset:
+            merged[decision.pk] = decision
+    return sorted(merged.values(), key=lambda d: (d.approved_at, d.pk), reverse=True)[:limit]
+
+
+def _same_rules(case, section_ids, *, limit: int, other_than: str = ""):
+    """Recorded rulings (not referrals) on other cases about the same market, and on cases
+    citing one of the given rulebook sections; with `other_than`, only other outcomes."""
+    from disputes.models import Decision, DisputeCase
+
+    recorded = (
+        _recorded_decisions()
+        .exclude(case_id=case.pk)
+        .exclude(outcome__in=[Decision.Outcome.REFERRED, other_than])
+        # Newest by id: the primary key walks backwards and stops at `limit`, where ordering
+        # by approval time would sort every match (thousands cite a popular section).
+        .order_by("-pk")
+    )
+    paths = []
+    if case.market_id:
+        # Through the market's case ids (an index), not a join the planner walks by state.
+        market_cases = DisputeCase.objects.filter(market_id=case.market_id).values("pk")
+        paths.append(recorded.filter(case_id__in=market_cases)[:limit])
+    if section_ids:
+        paths.append(
+            recorded.filter(
+                pk__in=RuleCitation.objects.filter(rulebook_version__section_id__in=list(section_ids)).values(
+                    "decision_id"
+                )
+            )[:limit]
+        )
+    return paths
+
+
 def decisions_conflicting(*, case, outcome: str, section_ids=frozenset()) -> list:
     """Recorded decisions on other cases about the same market, or citing one of the same
     rulebook sections, whose outcome differs. A referral is not a ruling, so it never conflicts."""
@@ -129,44 +174,18 @@ def decisions_conflicting(*, case, outcome: str, section_ids=frozenset()) -> lis
 
     if outcome == Decision.Outcome.REFERRED:
         return []
-    same_rule = Q(pk__in=[])
-    if case.market_id:
-        same_rule |= Q(case__market_id=case.market_id)
-    if section_ids:
-        same_rule |= Q(citations__rulebook_version__section_id__in=list(section_ids))
-    if not (case.market_id or section_ids):
-        return []
-    return list(
-        _recorded_decisions()
-        .filter(same_rule)
-        .exclude(case_id=case.pk)
-        .exclude(outcome__in=[outcome, Decision.Outcome.REFERRED])
-        .distinct()
-        .order_by("-approved_at")[:20]
-    )
+    return _merge_newest(*_same_rules(case, section_ids, limit=20, other_than=outcome), limit=20)
 
 
 def related_decisions(case, *, limit: int = 20) -> list:
     """Recorded decisions on other cases about the same market or citing the rulebook sections
     this case's decisions cite: what a consistent answer has to agree with."""
-    from disputes.models import Decision, RuleCitation
-
-    section_ids = list(
-        RuleCitation.objects.filter(decision__case_id=case.pk, rulebook_version__isnull=False)
-        .values_list("rulebook_version__section_id", flat=True)
-        .distinct()
+    section_ids = set(
+        RuleCitation.objects.filter(decision__case_id=case.pk, rulebook_version__isnull=False).values_list(
+            "rulebook_version__section_id", flat=True
+        )
     )
-    same = Q(case__market_id=case.market_id) if case.market_id else Q(pk__in=[])
-    if section_ids:
-        same |= Q(citations__rulebook_version__section_id__in=section_ids)
-    return list(
-        _recorded_decisions()
-        .filter(same)
-        .exclude(case_id=case.pk)
-        .exclude(outcome=Decision.Outcome.REFERRED)
-        .distinct()
-        .order_by("-approved_at")[:limit]
-    )
+    return _merge_newest(*_same_rules(case, section_ids, limit=limit), limit=limit)
 
 
 def market_outcomes(market) -> dict[str, int]:

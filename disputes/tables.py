@@ -1,4 +1,5 @@
 import django_tables2 as tables
+from django.utils import timezone
 
 from disputes.models import Market
 from portal.roles import Role, user_roles
@@ -43,6 +44,12 @@ class CaseTable(PortalTable):
         )
         empty_text = "No cases match."
         order_by = ("-resolution_due",)
+        template_name = "disputes/_case_table.html"
+
+    def __init__(self, *args, **kwargs):
+        self.now = timezone.now()
+        self.selectable = getattr(self, "selectable", False)
+        super().__init__(*args, **kwargs)
 
 
 class MarketCaseTable(CaseTable):

@@ -382,7 +382,9 @@ class TestDefaultWindow:
         assert take(market_case, specialist, start=start, end=end).window_end == end
 
 
-def test_attach_from_the_case_page_then_read_it_with_links_and_collateral(client, api, case, specialist, leader):
+def test_attach_from_the_case_page_then_read_it_with_links_and_collateral(
+    client, api, case, specialist, leader
+):
     api.add(responses.GET, f"{BASE}/activity", body=activity_page(), content_type="application/json")
     client.force_login(specialist)
     response = client.post(
@@ -403,7 +405,10 @@ def test_bad_snapshot_requests_from_the_page_are_400_and_store_nothing(client, a
     client.force_login(specialist)
     url = f"/disputes/{case.reference}/wallet-activity/"
     cases = [
-        ({"wallet_address": "0x123", "start": "2026-04-01T00:00", "end": "2026-10-01T00:00"}, "wallet address"),
+        (
+            {"wallet_address": "0x123", "start": "2026-04-01T00:00", "end": "2026-10-01T00:00"},
+            "wallet address",
+        ),
         ({"wallet_address": WHALE, "start": "2026-10-01T00:00", "end": "2026-04-01T00:00"}, ""),
         ({"wallet_address": WHALE, "start": "9999-01-01T00:00", "end": "2026-10-01T00:00"}, "between 2000"),
         ({"wallet_address": WHALE, "start": "2026-04-01T00:00", "end": "2026-10-01T00:00"}, "Polymarket"),

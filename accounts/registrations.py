@@ -97,3 +97,5 @@ register_panel(
         order=20,
     )
 )
+
+from accounts import template_context  # noqa: E402, F401 - the "account" source for template previews

@@ -18,13 +18,18 @@ from accounts.forms import (
 from accounts.models import CheckIn, Wallet
 from accounts.selectors import ACCOUNT_READERS, ACCOUNT_WRITERS
 from accounts.tables import AccountTable
+from accounts.template_context import account_template_context
 from accounts.wallet_panel import wallet_panel, wallet_panel_request_refresh
+from playbooks.contexts import specialist_context
+from playbooks.drafts import chosen_template, draft_from, offered_templates
+from playbooks.services import template_use_record
 from portal.csv_export import stream_csv
 from portal.forms import add_service_errors
 from portal.roles import Role, has_role, role_required, user_roles
 from portal.search import normalise_query
 from portal.tables import configure_table
 
+CHECK_IN_SCRIPTS = "check_in"
 CSV_HEADER = [
     "display_name",
     "email",
@@ -81,6 +86,39 @@ def _export_csv(accounts):
     return stream_csv(filename="accounts.csv", header=CSV_HEADER, rows=rows.iterator(chunk_size=2000))
 
 
+def _record_script_use(user, account, script, check_in) -> None:
+    """Keep the script text used for this check-in with its template version (re-rendered
+    here, not taken from the page)."""
+    draft = draft_from(script, _script_context(user, account))
+    if not draft.problems:
+        template_use_record(
+            revision=draft.revision,
+            by=user,
+            subject_kind="check_in",
+            subject_ref=str(check_in.pk),
+            drafted_body=draft.body,
+            used_body=draft.body,
+        )
+
+
+def _check_in_script(request, account, raw_pk) -> dict:
+    """The check-in scripts on offer and, when one is chosen, its text for this account."""
+    chosen = chosen_template(CHECK_IN_SCRIPTS, raw_pk)
+    return {
+        "scripts": offered_templates(CHECK_IN_SCRIPTS),
+        "script": draft_from(chosen, _script_context(request.user, account)) if chosen else None,
+    }
+
+
+def _script_context(user, account) -> dict:
+    due = account.next_check_in_due
+    return {
+        **specialist_context(user),
+        "account": account_template_context(account),
+        "check_in": {"next_due": f"{due.day} {due:%B %Y}" if due else "", "channel": "Intercom"},
+    }
+
+
 @role_required(*ACCOUNT_READERS)
 def account_detail(request, pk, *, check_in_form=None, snooze_form=None, wallet_form=None, status=200):
     account = selectors.account_get_for_user(user=request.user, pk=pk)
@@ -95,6 +133,7 @@ def account_detail(request, pk, *, check_in_form=None, snooze_form=None, wallet_
         "health_trend": selectors.health_trend(account),
         "wallet_panel": panel,
         "check_in_form": check_in_form or CheckInForm(),
+        **(_check_in_script(request, account, request.GET.get("script")) if can_write else {}),
         "snooze_form": snooze_form or SnoozeForm(),
         "wallet_form": wallet_form or WalletForm(),
     }
@@ -138,9 +177,13 @@ def account_edit(request, pk):
 def check_in_new(request, pk):
     account = selectors.account_get_for_user(user=request.user, pk=pk, for_update=True)
     form = CheckInForm(request.POST)
+    script = chosen_template(CHECK_IN_SCRIPTS, request.POST.get("script"))
     if form.is_valid():
         try:
-            services.check_in_log(account=account, by=request.user, **form.cleaned_data)
+            with transaction.atomic():
+                check_in = services.check_in_log(account=account, by=request.user, **form.cleaned_data)
+                if script is not None:
+                    _record_script_use(request.user, account, script, check_in)
         except ValidationError as error:
             add_service_errors(form, error)
         else:

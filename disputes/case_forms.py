@@ -239,3 +239,9 @@ class CaseBulkForm(forms.Form):
         if data.get("action") == "status" and not data.get("to"):
             self.add_error("to", "Choose the status to move the cases to.")
         return data
+
+
+class ReplyForm(forms.Form):
+    template = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=2**63 - 1)
+    subject = forms.CharField(max_length=300, required=False)
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 12}), max_length=200_000, label="Reply")

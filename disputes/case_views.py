@@ -15,6 +15,7 @@ from disputes.case_forms import (
     DecisionForm,
     EvidenceForm,
     NoteForm,
+    ReplyForm,
     TransitionForm,
     WalletSnapshotForm,
     citation_sources,
@@ -26,6 +27,7 @@ from disputes.selectors import MARKET_WRITERS, RULE_READERS
 from disputes.services import snapshots
 from disputes.services.cases import (
     case_note_add,
+    case_reply_record,
     cases_bulk_assign,
     cases_bulk_transition,
     decision_approve,
@@ -36,6 +38,8 @@ from disputes.services.cases import (
 )
 from disputes.services.evidence import evidence_add, file_type_of
 from disputes.tables import ApprovalTable, CaseTable, DecisionTable
+from playbooks.contexts import specialist_context
+from playbooks.drafts import chosen_template, draft_from, offered_templates
 from portal.csv_export import stream_csv
 from portal.forms import add_service_errors
 from portal.roles import has_role, role_required
@@ -186,13 +190,17 @@ def case_detail(
     note_form=None,
     evidence_form=None,
     snapshot_form=None,
+    reply_form=None,
     status=200,
 ):
     case = selectors.case_get_for_user(user=request.user, reference=reference)
     decision_form, citation_formset = decision_forms or _decision_forms(case)
+    can_write = has_role(request.user, *MARKET_WRITERS)
+    reply = _reply(request, case, reply_form) if can_write else {}
     context = {
         **_case_context(request, case),
-        "can_write": has_role(request.user, *MARKET_WRITERS),
+        "can_write": can_write,
+        **reply,
         "transition_form": transition_form or TransitionForm(initial={"revision": case.revision}),
         "note_form": note_form or NoteForm(),
         "decision_form": decision_form,
@@ -206,6 +214,34 @@ def case_detail(
     return render(request, "disputes/case_detail.html", context, status=status)
 
 
+def _reply(request, case, reply_form) -> dict:
+    """The dispute-response templates for this case's category and, when one is chosen
+    (`?reply=<id>`), its draft filled from the case."""
+    offered = offered_templates(case.category)
+    chosen = chosen_template(
+        case.category, reply_form.data.get("template") if reply_form else request.GET.get("reply")
+    )
+    draft = None
+    if chosen is not None and reply_form is None:
+        from disputes.template_context import case_for_templates, case_template_context
+
+        context = {
+            **specialist_context(request.user),
+            **case_template_context(case_for_templates(case.reference)),
+        }
+        draft = draft_from(chosen, context)
+        if not draft.problems:
+            reply_form = ReplyForm(
+                initial={"template": chosen.pk, "subject": draft.subject, "body": draft.body}
+            )
+    return {
+        "reply_templates": offered,
+        "reply_chosen": chosen,
+        "reply_draft": draft,
+        "reply_form": reply_form,
+    }
+
+
 def _snapshot_form(case):
     start, end = snapshots.default_window(case)
     wallet = case.account.wallets.order_by("pk").first()
@@ -216,6 +252,33 @@ def _snapshot_form(case):
             "end": timezone.localtime(end).strftime("%Y-%m-%dT%H:%M"),
         }
     )
+
+
+@require_POST
+@role_required(*MARKET_WRITERS)
+def case_reply(request, reference):
+    case = selectors.case_get_for_user(user=request.user, reference=reference)
+    form = ReplyForm(request.POST)
+    template = chosen_template(case.category, request.POST.get("template"))
+    if form.is_valid() and template is None:
+        form.add_error(None, "That template is not offered for this case any more; choose another.")
+    if form.is_valid():
+        try:
+            case_reply_record(
+                case=case,
+                by=request.user,
+                template=template,
+                subject=form.cleaned_data["subject"],
+                body=form.cleaned_data["body"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(
+                request, "Reply kept in the case history with the template version it came from."
+            )
+            return redirect(reverse("disputes:case_detail", args=[case.reference]) + "#history-heading")
+    return case_detail(request, reference, reply_form=form, status=400)
 
 
 @role_required(*RULE_READERS)

@@ -304,6 +304,7 @@ class CaseEvent(models.Model):
         DECISION_APPROVED = "decision_approved", "Decision approved"
         DECISION_AMENDED = "decision_amended", "Decision amended"
         EVIDENCE = "evidence", "Evidence added"
+        REPLY = "reply", "Reply prepared"
         UPDATED = "updated", "Updated"
 
     case = models.ForeignKey(DisputeCase, on_delete=models.CASCADE, related_name="events")
@@ -374,9 +375,7 @@ class Decision(models.Model):
         # Only proposals, for the approval queue: an index over every state misleads SQLite's
         # planner into walking all recorded decisions when it should go by case.
         indexes = [
-            models.Index(
-                fields=["proposed_at"], condition=Q(state="proposed"), name="decision_proposed_idx"
-            )
+            models.Index(fields=["proposed_at"], condition=Q(state="proposed"), name="decision_proposed_idx")
         ]
         constraints = [
             models.CheckConstraint(

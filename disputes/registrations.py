@@ -141,3 +141,5 @@ register_panel(
         order=6,
     )
 )
+
+from disputes import template_context  # noqa: E402, F401 - the "case" source for template previews

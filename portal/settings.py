@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "integrations.apps.IntegrationsConfig",
     "accounts.apps.AccountsConfig",
     "disputes.apps.DisputesConfig",
+    "playbooks.apps.PlaybooksConfig",
 ]
 
 MIDDLEWARE = [

@@ -38,6 +38,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("accounts.urls")),
     path("disputes/", include("disputes.urls")),
+    path("playbooks/", include("playbooks.urls")),
     path("admin/", admin.site.urls),
     *auth_patterns,
 ]

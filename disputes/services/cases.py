@@ -489,3 +489,36 @@ def cases_bulk_transition(*, case_ids, by: User, to: str, reason: str = "") -> i
         dispute_transition(case=case, by=by, to=to, reason=reason)
         changed += 1
     return changed
+
+
+@transaction.atomic
+def case_reply_record(*, case: DisputeCase, by: User, template, subject: str, body: str) -> CaseEvent:
+    """Keep the reply a specialist prepared from a response template: the text they will send
+    and the template version it was drafted from (re-rendered here, never taken from the page)."""
+    from disputes.template_context import case_for_templates, case_template_context
+    from playbooks.contexts import specialist_context
+    from playbooks.drafts import draft_from
+    from playbooks.services import template_use_record
+
+    draft = draft_from(
+        template, {**specialist_context(by), **case_template_context(case_for_templates(case.reference))}
+    )
+    if draft.problems:
+        raise ValidationError({"body": list(draft.problems)})
+    use = template_use_record(
+        revision=draft.revision,
+        by=by,
+        subject_kind="dispute_case",
+        subject_ref=case.reference,
+        drafted_body=draft.body,
+        used_body=body,
+        used_subject=subject,
+    )
+    return _event(
+        case,
+        CaseEvent.Kind.REPLY,
+        by,
+        f"Reply prepared from “{template.name}” r{draft.revision.number}{' (edited)' if use.edited else ''}",
+        after={"template": template.pk, "revision": draft.revision.number, "use": use.pk},
+        note=(f"Subject: {use.rendered_subject}\n\n" if use.rendered_subject else "") + use.rendered_body,
+    )

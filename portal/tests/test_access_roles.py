@@ -28,6 +28,9 @@ READ_PORTFOLIO = {S: 200, L: 200, P: 403, A: 200}
 WRITE_PORTFOLIO = {S: 200, L: 403, P: 403, A: 200}
 
 
+READ_PLAYBOOKS = everyone(200)
+
+
 def writers(status):
     return {S: status, L: 403, P: 403, A: status}
 
@@ -75,6 +78,21 @@ PAGES = {
     "disputes:case_note": Page(writers(400), method="post", args=("case",)),
     "disputes:case_approve": Page(writers(302), method="post", args=("case", "decision")),
     "disputes:case_print": Page(READ_PORTFOLIO, args=("case",)),
+    "disputes:case_reply": Page(writers(400), method="post", args=("case",)),
+    "playbooks:list": Page(READ_PLAYBOOKS),
+    "playbooks:new": Page(writers(200)),
+    "playbooks:detail": Page(READ_PLAYBOOKS, args=("playbook",)),
+    "playbooks:edit": Page(writers(200), args=("playbook",)),
+    "playbooks:history": Page(READ_PLAYBOOKS, args=("playbook",)),
+    "playbooks:diff": Page(READ_PLAYBOOKS, args=("playbook",), data={"from": 1, "to": 2}),
+    "playbooks:revert": Page(writers(302), method="post", args=("playbook", "first_revision")),
+    "playbooks:status": Page(writers(302), method="post", args=("playbook",), data={"status": "reviewed"}),
+    "playbooks:template_list": Page(READ_PLAYBOOKS),
+    "playbooks:template_new": Page(writers(200)),
+    "playbooks:template_preview": Page(READ_PLAYBOOKS, args=("template",)),
+    "playbooks:template_edit": Page(writers(200), args=("template",)),
+    "playbooks:template_history": Page(READ_PLAYBOOKS, args=("template",)),
+    "playbooks:template_revert": Page(writers(302), method="post", args=("template", "first_revision")),
     "disputes:case_evidence": Page(writers(400), method="post", args=("case",)),
     "disputes:evidence_file": Page(READ_PORTFOLIO, args=("case", "evidence_file")),
     "disputes:case_snapshot": Page(writers(400), method="post", args=("case",)),
@@ -107,6 +125,7 @@ def world(people):
     from disputes.services import market_create_manual, rulebook_section_save
     from disputes.services.cases import dispute_file
     from disputes.services.evidence import evidence_add
+    from playbooks.services import playbook_create, playbook_revise, template_create, template_revise
 
     owner = people[S]
     account = make_account(owner=owner, wallets=["0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"])
@@ -140,7 +159,40 @@ def world(people):
         proposed_by=people[A],
         proposed_at=timezone.now(),
     )
+    playbook = playbook_create(
+        by=owner,
+        title="Escalations",
+        category="escalation",
+        body="# Escalate\nWithin 30 minutes.",
+        status="published",
+    )
+    playbook_revise(
+        playbook=playbook,
+        by=owner,
+        body="# Escalate\nWithin 30 minutes, always.",
+        summary="Tighter",
+        based_on=1,
+    )
+    template = template_create(
+        by=owner,
+        name="Resolution denied",
+        playbook=playbook,
+        serves="market_resolution",
+        subject="",
+        body="Hi {{ account.first_name }}",
+    )
+    template_revise(
+        template=template,
+        by=owner,
+        subject="",
+        body="Hello {{ account.first_name }}",
+        summary="Warmer",
+        based_on=1,
+    )
     return {
+        "playbook": playbook.slug,
+        "template": template.pk,
+        "first_revision": 1,
         "case": case.reference,
         "decision": decision.pk,
         "evidence_file": evidence.pk,

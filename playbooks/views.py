@@ -1,0 +1,397 @@
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from playbooks import selectors, services
+from playbooks.contexts import context_for, context_sources
+from playbooks.filters import PlaybookFilter
+from playbooks.forms import PlaybookEditForm, PlaybookForm, PreviewForm, TemplateForm
+from playbooks.markdown import render_markdown
+from playbooks.models import Playbook, PlaybookRevision, ResponseTemplate, TemplateRevision
+from playbooks.rendering import TemplateProblem, placeholder_help, render_preview, render_template
+from playbooks.selectors import PLAYBOOK_EDITORS, PLAYBOOK_READERS, can_edit
+from playbooks.tables import PlaybookTable, TemplateTable
+from portal.forms import add_service_errors
+from portal.roles import role_required
+from portal.search import normalise_query
+from portal.tables import configure_table
+from portal.textdiff import diff_html, diff_stats
+
+
+@role_required(*PLAYBOOK_READERS)
+def playbook_list(request):
+    query = normalise_query(request.GET.get("q"))
+    base = selectors.playbook_search(selectors.visible_playbooks(request.user), query)
+    playbook_filter = PlaybookFilter(request.GET, queryset=base, request=request)
+    valid = playbook_filter.is_valid()
+    playbooks = playbook_filter.qs if valid else base.none()
+    table = configure_table(request, PlaybookTable(playbooks, ranked=bool(query)))
+    context = {"table": table, "filter": playbook_filter, "query": query, "can_edit": can_edit(request.user)}
+    return render(request, "playbooks/playbook_list.html", context, status=200 if valid else 400)
+
+
+@role_required(*PLAYBOOK_EDITORS)
+def playbook_new(request):
+    form = PlaybookForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            playbook = services.playbook_create(by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"“{playbook.title}” saved as a draft. Publish it when it is ready.")
+            return redirect("playbooks:detail", playbook.slug)
+    return render(request, "playbooks/playbook_form.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@role_required(*PLAYBOOK_READERS)
+def playbook_detail(request, slug):
+    playbook = selectors.playbook_get(user=request.user, slug=slug)
+    rendered = render_markdown(playbook.current_body)
+    context = {
+        "playbook": playbook,
+        "rendered": rendered,
+        "templates": list(
+            selectors.templates_visible(request.user).filter(playbook=playbook).order_by("name")
+        ),
+        "is_stale": playbook.status != Playbook.Status.ARCHIVED and playbook.next_review_on < _today(),
+        "can_edit": can_edit(request.user),
+    }
+    return render(request, "playbooks/playbook_detail.html", context)
+
+
+def _today():
+    from django.utils import timezone
+
+    return timezone.localdate()
+
+
+@role_required(*PLAYBOOK_EDITORS)
+def playbook_edit(request, slug):
+    playbook = selectors.playbook_get(user=request.user, slug=slug, for_update=True)
+    initial = {
+        "title": playbook.title,
+        "category": playbook.category,
+        "owner": playbook.owner_id,
+        "review_interval_days": playbook.review_interval_days,
+        "body": playbook.current_body,
+        "based_on": playbook.revision_count,
+    }
+    form = PlaybookEditForm(request.POST if request.method == "POST" else None, initial=initial)
+    conflict = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            revision = services.playbook_revise(playbook=playbook, by=request.user, **data)
+        except services.StaleEdit as stale:
+            conflict = _conflict(playbook, data["based_on"], stale.current, data["body"])
+            form.add_error(None, stale.messages[0])
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(
+                request,
+                f"Saved as revision {revision.number}." if revision else "Nothing changed in the text.",
+            )
+            return redirect("playbooks:detail", playbook.slug)
+    context = {"form": form, "playbook": playbook, "conflict": conflict}
+    return render(
+        request,
+        "playbooks/playbook_edit.html",
+        context,
+        status=409 if conflict else 400 if form.errors else 200,
+    )
+
+
+def _conflict(playbook, based_on: int, current, my_text: str) -> dict:
+    """What the other person changed since the editor opened the page, and how the editor's
+    text differs from theirs, so nothing is lost and merging is easy."""
+    opened = playbook.revisions.filter(number=based_on).first()
+    opened_text = opened.body if opened else ""
+    return {
+        "current": current,
+        "their_change": diff_html(opened_text, current.body),
+        "mine_vs_theirs": diff_html(current.body, my_text),
+    }
+
+
+@role_required(*PLAYBOOK_READERS)
+def playbook_history(request, slug):
+    playbook = selectors.playbook_get(user=request.user, slug=slug)
+    context = {
+        "playbook": playbook,
+        "revisions": selectors.revisions(playbook),
+        "can_edit": can_edit(request.user),
+    }
+    return render(request, "playbooks/playbook_history.html", context)
+
+
+def _pick_pair(request, latest: int) -> tuple[int, int]:
+    def number(name, default):
+        raw = request.GET.get(name, "")
+        if raw == "":
+            return default
+        if not raw.isdigit() or len(raw) > 9:
+            raise ValueError
+        return int(raw)
+
+    return number("from", max(1, latest - 1)), number("to", latest)
+
+
+@role_required(*PLAYBOOK_READERS)
+def playbook_diff(request, slug):
+    playbook = selectors.playbook_get(user=request.user, slug=slug)
+    try:
+        old_number, new_number = _pick_pair(request, playbook.revision_count)
+    except ValueError:
+        return render(
+            request,
+            "playbooks/diff.html",
+            {"playbook": playbook, "error": "Choose two revision numbers."},
+            status=400,
+        )
+    old = selectors.revision_get(playbook, old_number)
+    new = selectors.revision_get(playbook, new_number)
+    context = {
+        "playbook": playbook,
+        "old": old,
+        "new": new,
+        "diff": diff_html(old.body, new.body),
+        "stats": diff_stats(old.body, new.body),
+        "numbers": range(1, playbook.revision_count + 1),
+    }
+    return render(request, "playbooks/diff.html", context)
+
+
+@require_POST
+@role_required(*PLAYBOOK_EDITORS)
+def playbook_revert(request, slug, number):
+    playbook = selectors.playbook_get(user=request.user, slug=slug, for_update=True)
+    revision = get_object_or_404(PlaybookRevision, playbook=playbook, number=number)
+    try:
+        new = services.playbook_revert(playbook=playbook, by=request.user, revision=revision)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request, f"Revision {revision.number} is the current text again (saved as revision {new.number})."
+        )
+    return redirect("playbooks:history", playbook.slug)
+
+
+@require_POST
+@role_required(*PLAYBOOK_EDITORS)
+def playbook_status(request, slug):
+    playbook = selectors.playbook_get(user=request.user, slug=slug, for_update=True)
+    status = request.POST.get("status", "")
+    if status == "reviewed":
+        services.playbook_mark_reviewed(playbook=playbook, by=request.user)
+        messages.success(request, "Marked as reviewed; the next review moves one interval on.")
+    elif status in Playbook.Status.values:
+        services.playbook_set_status(playbook=playbook, by=request.user, status=status)
+        messages.success(request, f"The playbook is now {Playbook.Status(status).label.lower()}.")
+    else:
+        messages.error(request, "Choose publish, archive, back to draft or reviewed.")
+    return redirect("playbooks:detail", playbook.slug)
+
+
+# --- response templates ---------------------------------------------------------------------
+
+
+@role_required(*PLAYBOOK_READERS)
+def template_list(request):
+    templates = selectors.templates_visible(request.user)
+    serves = request.GET.get("serves", "")
+    if serves in ResponseTemplate.Serves.values:
+        templates = templates.filter(serves=serves)
+    table = configure_table(request, TemplateTable(templates))
+    context = {
+        "table": table,
+        "serves": serves,
+        "serves_choices": ResponseTemplate.Serves.choices,
+        "can_edit": can_edit(request.user),
+    }
+    return render(request, "playbooks/template_list.html", context)
+
+
+def _template_form_page(request, form, *, template=None, conflict=None, status=200):
+    context = {
+        "form": form,
+        "template": template,
+        "conflict": conflict,
+        "placeholders": placeholder_help(),
+        "preview": _safe_preview(form),
+    }
+    return render(request, "playbooks/template_form.html", context, status=status)
+
+
+def _safe_preview(form):
+    """The body rendered with sample data, when the posted text is valid (shown on errors too)."""
+    body = form.data.get("body") if form.is_bound else (form.initial.get("body") or "")
+    if not body:
+        return None
+    try:
+        return render_preview(body)
+    except (TemplateProblem, TypeError):
+        return None
+
+
+@role_required(*PLAYBOOK_EDITORS)
+def template_new(request):
+    initial = (
+        {"playbook": request.GET.get("playbook")} if (request.GET.get("playbook") or "").isdigit() else {}
+    )
+    form = TemplateForm(request.POST if request.method == "POST" else None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            template = services.template_create(
+                by=request.user,
+                name=data["name"],
+                playbook=data["playbook"],
+                serves=data["serves"],
+                subject=data["subject"],
+                body=data["body"],
+                summary=data["summary"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"Template “{template.name}” saved.")
+            return redirect("playbooks:template_edit", template.pk)
+    return _template_form_page(request, form, status=400 if form.errors else 200)
+
+
+@role_required(*PLAYBOOK_EDITORS)
+def template_edit(request, pk):
+    template = selectors.template_get(user=request.user, pk=pk, for_update=True)
+    current = template.current_revision
+    initial = {
+        "name": template.name,
+        "playbook": template.playbook_id,
+        "serves": template.serves,
+        "subject": current.subject if current else "",
+        "body": current.body if current else "",
+        "is_active": template.is_active,
+        "summary": "",
+        "based_on": template.revision_count,
+    }
+    form = TemplateForm(request.POST if request.method == "POST" else None, initial=initial)
+    conflict = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            revision = services.template_revise(
+                template=template,
+                by=request.user,
+                subject=data["subject"],
+                body=data["body"],
+                summary=data["summary"],
+                based_on=data["based_on"] if data["based_on"] is not None else -1,
+                name=data["name"],
+                serves=data["serves"],
+                playbook=data["playbook"],
+                is_active=data["is_active"],
+            )
+        except services.StaleEdit as stale:
+            opened = template.revisions.filter(number=data["based_on"] or 0).first()
+            conflict = {
+                "current": stale.current,
+                "their_change": diff_html(opened.body if opened else "", stale.current.body),
+                "mine_vs_theirs": diff_html(stale.current.body, data["body"]),
+            }
+            form.add_error(None, stale.messages[0])
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(
+                request,
+                f"Saved as revision {revision.number}." if revision else "Saved; the text did not change.",
+            )
+            return redirect("playbooks:template_edit", template.pk)
+    status = 409 if conflict else 400 if form.errors else 200
+    return _template_form_page(request, form, template=template, conflict=conflict, status=status)
+
+
+@role_required(*PLAYBOOK_READERS)
+def template_preview(request, pk):
+    """The template filled from a real account or case (or the sample data)."""
+    template = selectors.template_get(user=request.user, pk=pk)
+    form = PreviewForm(request.GET or None)
+    context_data, source_label, problem = None, "sample data", None
+    if form.is_bound and form.is_valid():
+        for source in context_sources():
+            reference = form.cleaned_data.get(source.key)
+            if reference:
+                context_data = context_for(user=request.user, key=source.key, reference=reference)
+                if context_data is None:
+                    form.add_error(source.key, f"No {source.label.lower()} matches “{reference}”.")
+                else:
+                    source_label = f"{source.label.lower()} {reference}"
+                break
+    revision = template.current_revision
+    subject = body = ""
+    if not form.errors:
+        try:
+            if context_data is None:
+                subject, body = render_preview(revision.subject), render_preview(revision.body)
+            else:
+                subject = render_template(revision.subject, context_data)
+                body = render_template(revision.body, context_data)
+        except TemplateProblem as error:
+            problem = error.messages
+    context = {
+        "template": template,
+        "revision": revision,
+        "form": form,
+        "subject": subject,
+        "body": body,
+        "source_label": source_label,
+        "problem": problem,
+        "can_edit": can_edit(request.user),
+    }
+    return render(request, "playbooks/template_preview.html", context, status=400 if form.errors else 200)
+
+
+@role_required(*PLAYBOOK_READERS)
+def template_history(request, pk):
+    template = selectors.template_get(user=request.user, pk=pk)
+    revisions = list(template.revisions.select_related("author").order_by("-number"))
+    compare = None
+    if "from" in request.GET or "to" in request.GET:
+        try:
+            old_number, new_number = _pick_pair(request, template.revision_count)
+        except ValueError:
+            old_number = new_number = None
+        if old_number is not None:
+            old = selectors.template_revision_get(template, old_number)
+            new = selectors.template_revision_get(template, new_number)
+            compare = {
+                "old": old,
+                "new": new,
+                "diff": diff_html(f"{old.subject}\n\n{old.body}", f"{new.subject}\n\n{new.body}"),
+            }
+    context = {
+        "template": template,
+        "revisions": revisions,
+        "compare": compare,
+        "can_edit": can_edit(request.user),
+    }
+    return render(request, "playbooks/template_history.html", context)
+
+
+@require_POST
+@role_required(*PLAYBOOK_EDITORS)
+def template_revert(request, pk, number):
+    template = selectors.template_get(user=request.user, pk=pk, for_update=True)
+    revision = get_object_or_404(TemplateRevision, template=template, number=number)
+    try:
+        new = services.template_revert(template=template, by=request.user, revision=revision)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request, f"Revision {revision.number} is current again (saved as revision {new.number})."
+        )
+    return redirect("playbooks:template_history", template.pk)

@@ -7,7 +7,7 @@ from django.utils import timezone
 from accounts.filters import SafeModelChoiceFilter
 from accounts.models import Account, Venue
 from accounts.selectors import specialists
-from disputes.models import Decision, DisputeCase, Market, RulebookSection
+from disputes.models import Decision, DisputeCase, Market, RulebookSection, RuleCitation
 
 UMA_STATUSES = [(s, s.capitalize()) for s in ("proposed", "disputed", "resolved")] + [("none", "None")]
 
@@ -78,29 +78,35 @@ class CaseFilter(django_filters.FilterSet):
 
 
 class DecisionFilter(django_filters.FilterSet):
-    """Past decisions by the rule they cite."""
+    """Past decisions by the rule they cite. Each citation filter narrows by a subquery of
+    decision ids, so no join multiplies rows and no DISTINCT sorts every decision."""
 
     section = SafeModelChoiceFilter(
         queryset=RulebookSection.objects.order_by("venue", "number"),
-        field_name="citations__rulebook_version__section",
+        method="filter_section",
         label="Cites rulebook section",
         empty_label="Any section",
     )
     market = SafeModelChoiceFilter(
-        queryset=Market.objects.all(),
-        field_name="citations__market_rule_version__market",
-        widget=forms.HiddenInput,
+        queryset=Market.objects.all(), method="filter_market", widget=forms.HiddenInput
     )
     outcome = django_filters.ChoiceFilter(choices=Decision.Outcome.choices, empty_label="Any outcome")
-    excerpt = django_filters.CharFilter(
-        field_name="citations__excerpt", lookup_expr="icontains", label="Quoted words", max_length=200
-    )
+    excerpt = django_filters.CharFilter(method="filter_excerpt", label="Quoted words", max_length=200)
 
     class Meta:
         model = Decision
         fields = ["section", "market", "outcome", "excerpt"]
         form = forms.Form
 
-    @property
-    def qs(self):
-        return super().qs.distinct()
+    @staticmethod
+    def _citing(queryset, **lookup):
+        return queryset.filter(pk__in=RuleCitation.objects.filter(**lookup).values("decision_id"))
+
+    def filter_section(self, queryset, name, value):
+        return self._citing(queryset, rulebook_version__section=value)
+
+    def filter_market(self, queryset, name, value):
+        return self._citing(queryset, market_rule_version__market=value)
+
+    def filter_excerpt(self, queryset, name, value):
+        return self._citing(queryset, excerpt__icontains=value)

@@ -375,7 +375,9 @@ class Decision(models.Model):
         # Only proposals, for the approval queue: an index over every state misleads SQLite's
         # planner into walking all recorded decisions when it should go by case.
         indexes = [
-            models.Index(fields=["proposed_at"], condition=Q(state="proposed"), name="decision_proposed_idx")
+            models.Index(fields=["proposed_at"], condition=Q(state="proposed"), name="decision_proposed_idx"),
+            # Past decisions, newest first.
+            models.Index(fields=["proposed_at"], name="decision_proposed_at_idx"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -91,7 +91,11 @@ def case_list(*, query: str = "") -> QuerySet:
     if not query:
         return cases
     if CASE_REFERENCE.match(query):
-        return cases.filter(reference__iexact=query)
+        try:
+            year, number = reference_parts(query)
+        except Http404:
+            return cases.none()
+        return cases.filter(year=year, number=number)
     if TX_HASH.match(query):
         tx_hash = query.lower()
         in_evidence = EvidenceItem.objects.filter(kind="transaction", value=tx_hash).values("case_id")
@@ -109,6 +113,7 @@ def case_get_for_user(*, user: User, reference: str):
 
     if not has_role(user, *RULE_READERS):
         raise PermissionDenied("Your role does not include dispute cases.")
+    year, number = reference_parts(reference)
     try:
         return DisputeCase.objects.select_related(
             "account__tier",
@@ -117,9 +122,18 @@ def case_get_for_user(*, user: User, reference: str):
             "rule_version",
             "assignee",
             "filed_by",
-        ).get(reference__iexact=reference)
+        ).get(year=year, number=number)
     except DisputeCase.DoesNotExist:
         raise Http404("No such case.") from None
+
+
+def reference_parts(reference: str) -> tuple[int, int]:
+    """(year, number) of "DSP-2026-00042" in any case and padding, through the unique index
+    rather than a case-insensitive scan; 404 for anything else."""
+    match = re.fullmatch(r"DSP-(\d{4})-(\d{1,9})", (reference or "").strip(), flags=re.IGNORECASE)
+    if not match:
+        raise Http404("No such case.")
+    return int(match.group(1)), int(match.group(2))
 
 
 def _recorded_decisions():
@@ -223,9 +237,13 @@ def decisions_citing(*, section=None, market=None, outcome: str = "") -> QuerySe
         "case__account", "case__market", "proposed_by"
     )
     if section is not None:
-        decisions = decisions.filter(citations__rulebook_version__section=section)
+        decisions = decisions.filter(
+            pk__in=RuleCitation.objects.filter(rulebook_version__section=section).values("decision_id")
+        )
     if market is not None:
-        decisions = decisions.filter(citations__market_rule_version__market=market)
+        decisions = decisions.filter(
+            pk__in=RuleCitation.objects.filter(market_rule_version__market=market).values("decision_id")
+        )
     if outcome:
         decisions = decisions.filter(outcome=outcome)
-    return decisions.distinct().order_by("-proposed_at", "-pk")
+    return decisions.order_by("-pk")

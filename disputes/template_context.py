@@ -1,6 +1,7 @@
 """A case (with its account, market, decision and citations) as the plain dictionaries response
 templates read (see playbooks.rendering)."""
 
+from django.http import Http404
 from django.utils import timezone
 
 from accounts.template_context import account_template_context
@@ -64,12 +65,16 @@ def case_template_context(case: DisputeCase) -> dict:
 
 
 def case_for_templates(reference: str) -> DisputeCase | None:
+    try:
+        year, number = selectors.reference_parts(reference)
+    except Http404:
+        return None
     return (
         DisputeCase.objects.select_related("account__tier", "account__owner", "market")
         .prefetch_related(
             "decisions__citations__market_rule_version", "decisions__citations__rulebook_version__section"
         )
-        .filter(reference__iexact=reference)
+        .filter(year=year, number=number)
         .first()
     )
 

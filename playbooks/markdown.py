@@ -370,3 +370,19 @@ def toc_html(toc: list[TocEntry], *, max_level: int = 4) -> SafeString:
         out.append(format_html('<li><a href="#{}">{}</a>', entry.anchor, entry.text))
     out.append("</li></ul>" * len(stack))
     return mark_safe("".join(out))  # noqa: S308 - every piece above went through format_html
+
+
+def rendered_revision(playbook) -> RenderedMarkdown:
+    """The playbook's current text as HTML, rendered once per distinct text (keyed by its
+    digest) and kept in the cache: a large document takes ~100 ms to render."""
+    import hashlib
+
+    from django.core.cache import cache
+
+    digest = hashlib.blake2b(playbook.current_body.encode(), digest_size=16).hexdigest()
+    key = f"playbook-html:v1:{digest}"
+    cached = cache.get(key)
+    if cached is None:
+        cached = render_markdown(playbook.current_body)
+        cache.set(key, cached, timeout=24 * 3600)
+    return cached

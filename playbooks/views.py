@@ -7,7 +7,7 @@ from playbooks import selectors, services
 from playbooks.contexts import context_for, context_sources
 from playbooks.filters import PlaybookFilter
 from playbooks.forms import PlaybookEditForm, PlaybookForm, PreviewForm, TemplateForm
-from playbooks.markdown import render_markdown
+from playbooks.markdown import rendered_revision
 from playbooks.models import Playbook, PlaybookRevision, ResponseTemplate, TemplateRevision
 from playbooks.rendering import TemplateProblem, placeholder_help, render_preview, render_template
 from playbooks.selectors import PLAYBOOK_EDITORS, PLAYBOOK_READERS, can_edit
@@ -48,7 +48,7 @@ def playbook_new(request):
 @role_required(*PLAYBOOK_READERS)
 def playbook_detail(request, slug):
     playbook = selectors.playbook_get(user=request.user, slug=slug)
-    rendered = render_markdown(playbook.current_body)
+    rendered = rendered_revision(playbook)
     context = {
         "playbook": playbook,
         "rendered": rendered,

@@ -62,6 +62,13 @@ class TransitionForm(forms.Form):
     reason = forms.CharField(max_length=500, required=False, help_text="Required when reopening.")
     revision = forms.IntegerField(widget=forms.HiddenInput)
 
+    def __init__(self, *args, allowed: set[str] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if allowed is not None:
+            # Offer only the moves the workflow allows; any other value still reaches the
+            # service, which explains why it is refused.
+            self.fields["to"].widget.choices = [c for c in self.fields["to"].choices if c[0] in allowed]
+
 
 class DecisionForm(forms.Form):
     outcome = forms.ChoiceField(choices=Decision.Outcome.choices)
@@ -142,6 +149,17 @@ class BaseCitationFormSet(forms.BaseFormSet):
 
     def get_form_kwargs(self, index):
         return {**super().get_form_kwargs(index), "sources": self.sources}
+
+    def _construct_form(self, i, **kwargs):
+        form = super()._construct_form(i, **kwargs)
+        if i == 0:  # a decision cites at least one rule: the first row is not optional
+            form.fields["source"].required = True
+            form.fields["source"].error_messages["required"] = "Choose the rule the decision rests on."
+            form.fields["excerpt"].required = True
+            form.fields["excerpt"].error_messages["required"] = (
+                "Quote the words of the rule the decision rests on."
+            )
+        return form
 
     @property
     def empty_form(self):

@@ -26,6 +26,7 @@ from disputes.models import Decision, DisputeCase, EvidenceItem
 from disputes.selectors import MARKET_WRITERS, RULE_READERS
 from disputes.services import snapshots
 from disputes.services.cases import (
+    TRANSITIONS,
     case_note_add,
     case_reply_record,
     cases_bulk_assign,
@@ -201,7 +202,8 @@ def case_detail(
         **_case_context(request, case),
         "can_write": can_write,
         **reply,
-        "transition_form": transition_form or TransitionForm(initial={"revision": case.revision}),
+        "transition_form": transition_form
+        or TransitionForm(initial={"revision": case.revision}, allowed=TRANSITIONS.get(case.status, set())),
         "note_form": note_form or NoteForm(),
         "decision_form": decision_form,
         "citation_formset": citation_formset,

@@ -9,7 +9,7 @@ class PlaybookTable(PortalTable):
     title = tables.Column(linkify=("playbooks:detail", [tables.A("slug")]))
     category = tables.Column()
     status = tables.Column()
-    owner = tables.Column(accessor="owner__username", order_by=("owner__username",))
+    owner = tables.Column(verbose_name="Owner", accessor="owner__username", order_by=("owner__username",))
     next_review_on = tables.Column(verbose_name="Next review")
     revision_count = tables.Column(verbose_name="Revisions", attrs={"td": {"class": "num"}})
     updated_at = tables.DateTimeColumn(verbose_name="Updated", format="d M Y")

@@ -116,7 +116,7 @@ def test_the_decision_form_needs_a_citation_and_explains_half_filled_rows(client
     client.force_login(specialist)
     url = reverse("disputes:case_decide", args=[case.reference])
     none = client.post(url, decision_form_data(revision=case.revision))
-    assert none.status_code == 400 and "Choose the rule the decision rests on" in none.content.decode()
+    assert none.status_code == 400 and "must cite at least one rule" in none.content.decode()
     half = client.post(url, decision_form_data(revision=case.revision, citations=[("", RULE)]))
     assert half.status_code == 400 and "Choose the rule the excerpt is quoted from" in half.content.decode()
     too_many = decision_form_data(revision=case.revision)

@@ -396,7 +396,7 @@ def test_attach_from_the_case_page_then_read_it_with_links_and_collateral(
     client.force_login(leader)
     page = client.get(f"/disputes/{case.reference}/").content.decode()
     assert f"https://polygonscan.com/tx/{LAPTOP_TX}" in page
-    assert "USDC.e" in page and "pUSD" in page and "DEPOSIT" in page and "WITHDRAWAL" in page
+    assert "USDC.e" in page and "pUSD" in page and "Deposit" in page and "Withdrawal" in page
     assert snapshot.row_count == page.count("polygonscan.com/tx/")
 
 

@@ -272,3 +272,37 @@ def test_my_day_lists_stale_playbooks_for_their_owner(client, specialist):
     Playbook.objects.filter(pk=playbook.pk).update(next_review_on=timezone.localdate() - dt.timedelta(days=3))
     client.force_login(specialist)
     assert "Old standards" in client.get(reverse("home")).content.decode()
+
+
+def test_template_stale_edit_history_and_revert_pages(client, specialist):
+    from playbooks.services import template_revise
+
+    colleague = specialist_user(username="colleague")
+    template = make_template(specialist, serves="check_in", subject="", body="Hi {{ account.first_name }}")
+    client.force_login(specialist)
+    url = reverse("playbooks:template_edit", args=[template.pk])
+    form = client.get(url).context["form"]
+    template_revise(
+        template=template,
+        by=colleague,
+        subject="",
+        body="Hello {{ account.first_name }}",
+        summary="Theirs",
+        based_on=1,
+    )
+    data = {
+        **form.initial,
+        "playbook": template.playbook_id,
+        "is_active": "on",
+        "body": "Hey {{ account.first_name }}",
+        "summary": "Mine",
+    }
+    response = client.post(url, data)
+    assert response.status_code == 409 and "Hey {{ account.first_name }}" in response.content.decode()
+    history = client.get(
+        reverse("playbooks:template_history", args=[template.pk]), {"from": 1, "to": 2}
+    ).content.decode()
+    assert "Theirs" in history and "Hello" in history
+    assert client.post(reverse("playbooks:template_revert", args=[template.pk, 1])).status_code == 302
+    template.refresh_from_db()
+    assert template.revision_count == 3 and template.current_revision.body == "Hi {{ account.first_name }}"

@@ -8,6 +8,7 @@ from django.db import connection, transaction
 from accounts.demo import seed_portfolio
 from disputes.demo import seed_markets
 from disputes.demo_cases import seed_cases
+from playbooks.demo import REVISIONS, seed_playbooks
 from portal.demo import seed_people
 from portal.models import User
 from portal.services import roles_sync, schedules_sync
@@ -38,6 +39,13 @@ class Command(BaseCommand):
             default=150,
             help="Dispute cases over the last two years, with their history (default 150; none without accounts).",
         )
+        parser.add_argument(
+            "--playbooks",
+            type=int,
+            default=0,
+            help=f"Generated playbooks of {REVISIONS} revisions each, on top of the starter set of playbooks "
+            "and response templates that is always seeded (default 0).",
+        )
         parser.add_argument("--force", action="store_true", help="Flush the database first.")
 
     def handle(self, *args, **options):
@@ -45,6 +53,8 @@ class Command(BaseCommand):
             raise CommandError("--specialists must be at least 2 (specialist and specialist2).")
         if options["accounts"] < 0 or options["markets"] < 0 or options["disputes"] < 0:
             raise CommandError("--accounts, --markets and --disputes must be 0 or more.")
+        if options["playbooks"] < 0:
+            raise CommandError("--playbooks must be 0 or more.")
         if options["password"] == "":
             raise CommandError("--password must not be empty.")
         if User.objects.exists():
@@ -86,6 +96,15 @@ class Command(BaseCommand):
                     progress=self._progress,
                 ),
             )
+            playbooks = self._step(
+                "Playbooks",
+                lambda: seed_playbooks(
+                    rng=rng,
+                    specialists=people.specialists,
+                    count=options["playbooks"],
+                    progress=self._progress,
+                ),
+            )
         # Fresh statistics after a bulk load, so the query planner knows the tables' sizes now.
         self._step("Statistics", lambda: connection.cursor().execute("ANALYZE"))
         self.stdout.write(self.style.SUCCESS(f"Demo data ready in {time.perf_counter() - started:.1f}s:"))
@@ -102,6 +121,10 @@ class Command(BaseCommand):
             f"  dispute cases: {cases['cases']} ({cases['events']} events, {cases['decisions']} decisions, "
             f"{cases['citations']} citations, {cases['evidence']} evidence items, "
             f"{cases['snapshots']} wallet snapshots with {cases['activity_rows']} activity rows)"
+        )
+        self.stdout.write(
+            f"  playbooks: {playbooks['playbooks']} ({playbooks['revisions']} revisions), "
+            f"response templates: {playbooks['templates']}"
         )
         self.stdout.write(
             f"  sign in as specialist, specialist2, leadership, product or admin; password: {options['password']}"

@@ -25,6 +25,11 @@ class SyncJob(TimeStampedModel):
     # Hash of the payload Intercom last acknowledged for this kind and key; a job whose payload
     # hash equals it is done without a call.
     last_delivered_hash = models.CharField(max_length=64, blank=True)
+    # Which Intercom contact the job is about (its external id): jobs for one contact are
+    # delivered in the order they were recorded.
+    contact_key = models.CharField(max_length=120, blank=True, db_index=True)
+    claimed_at = models.DateTimeField(null=True, blank=True, help_text="When a worker took it (lease).")
+    failing_since = models.DateTimeField(null=True, blank=True, help_text="First failure of the current run.")
 
     class Meta:
         constraints = [
@@ -41,3 +46,35 @@ class SyncJob(TimeStampedModel):
 
     def __str__(self):
         return f"{self.kind} {self.key} ({self.status})"
+
+
+class RateBudget(models.Model):
+    """Calls left in the current rate-limit window of an API, shared by every worker process
+    (a row in the database, locked while a call is counted), so the cluster as a whole stays
+    under the limit."""
+
+    name = models.CharField(max_length=40, primary_key=True)
+    window_ends_at = models.FloatField(default=0.0, help_text="Epoch seconds.")
+    remaining = models.IntegerField(default=0)
+    limit = models.PositiveIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.name}: {self.remaining}/{self.limit}"
+
+
+class IntercomAdmin(models.Model):
+    """An Intercom teammate, and the portal user they are (matched by e-mail; editable)."""
+
+    intercom_id = models.CharField(max_length=40, unique=True)
+    name = models.CharField(max_length=200, blank=True)
+    email = models.EmailField(blank=True)
+    portal_user = models.OneToOneField(
+        "portal.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="intercom_admin"
+    )
+    synced_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return f"{self.name or self.email} ({self.intercom_id})"

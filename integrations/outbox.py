@@ -59,6 +59,7 @@ def _record_chunk(kind: str, payloads: dict[str, dict]) -> dict[str, SyncJob]:
             if key in pending:
                 job = pending[key]
                 job.payload, job.payload_hash, job.updated_at = payload, hashes[key], now
+                job.contact_key = _contact_key(payload)
                 to_update.append(job)
             elif hashes[key] != delivered.get(key, ""):
                 to_create.append(
@@ -68,15 +69,21 @@ def _record_chunk(kind: str, payloads: dict[str, dict]) -> dict[str, SyncJob]:
                         payload=payload,
                         payload_hash=hashes[key],
                         last_delivered_hash=delivered.get(key, ""),
+                        contact_key=_contact_key(payload),
                     )
                 )
         bulk_update_rows(
             SyncJob,
-            ["payload", "payload_hash", "updated_at"],
-            ((j.payload, j.payload_hash, now, j.pk) for j in to_update),
+            ["payload", "payload_hash", "updated_at", "contact_key"],
+            ((j.payload, j.payload_hash, now, j.contact_key, j.pk) for j in to_update),
         )
         SyncJob.objects.bulk_create(to_create, batch_size=500)
     return {job.key: job for job in [*to_update, *to_create]}
+
+
+def _contact_key(payload: dict) -> str:
+    """The Intercom contact a job is about (its external id), so the sender keeps its jobs in order."""
+    return str(payload.get("external_id") or "")[:120]
 
 
 def _last_delivered_hashes(kind: str, keys: list[str]) -> dict[str, str]:

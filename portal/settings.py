@@ -160,6 +160,26 @@ POLYMARKET_GAMMA_URL = env("POLYMARKET_GAMMA_URL", default="https://gamma-api.po
 POLYMARKET_DEMO_FIXTURES = env.bool("POLYMARKET_DEMO_FIXTURES", default=False)
 POLYMARKET_TIMEOUT_SECONDS = env.float("POLYMARKET_TIMEOUT_SECONDS", default=10.0)
 
+# Intercom (outbound sync). Off without a token: jobs wait in the outbox and pages say Intercom is
+# not connected. On without a token is a configuration error, refused at start.
+INTERCOM_ACCESS_TOKEN = env("INTERCOM_ACCESS_TOKEN", default="")
+INTERCOM_ENABLED = env.bool("INTERCOM_ENABLED", default=bool(INTERCOM_ACCESS_TOKEN))
+if INTERCOM_ENABLED and not INTERCOM_ACCESS_TOKEN:
+    raise ImproperlyConfigured(
+        "INTERCOM_ENABLED is on but INTERCOM_ACCESS_TOKEN is empty: set the access token of the "
+        "Intercom app (Developer Hub → your app → Authentication), or turn INTERCOM_ENABLED off."
+    )
+INTERCOM_REGION = env("INTERCOM_REGION", default="us").lower()
+if INTERCOM_REGION not in ("us", "eu", "au"):
+    raise ImproperlyConfigured("INTERCOM_REGION must be us, eu or au (where the workspace is hosted).")
+# Overrides the regional URL: the local fake Intercom (`make run`) or a proxy.
+INTERCOM_BASE_URL = env("INTERCOM_BASE_URL", default="")
+INTERCOM_VERSION = "2.16"
+INTERCOM_TIMEOUT_SECONDS = env.float("INTERCOM_TIMEOUT_SECONDS", default=10.0)
+# Intercom's app limit: 10,000 calls a minute, counted in 10-second windows.
+INTERCOM_RATE_LIMIT = env.int("INTERCOM_RATE_LIMIT", default=1666)
+INTERCOM_RATE_WINDOW_SECONDS = env.float("INTERCOM_RATE_WINDOW_SECONDS", default=10.0)
+
 # A dispute decision with more than this at stake (USDC or USD) needs a second specialist's approval.
 DISPUTE_FOUR_EYES_THRESHOLD = Decimal(env("DISPUTE_FOUR_EYES_THRESHOLD", default="10000"))
 # Largest evidence file a specialist may attach to a case (PDF, images, text, CSV, JSON).

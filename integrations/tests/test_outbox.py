@@ -57,9 +57,9 @@ def test_returning_to_the_delivered_payload_while_pending_leaves_a_job_the_sende
 @pytest.mark.django_db
 def test_recording_many_keys_runs_a_bounded_number_of_queries(django_assert_max_num_queries):
     payloads = {f"account:{n}": {"n": n} for n in range(300)}
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(10):  # SQLite splits the INSERT by its bound-parameter limit
         outbox_record_many(kind="contact.upsert", payloads=payloads)
     assert SyncJob.objects.count() == 300
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(10):  # SQLite splits the INSERT by its bound-parameter limit
         outbox_record_many(kind="contact.upsert", payloads={k: {"n": -1} for k in payloads})
     assert SyncJob.objects.filter(payload={"n": -1}).count() == 300

@@ -1,0 +1,1 @@
+"""Intercom integration: the fake Intercom server the sync tasks are tested and benchmarked against."""

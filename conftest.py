@@ -18,23 +18,36 @@ def media_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+def _roles_ready():
+    """A transactional test empties every table when it ends, the roles included; the tests
+    after it get them back here."""
+    from django.contrib.auth.models import Group
+
+    if not Group.objects.filter(name=Role.SPECIALIST).exists():
+        call_command("setup_roles", verbosity=0)
+
+
 @pytest.fixture
 def specialist(db):
+    _roles_ready()
     return UserFactory(username="spec", roles=[Role.SPECIALIST])
 
 
 @pytest.fixture
 def leader(db):
+    _roles_ready()
     return UserFactory(username="lead", roles=[Role.LEADERSHIP])
 
 
 @pytest.fixture
 def product_person(db):
+    _roles_ready()
     return UserFactory(username="prod", roles=[Role.PRODUCT])
 
 
 @pytest.fixture
 def portal_admin(db):
+    _roles_ready()
     return UserFactory(username="padmin", roles=[Role.ADMIN], is_staff=True)
 
 

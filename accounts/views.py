@@ -20,6 +20,7 @@ from accounts.selectors import ACCOUNT_READERS, ACCOUNT_WRITERS
 from accounts.tables import AccountTable
 from accounts.template_context import account_template_context
 from accounts.wallet_panel import wallet_panel, wallet_panel_request_refresh
+from integrations.selectors import account_sync_state
 from playbooks.contexts import specialist_context
 from playbooks.drafts import chosen_template, draft_from, offered_templates
 from playbooks.services import template_use_record
@@ -136,6 +137,7 @@ def account_detail(request, pk, *, check_in_form=None, snooze_form=None, wallet_
         **(_check_in_script(request, account, request.GET.get("script")) if can_write else {}),
         "snooze_form": snooze_form or SnoozeForm(),
         "wallet_form": wallet_form or WalletForm(),
+        "intercom_sync": account_sync_state(account),
     }
     return render(request, "accounts/account_detail.html", context, status=status)
 

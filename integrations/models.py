@@ -78,3 +78,16 @@ class IntercomAdmin(models.Model):
 
     def __str__(self):
         return f"{self.name or self.email} ({self.intercom_id})"
+
+
+class IntercomContact(models.Model):
+    """Which Intercom contact holds an account (by the portal's external id), so the sender
+    updates it directly instead of looking it up, and which tier tag it last applied."""
+
+    external_id = models.CharField(max_length=120, unique=True)
+    intercom_id = models.CharField(max_length=40, unique=True)
+    tier_tag_id = models.CharField(max_length=40, blank=True)
+    synced_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"{self.external_id} → {self.intercom_id}"

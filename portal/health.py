@@ -1,4 +1,5 @@
-"""What /healthz reports: can we reach the database, and is the task queue keeping up."""
+"""What /healthz reports: can we reach the database, is the task queue keeping up, and is the
+Intercom outbox draining."""
 
 import logging
 import time
@@ -62,6 +63,25 @@ def _redis_queue_status() -> dict:
     return {"ok": True, "broker": "redis", "pending": count, "oldest_pending_age_seconds": age}
 
 
+def intercom_status() -> dict:
+    """Whether Intercom is connected, and the outbox: jobs waiting, failing (retrying) and dead,
+    and the age of the oldest one still to be sent (one query)."""
+    from integrations.selectors import sync_counts
+
+    enabled = settings.INTERCOM_ENABLED
+    try:
+        counts = sync_counts()
+    except DatabaseError as error:
+        return {"enabled": enabled, "error": error.__class__.__name__}
+    return {
+        "enabled": enabled,
+        "pending": counts["pending"],
+        "failed": counts["failed"],
+        "dead": counts["dead"],
+        "oldest_pending_age_seconds": counts["oldest_pending_age_seconds"],
+    }
+
+
 def health_report() -> tuple[dict, int]:
     database = database_status()
     queue = queue_status() if database["ok"] or "orm" not in settings.Q_CLUSTER else {"ok": False}
@@ -72,5 +92,6 @@ def health_report() -> tuple[dict, int]:
         "time": timezone.now().isoformat(),
         "database": database,
         "queue": queue,
+        "intercom": intercom_status() if database["ok"] else {"enabled": settings.INTERCOM_ENABLED},
     }
     return body, 200 if database["ok"] else 503

@@ -15,6 +15,11 @@ class ScheduledTask:
 
 
 SCHEDULES: list[ScheduledTask] = [
+    # Every minute: deliver the outbox to Intercom (a run ends within ~50 s; jobs for one contact
+    # stay in order, failures wait for their retry time).
+    ScheduledTask(
+        name="integrations.intercom_drain", func="integrations.tasks.intercom_drain_outbox", cron="* * * * *"
+    ),
     # 03:17 every day: delete expired sessions and login-attempt records older than 30 days.
     ScheduledTask(name="portal.housekeeping", func="portal.tasks.housekeeping", cron="17 3 * * *"),
     # 05:00 every day (before the Americas' and Europe's working day, after Asia's): due dates,

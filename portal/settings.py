@@ -88,6 +88,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "portal.context_processors.chrome",
+                "integrations.context_processors.intercom_banner",
             ],
         },
     },
@@ -175,6 +176,8 @@ if INTERCOM_REGION not in ("us", "eu", "au"):
 # Overrides the regional URL: the local fake Intercom (`make run`) or a proxy.
 INTERCOM_BASE_URL = env("INTERCOM_BASE_URL", default="")
 INTERCOM_VERSION = "2.16"
+# The portal's own address, for links written into Intercom (the "advanced_portal_url" attribute).
+PORTAL_BASE_URL = env("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
 INTERCOM_TIMEOUT_SECONDS = env.float("INTERCOM_TIMEOUT_SECONDS", default=10.0)
 # Intercom's app limit: 10,000 calls a minute, counted in 10-second windows.
 INTERCOM_RATE_LIMIT = env.int("INTERCOM_RATE_LIMIT", default=1666)

@@ -85,15 +85,19 @@ def compute_next_due(account: Account) -> dt.datetime | None:
 
 
 def contact_payload(account: Account) -> dict:
-    """What Intercom keeps about an advanced user (custom attributes on the contact)."""
+    """What Intercom keeps about an advanced user: custom attributes on the contact, the tier's
+    tag, and the owner (the sender maps the owner to their Intercom teammate)."""
     due = account.next_check_in_due
     return {
         "external_id": account.external_id,
         "email": account.email,
         "name": account.display_name,
+        "owner_email": account.owner.email,
+        "tier_tag": account.tier.intercom_tag or f"Advanced: {account.tier.name}",
+        "portal_path": f"/accounts/{account.pk}/",
         "custom_attributes": {
             "advanced_tier": account.tier.name,
-            "advanced_owner": account.owner.email or account.owner.username,
+            "advanced_owner": account.owner.get_full_name() or account.owner.username,
             "advanced_next_check_in_due": int(due.timestamp()) if due else None,
             "advanced_health_score": account.health_score,
             "advanced_status": account.status,

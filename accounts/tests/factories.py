@@ -1,6 +1,8 @@
 """Factories for the portfolio. Accounts are created through the real service, so every
 derived field (next due, health, outbox job) is what production would hold."""
 
+from importlib import import_module
+
 import factory
 from django.utils import timezone
 
@@ -9,12 +11,30 @@ from accounts.services import AccountInput, WalletInput, account_create, check_i
 from portal.roles import Role
 from portal.tests.factories import UserFactory
 
+DEFAULT_TIERS = import_module("accounts.migrations.0002_default_tiers").DEFAULT_TIERS
+
 
 def specialist_user(**kwargs):
     return UserFactory(roles=[Role.SPECIALIST], **kwargs)
 
 
 def tier(rank: int = 1) -> Tier:
+    """A default tier. A transactional test empties every table when it ends, the tiers the
+    migration created included, so they are made again when missing."""
+    found = Tier.objects.filter(rank=rank).first()
+    if found is not None:
+        return found
+    for name, tier_rank, cadence, weight, tag, description in DEFAULT_TIERS:
+        Tier.objects.get_or_create(
+            rank=tier_rank,
+            defaults={
+                "name": name,
+                "default_cadence_days": cadence,
+                "weight": weight,
+                "intercom_tag": tag,
+                "description": description,
+            },
+        )
     return Tier.objects.get(rank=rank)
 
 

@@ -384,6 +384,7 @@ def _record(case: DisputeCase, decision: Decision, by: User, *, amended: bool) -
         key=f"decision:{decision.pk}",
         payload={
             "external_id": case.account.external_id,
+            "author_email": by.email,
             "body": f"{case.reference} decided: {decision.get_outcome_display()}. {decision.rationale}"[
                 :2000
             ],

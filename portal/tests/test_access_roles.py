@@ -102,6 +102,9 @@ PAGES = {
     "disputes:rulebook_section": Page(READ_PORTFOLIO, args=("rulebook_section",)),
     "disputes:rulebook_section_new": Page({S: 403, L: 403, P: 403, A: 200}),
     "disputes:rulebook_section_edit": Page({S: 403, L: 403, P: 403, A: 200}, args=("rulebook_section",)),
+    "integrations:sync": Page(writers(200)),
+    "integrations:sync_retry": Page(writers(302), method="post", args=("sync_job",)),
+    "integrations:sync_retry_all": Page(writers(302), method="post"),
 }
 # Pages outside the role table: signed-out flows and POST-only sign-out; the admin's own pages
 # are guarded as a whole by PortalAdminSite.has_permission (sampled above, tested in test_roles).
@@ -125,6 +128,7 @@ def world(people):
     from disputes.services import market_create_manual, rulebook_section_save
     from disputes.services.cases import dispute_file
     from disputes.services.evidence import evidence_add
+    from integrations.models import SyncJob
     from playbooks.services import playbook_create, playbook_revise, template_create, template_revise
 
     owner = people[S]
@@ -202,6 +206,9 @@ def world(people):
         "check_in": check_in.pk,
         "wallet": account.wallets.get().pk,
         "account_import": account_import.pk,
+        "sync_job": SyncJob.objects.create(
+            kind="contact.upsert", key="account:0", payload={}, status="dead"
+        ).pk,
     }
 
 

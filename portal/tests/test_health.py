@@ -47,3 +47,24 @@ def test_healthz_answers_503_when_the_database_is_unreachable(client):
 @pytest.mark.django_db
 def test_healthz_is_never_cached(client):
     assert "no-cache" in client.get("/healthz")["Cache-Control"]
+
+
+@pytest.mark.django_db
+def test_healthz_reports_the_intercom_outbox(client, settings):
+    settings.INTERCOM_ENABLED = False
+    assert client.get("/healthz").json()["intercom"] == {
+        "enabled": False,
+        "pending": 0,
+        "failed": 0,
+        "dead": 0,
+        "oldest_pending_age_seconds": None,
+    }
+
+
+@pytest.mark.django_db
+def test_healthz_skips_the_outbox_when_the_database_is_unreachable(client, settings):
+    settings.INTERCOM_ENABLED = True
+    with mock.patch("portal.health.connection.cursor", side_effect=OperationalError("down")):
+        response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["intercom"] == {"enabled": True}

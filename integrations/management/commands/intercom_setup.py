@@ -1,0 +1,29 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from accounts.models import Tier
+from integrations.intercom.client import IntercomClient
+from integrations.intercom.errors import IntercomError
+from integrations.intercom.setup import intercom_setup
+
+
+class Command(BaseCommand):
+    help = (
+        "Create the data attributes and tier tags the portal writes in Intercom, and map Intercom "
+        "teammates to portal users by e-mail. Safe to run again: reports what existed."
+    )
+
+    def handle(self, *args, **options):
+        tier_tags = [t.intercom_tag or f"Advanced: {t.name}" for t in Tier.objects.order_by("rank")]
+        try:
+            with IntercomClient() as client:
+                report = intercom_setup(client, tier_tags=tier_tags)
+        except IntercomError as error:
+            raise CommandError(f"Intercom setup failed: {error}") from error
+        for item in report.created:
+            self.stdout.write(f"created  {item}")
+        for item in report.existing:
+            self.stdout.write(f"existed  {item}")
+        self.stdout.write(
+            f"teammates: {report.admins_added} new, {report.admins_matched} matched to portal users by e-mail"
+        )
+        self.stdout.write(self.style.SUCCESS(f"Intercom ready ({len(report.created)} created)."))

@@ -1,0 +1,23 @@
+"""Background tasks that keep Intercom in step with the portal (django-q2)."""
+
+import logging
+
+from integrations.intercom.sender import drain
+
+logger = logging.getLogger(__name__)
+
+
+def intercom_drain_outbox() -> dict:
+    """Deliver what the outbox holds. Idempotent: a second run with nothing due makes no call."""
+    report = drain()
+    if report.errors:
+        logger.warning("Intercom sync: %s problem(s); first: %s", len(report.errors), report.errors[0])
+    return {
+        "delivered": report.delivered,
+        "unchanged": report.skipped_unchanged,
+        "superseded": report.superseded,
+        "failed": report.failed,
+        "dead": report.dead,
+        "calls": report.calls,
+        "seconds": report.seconds,
+    }

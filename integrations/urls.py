@@ -1,0 +1,10 @@
+from django.urls import path
+
+from integrations import views
+
+app_name = "integrations"
+urlpatterns = [
+    path("sync/", views.sync, name="sync"),
+    path("sync/retry-all/", views.sync_retry_all, name="sync_retry_all"),
+    path("sync/<int:pk>/retry/", views.sync_retry, name="sync_retry"),
+]

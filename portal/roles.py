@@ -86,6 +86,8 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "accounts.view_checkin",
         "accounts.view_accountimport",
         "integrations.view_syncjob",
+        "integrations.view_intercomadmin",
+        "integrations.change_intercomadmin",
         "disputes.view_market",
         "disputes.view_rulebooksection",
         "disputes.add_rulebooksection",

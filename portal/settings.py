@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "accounts.apps.AccountsConfig",
     "disputes.apps.DisputesConfig",
     "playbooks.apps.PlaybooksConfig",
+    "support.apps.SupportConfig",
 ]
 
 MIDDLEWARE = [

@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 
 from accounts.models import Account, AccountImport, Tier
 from accounts.services import due_dates_recompute
+from accounts.signals import accounts_weighing_changed
 
 
 @admin.register(Tier)
@@ -14,6 +15,9 @@ class TierAdmin(admin.ModelAdmin):
         if change and "default_cadence_days" in form.changed_data:
             moved = due_dates_recompute()
             messages.info(request, f"Cadence changed: {moved} account due date(s) recomputed.")
+        if change and "weight" in form.changed_data:
+            account_ids = list(obj.accounts.values_list("pk", flat=True))
+            accounts_weighing_changed.send(sender=Tier, account_ids=account_ids)
 
 
 @admin.register(Account)

@@ -14,6 +14,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from accounts.models import Account, AccountEvent, CheckIn, Tier, Wallet
+from accounts.signals import accounts_weighing_changed
 from accounts.wallets import normalise_address, to_checksum_address
 from integrations.outbox import outbox_record, outbox_record_many
 from portal.models import User
@@ -293,6 +294,8 @@ def account_update(*, account: Account, by: User | None, changes: dict) -> Accou
             f"Edited {labels}",
             changes={n: described[n] for n in others},
         )
+    if {"tier", "volume_30d_usd"} & set(changed):
+        accounts_weighing_changed.send(sender=Account, account_ids=[account.pk])
     _record_contact_sync(account)
     return account
 

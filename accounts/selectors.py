@@ -8,6 +8,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import Account, AccountEvent, CheckIn, HealthSnapshot, Wallet
+from accounts.timeline import timeline_sources
 from accounts.wallets import ADDRESS_RE
 from portal.models import User
 from portal.roles import Role, has_role
@@ -55,11 +56,15 @@ def due_state_filter(state: str, now: dt.datetime) -> Q:
 
 
 def account_timeline(account: Account, *, limit: int = 300) -> list[dict]:
-    """Check-ins and recorded changes, newest first, as one list of display entries."""
+    """Check-ins, recorded changes and what other apps add through
+    `accounts.timeline.register_timeline_source` (Intercom conversations), newest first, as
+    one list of display entries."""
     check_ins = list(account.check_ins.select_related("specialist")[:limit])
     events = list(account.events.select_related("actor")[:limit])
     entries = [{"at": c.occurred_at, "kind": "check_in", "check_in": c} for c in check_ins]
     entries += [{"at": e.at, "kind": "event", "event": e} for e in events]
+    for source in timeline_sources():
+        entries += source(account, limit)
     entries.sort(key=lambda e: e["at"], reverse=True)
     return entries[:limit]
 

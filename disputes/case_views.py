@@ -46,6 +46,7 @@ from portal.forms import add_service_errors
 from portal.roles import has_role, role_required
 from portal.search import normalise_query
 from portal.tables import configure_table
+from support.selectors import linked_conversation
 
 CSV_HEADER = [
     "reference",
@@ -212,6 +213,7 @@ def case_detail(
         "snapshot_allowed": case.category != DisputeCase.Category.MARKET_RESOLUTION,
         "wallets": list(case.account.wallets.all()),
         "four_eyes_threshold": settings.DISPUTE_FOUR_EYES_THRESHOLD,
+        "linked_conversation": linked_conversation(case.intercom_conversation_id),
     }
     return render(request, "disputes/case_detail.html", context, status=status)
 

@@ -6,4 +6,7 @@ class FeedbackConfig(AppConfig):
     verbose_name = "Feedback log"
 
     def ready(self):
-        from feedback import receivers  # noqa: F401 - impact follows account volume and tier
+        from feedback import (
+            receivers,  # noqa: F401 - impact follows account volume and tier
+            registrations,  # noqa: F401 - navigation, search, My day
+        )

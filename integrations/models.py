@@ -1,5 +1,6 @@
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from portal.models import TimeStampedModel
 
@@ -91,3 +92,31 @@ class IntercomContact(models.Model):
 
     def __str__(self):
         return f"{self.external_id} → {self.intercom_id}"
+
+
+class WebhookEvent(models.Model):
+    """One notification Intercom delivered to the webhook, stored once (unique by its id) before
+    it is answered, then processed by a task. See integrations/intercom/webhooks.py."""
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", "Received (waiting for the worker)"
+        PROCESSED = "processed", "Processed"
+        IGNORED = "ignored", "Ignored (topic not handled)"
+        FAILED = "failed", "Failed"
+
+    notification_id = models.CharField(max_length=100, unique=True)
+    topic = models.CharField(max_length=80, db_index=True)
+    app_id = models.CharField(max_length=100, blank=True)
+    created_at_intercom = models.DateTimeField(null=True, blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+    delivery_attempts = models.PositiveIntegerField(default=1)
+    payload = models.JSONField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RECEIVED)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "received_at"], name="webhookevent_status_idx")]
+
+    def __str__(self):
+        return f"{self.topic} {self.notification_id} ({self.status})"

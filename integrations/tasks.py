@@ -2,6 +2,7 @@
 
 import logging
 
+from integrations.intercom.processing import process_event
 from integrations.intercom.sender import drain
 
 logger = logging.getLogger(__name__)
@@ -21,3 +22,9 @@ def intercom_drain_outbox() -> dict:
         "calls": report.calls,
         "seconds": report.seconds,
     }
+
+
+def intercom_process_webhook(event_id: int) -> str:
+    """Process one stored Intercom webhook notification (queued by the webhook view).
+    Idempotent: an event already processed is left as it is. Returns the event's status."""
+    return process_event(event_id)

@@ -27,4 +27,11 @@ SCHEDULES: list[ScheduledTask] = [
     ScheduledTask(
         name="accounts.cadence_daily_pass", func="accounts.tasks.cadence_daily_pass", cron="0 5 * * *"
     ),
+    # Every 15 minutes (:00, :15, :30, :45): import the Intercom conversations updated since the
+    # stored watermark, so a state that a webhook missed reaches the mirror within 15 minutes.
+    ScheduledTask(
+        name="support.conversations_reconcile",
+        func="support.tasks.conversations_reconcile",
+        cron="*/15 * * * *",
+    ),
 ]

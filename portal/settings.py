@@ -188,6 +188,11 @@ INTERCOM_TIMEOUT_SECONDS = env.float("INTERCOM_TIMEOUT_SECONDS", default=10.0)
 # Intercom's app limit: 10,000 calls a minute, counted in 10-second windows.
 INTERCOM_RATE_LIMIT = env.int("INTERCOM_RATE_LIMIT", default=1666)
 INTERCOM_RATE_WINDOW_SECONDS = env.float("INTERCOM_RATE_WINDOW_SECONDS", default=10.0)
+# Inbound webhooks (POST /integrations/intercom/webhook/): signed with the app's client secret
+# (Developer Hub → your app → Basic information). Empty: every notification is refused (503).
+INTERCOM_CLIENT_SECRET = env("INTERCOM_CLIENT_SECRET", default="")
+# Larger notifications are refused (413) before their body is read.
+INTERCOM_WEBHOOK_MAX_BYTES = env.int("INTERCOM_WEBHOOK_MAX_BYTES", default=1024 * 1024)
 
 # A dispute decision with more than this at stake (USDC or USD) needs a second specialist's approval.
 DISPUTE_FOUR_EYES_THRESHOLD = Decimal(env("DISPUTE_FOUR_EYES_THRESHOLD", default="10000"))

@@ -39,6 +39,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("disputes/", include("disputes.urls")),
     path("playbooks/", include("playbooks.urls")),
+    path("feedback/", include("feedback.urls")),
     path("integrations/", include("integrations.urls")),
     path("admin/", admin.site.urls),
     *auth_patterns,

@@ -107,9 +107,13 @@ def _assignee_for(admin_id: str):
 
 
 @transaction.atomic
-def conversation_sync(*, data: dict, source: str) -> Conversation | None:
+def conversation_sync(*, data: dict, source: str, lookups=None) -> Conversation | None:
     """Store an Intercom conversation unless the mirror already holds a newer state of it.
-    Returns the stored row, or None when the given state was older (nothing changed)."""
+    Returns the stored row, or None when the given state was older (nothing changed).
+
+    `lookups` (optional, for batches such as the import) answers the account and assignee
+    questions from maps loaded once per batch: an object with `account_for(fields)` and
+    `assignee_for(admin_id)` that answer as `_account_for` and `_assignee_for` do."""
     fields = parse_conversation(data)
     intercom_id = str(data["id"])[:40]
     existing = Conversation.objects.select_for_update().filter(intercom_id=intercom_id).first()
@@ -118,11 +122,16 @@ def conversation_sync(*, data: dict, source: str) -> Conversation | None:
     if existing is not None and existing.updated_at_intercom == fields["updated_at_intercom"]:
         # The same state again (a webhook retry, or import after webhook): nothing new.
         return existing
-    account = _account_for(fields)
+    account = lookups.account_for(fields) if lookups is not None else _account_for(fields)
+    rating_changed = existing is None or (existing.rating, existing.rated_at) != (
+        fields["rating"],
+        fields["rated_at"],
+    )
+    assignee_for = lookups.assignee_for if lookups is not None else _assignee_for
     values = {
         **fields,
         "account": account,
-        "assignee": _assignee_for(fields["admin_assignee_id"]),
+        "assignee": assignee_for(fields["admin_assignee_id"]),
         "last_source": source,
     }
     if existing is None:
@@ -134,6 +143,10 @@ def conversation_sync(*, data: dict, source: str) -> Conversation | None:
         conversation = existing
     if account is not None:
         _count_as_contact(account, conversation)
+        if rating_changed and conversation.rating is not None:
+            from accounts.services import health_refresh_soon
+
+            health_refresh_soon(account_ids=[account.pk])  # ratings weigh on health
     return conversation
 
 

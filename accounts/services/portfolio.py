@@ -152,6 +152,18 @@ def health_refresh_deferred():
         health_refresh(account_ids=sorted(pending))
 
 
+def health_refresh_soon(*, account_ids) -> None:
+    """Rescore these accounts now, or at the end of the surrounding `health_refresh_deferred`
+    block (for other apps whose data weighs on health: disputes, conversation ratings)."""
+    from accounts.services.cadence import health_refresh
+
+    pending = _deferred_health.get()
+    if pending is not None:
+        pending.update(account_ids)
+        return
+    health_refresh(account_ids=list(account_ids))
+
+
 def _refresh_health(account: Account) -> None:
     from accounts.services.cadence import health_refresh
 

@@ -102,9 +102,22 @@ PAGES = {
     "disputes:rulebook_section": Page(READ_PORTFOLIO, args=("rulebook_section",)),
     "disputes:rulebook_section_new": Page({S: 403, L: 403, P: 403, A: 200}),
     "disputes:rulebook_section_edit": Page({S: 403, L: 403, P: 403, A: 200}, args=("rulebook_section",)),
+    "feedback:list": Page(everyone(200)),
+    "feedback:board": Page(everyone(200)),
+    "feedback:new": Page(writers(200)),
+    "feedback:detail": Page(everyone(200), args=("feedback",)),
+    "feedback:triage": Page({S: 403, L: 403, P: 400, A: 400}, method="post", args=("feedback",)),
+    "feedback:comment": Page({S: 400, L: 403, P: 400, A: 400}, method="post", args=("feedback",)),
+    "feedback:link": Page(writers(400), method="post", args=("feedback",)),
+    "feedback:unlink": Page(writers(302), method="post", args=("feedback", "feedback_source")),
+    "feedback:merge": Page({S: 400, L: 403, P: 400, A: 400}, method="post", args=("feedback",)),
+    "feedback:unmerge": Page({S: 403, L: 403, P: 403, A: 302}, method="post", args=("feedback",)),
+    "feedback:follow_up_done": Page(writers(302), method="post", args=("follow_up",)),
     "integrations:sync": Page(writers(200)),
     "integrations:sync_retry": Page(writers(302), method="post", args=("sync_job",)),
     "integrations:sync_retry_all": Page(writers(302), method="post"),
+    # A machine endpoint: whoever is signed in, an unsigned notification is refused.
+    "integrations:intercom_webhook": Page(everyone(401), method="post"),
 }
 # Pages outside the role table: signed-out flows and POST-only sign-out; the admin's own pages
 # are guarded as a whole by PortalAdminSite.has_permission (sampled above, tested in test_roles).
@@ -128,6 +141,8 @@ def world(people):
     from disputes.services import market_create_manual, rulebook_section_save
     from disputes.services.cases import dispute_file
     from disputes.services.evidence import evidence_add
+    from feedback.models import FollowUp
+    from feedback.services import feedback_create
     from integrations.models import SyncJob
     from playbooks.services import playbook_create, playbook_revise, template_create, template_revise
 
@@ -193,7 +208,14 @@ def world(people):
         summary="Warmer",
         based_on=1,
     )
+    feedback_item = feedback_create(by=owner, title="Show fees first", category="fees", account=account)
+    follow_up = FollowUp.objects.create(
+        item=feedback_item, account=account, owner=owner, outcome="shipped", created_at=timezone.now()
+    )
     return {
+        "feedback": feedback_item.pk,
+        "feedback_source": feedback_item.sources.get().pk,
+        "follow_up": follow_up.pk,
         "playbook": playbook.slug,
         "template": template.pk,
         "first_revision": 1,

@@ -1,0 +1,64 @@
+"""How the feedback log plugs in: navigation, header search, and follow-ups on My day."""
+
+from django.urls import reverse
+
+from feedback import selectors
+from portal.myday import Panel, register_panel
+from portal.navigation import NavItem, register_nav_item
+from portal.roles import Role
+from portal.search import SearchResult, register_search_provider
+
+register_nav_item(
+    NavItem(label="Feedback", url_name="feedback:list", roles=selectors.FEEDBACK_READERS, order=40)
+)
+
+
+class FeedbackSearch:
+    key = "feedback"
+    label = "Feedback"
+    hint = "title or #number"
+    roles = selectors.FEEDBACK_READERS
+
+    def search(self, *, user, query, limit):
+        q = query.strip()
+        if len(q) < 3 and not q.lstrip("#").isdigit():
+            return []
+        return [
+            SearchResult(
+                title=f"#{item.pk} {item.title}",
+                url=reverse("feedback:detail", args=[item.pk]),
+                detail=f"{item.get_status_display()} · {item.impact_accounts} accounts",
+                exact=q.lstrip("#") == str(item.pk),
+            )
+            for item in selectors.item_list(query=q).order_by("-impact_score")[:limit]
+        ]
+
+
+register_search_provider(FeedbackSearch())
+
+
+def follow_ups_panel(*, user):
+    from feedback.models import FollowUp
+    from playbooks.drafts import offered_templates
+
+    waiting = list(
+        FollowUp.objects.filter(owner=user, done_at__isnull=True)
+        .select_related("item", "account")
+        .order_by("created_at")[:25]
+    )
+    if not waiting:
+        return None
+    templates = offered_templates("feedback_follow_up")
+    return {"follow_ups": waiting, "template": templates[0] if templates else None}
+
+
+register_panel(
+    Panel(
+        key="feedback-follow-ups",
+        title="Tell users about their feedback",
+        template="feedback/myday/_follow_ups.html",
+        roles=(Role.SPECIALIST, Role.ADMIN),
+        build=follow_ups_panel,
+        order=8,
+    )
+)

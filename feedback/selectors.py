@@ -1,0 +1,67 @@
+"""Reads for the feedback log. Product sees accounts only as display name, tier and volume."""
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from feedback.models import FeedbackItem, FeedbackSource
+from portal.models import User
+from portal.roles import Role, has_role
+
+FEEDBACK_READERS = (Role.SPECIALIST, Role.PRODUCT, Role.LEADERSHIP, Role.ADMIN)
+FEEDBACK_CAPTURERS = (Role.SPECIALIST, Role.ADMIN)
+FEEDBACK_TRIAGERS = (Role.PRODUCT, Role.ADMIN)
+BOARD_COLUMN_LIMIT = 25
+
+
+def item_list(*, query: str = "") -> QuerySet[FeedbackItem]:
+    items = FeedbackItem.objects.select_related("area")
+    query = (query or "").strip()
+    if not query:
+        return items
+    if query.lstrip("#").isdigit() and len(query) < 12:
+        return items.filter(pk=int(query.lstrip("#")))
+    return items.filter(Q(title__icontains=query) | Q(description__icontains=query))
+
+
+def item_get(*, user: User, pk) -> FeedbackItem:
+    if not has_role(user, *FEEDBACK_READERS):
+        raise PermissionDenied("Your role does not include the feedback log.")
+    try:
+        return FeedbackItem.objects.select_related("area", "created_by", "duplicate_of", "dispute_case").get(
+            pk=int(pk)
+        )
+    except (FeedbackItem.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise Http404("No such feedback item.") from None
+
+
+def item_sources(item: FeedbackItem, *, limit: int = 500) -> list[FeedbackSource]:
+    """Linked accounts with just what every reader may see (no e-mail, no wallets)."""
+    return list(
+        item.sources.select_related("account__tier", "added_by")
+        .only(
+            "note",
+            "said_at",
+            "merged_from_id",
+            "added_by__username",
+            "account__display_name",
+            "account__volume_30d_usd",
+            "account__tier__name",
+            "account__owner_id",
+        )
+        .order_by("-said_at", "pk")[:limit]
+    )
+
+
+def board_columns(queryset: QuerySet[FeedbackItem]) -> list[dict]:
+    """Items grouped by status, biggest impact first, each column capped with its full count."""
+    from django.db.models import Count
+
+    counts = dict(queryset.values_list("status").annotate(n=Count("pk")).values_list("status", "n"))
+    columns = []
+    for status, label in FeedbackItem.Status.choices:
+        if status == FeedbackItem.Status.DUPLICATE:
+            continue
+        items = list(queryset.filter(status=status).order_by("-impact_score", "-pk")[:BOARD_COLUMN_LIMIT])
+        columns.append({"status": status, "label": label, "items": items, "total": counts.get(status, 0)})
+    return columns

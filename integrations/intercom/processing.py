@@ -1,0 +1,162 @@
+"""What a stored webhook notification does (run by the task `intercom_process_webhook`).
+
+Idempotent: the event row is locked and skipped unless it is still "received", so a task run
+twice (a redelivered queue entry, or a second worker) processes the notification once. No
+exception escapes: junk in the notification (a ValueError from parsing) and unexpected errors
+alike end as status "failed" with the error, and the work done before it is rolled back.
+"""
+
+import logging
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from integrations.models import IntercomContact, WebhookEvent
+from support.services import conversation_delete, conversation_sync
+
+logger = logging.getLogger(__name__)
+
+# Topics whose item is a whole conversation object: the mirror takes it unless it holds a newer one.
+CONVERSATION_TOPICS = frozenset(
+    {
+        "conversation.user.created",
+        "conversation.user.replied",
+        "conversation.admin.replied",
+        "conversation.admin.single.created",
+        "conversation.admin.assigned",
+        "conversation.admin.open.assigned",
+        "conversation.admin.noted",
+        "conversation.admin.closed",
+        "conversation.admin.opened",
+        "conversation.admin.snoozed",
+        "conversation.admin.unsnoozed",
+        "conversation.operator.replied",
+        "conversation.priority.updated",
+        "conversation.rating.added",
+        "conversation.read",
+        "conversation.contact.attached",
+        "conversation.contact.detached",
+    }
+)
+# Topics whose item is a contact: remember which Intercom contact holds the external id.
+CONTACT_TOPICS = frozenset(
+    {
+        "contact.user.created",
+        "contact.user.updated",
+        "contact.lead.created",
+        "contact.lead.updated",
+        "contact.lead.signed_up",
+        "contact.email.updated",
+    }
+)
+HANDLED_TOPICS = CONVERSATION_TOPICS | CONTACT_TOPICS | {"conversation.deleted"}
+
+
+class Ignored(Exception):
+    """The notification is understood but there is nothing to do with it (stored as "ignored")."""
+
+
+def _item(payload: dict) -> dict:
+    data = payload.get("data")
+    item = data.get("item") if isinstance(data, dict) else None
+    if not isinstance(item, dict):
+        raise ValueError("The notification has no data.item object.")
+    return item
+
+
+def _conversation(item: dict) -> str:
+    try:
+        with transaction.atomic():
+            stored = conversation_sync(data=item, source="webhook")
+    except IntegrityError:
+        # Two events of a conversation the mirror does not hold yet, processed at once: both
+        # found no row to lock and both inserted. The other insert is committed now; again,
+        # the row is found, locked and the newer state wins.
+        stored = conversation_sync(data=item, source="webhook")
+    if stored is None:
+        return "older than the stored state; kept the newer one"
+    return ""
+
+
+def _conversation_deleted(item: dict) -> str:
+    intercom_id = item.get("id")
+    if not intercom_id:
+        raise ValueError("The deleted conversation has no id.")
+    conversation_delete(intercom_id=str(intercom_id)[:40])
+    return ""
+
+
+def _contact(item: dict) -> str:
+    """Record external_id → intercom_id so the sender updates the contact without looking it
+    up. A mapping of that Intercom contact to another external id is left alone."""
+    if item.get("type") not in (None, "contact") or not item.get("id"):
+        raise ValueError("Not an Intercom contact object.")
+    external_id = str(item.get("external_id") or "")
+    intercom_id = str(item["id"])
+    if not external_id:
+        raise Ignored("the contact has no external_id")
+    if len(external_id) > 120 or len(intercom_id) > 40:
+        raise ValueError("The contact's external_id or id is too long.")
+    other = IntercomContact.objects.filter(intercom_id=intercom_id).exclude(external_id=external_id).first()
+    if other is not None:
+        raise Ignored(f"Intercom contact {intercom_id} is mapped to external id {other.external_id}")
+    now = timezone.now()
+    link = IntercomContact.objects.select_for_update().filter(external_id=external_id).first()
+    if link is None:
+        try:
+            with transaction.atomic():
+                IntercomContact.objects.create(
+                    external_id=external_id, intercom_id=intercom_id, synced_at=now
+                )
+        except IntegrityError:  # the sender (or another event) stored a mapping meanwhile
+            raise Ignored("a mapping for this contact was stored meanwhile") from None
+    elif link.intercom_id != intercom_id:
+        # The external id now lives on another contact (a merge, or one recreated in Intercom):
+        # the tier tag was on the old one, so the sender applies it again.
+        link.intercom_id, link.tier_tag_id, link.synced_at = intercom_id, "", now
+        link.save(update_fields=["intercom_id", "tier_tag_id", "synced_at"])
+    else:
+        link.synced_at = now
+        link.save(update_fields=["synced_at"])
+    return ""
+
+
+def _dispatch(topic: str, payload: dict) -> str:
+    """Do what the topic asks; returns a note for the event's `error` field (empty when none)."""
+    if topic in CONVERSATION_TOPICS:
+        return _conversation(_item(payload))
+    if topic == "conversation.deleted":
+        return _conversation_deleted(_item(payload))
+    if topic in CONTACT_TOPICS:
+        return _contact(_item(payload))
+    raise Ignored("topic not handled")
+
+
+def process_event(event_id: int) -> str:
+    """Process one stored notification; returns its status afterwards ("missing" when the row
+    is gone)."""
+    with transaction.atomic():
+        event = WebhookEvent.objects.select_for_update().filter(pk=event_id).first()
+        if event is None:
+            logger.warning("Intercom webhook event %s no longer exists", event_id)
+            return "missing"
+        if event.status != WebhookEvent.Status.RECEIVED:
+            return event.status  # processed already: a task run twice does nothing
+        try:
+            with transaction.atomic():
+                note = _dispatch(event.topic, event.payload)
+            event.status, event.error = WebhookEvent.Status.PROCESSED, note
+        except Ignored as reason:
+            event.status, event.error = WebhookEvent.Status.IGNORED, str(reason)
+        except ValueError as problem:
+            event.status, event.error = WebhookEvent.Status.FAILED, str(problem)[:2000]
+            logger.warning("Intercom webhook %s (%s) failed: %s", event.notification_id, event.topic, problem)
+        except Exception as problem:
+            event.status, event.error = (
+                WebhookEvent.Status.FAILED,
+                f"{type(problem).__name__}: {problem}"[:2000],
+            )
+            logger.exception("Intercom webhook %s (%s) failed", event.notification_id, event.topic)
+        event.processed_at = timezone.now()
+        event.save(update_fields=["status", "error", "processed_at"])
+        return event.status

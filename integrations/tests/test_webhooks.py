@@ -1,0 +1,514 @@
+"""The Intercom webhook: signature, storage once, answers, and processing by topic."""
+
+import copy
+import hashlib
+import hmac
+import json
+from unittest import mock
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from integrations.intercom.fake import FakeIntercom
+from integrations.intercom.processing import CONTACT_TOPICS, CONVERSATION_TOPICS, process_event
+from integrations.models import IntercomContact, WebhookEvent
+from support import services as support_services
+from support.models import Conversation
+
+SECRET = "webhook-test-secret"
+URL = "/integrations/intercom/webhook/"
+T0 = 1_750_000_000
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def secret(settings):
+    settings.INTERCOM_CLIENT_SECRET = SECRET
+    settings.INTERCOM_WEBHOOK_MAX_BYTES = 1024 * 1024
+
+
+@pytest.fixture
+def fake():
+    return FakeIntercom(clock=lambda: T0)
+
+
+@pytest.fixture
+def contact(fake):
+    return fake.add_contact(role="user", external_id="user-77", email="ann@example.com", name="Ann")
+
+
+def notification(item: dict, topic: str = "conversation.user.created", notif_id: str = "notif_1", **extra):
+    return {
+        "type": "notification_event",
+        "app_id": "abc123de",
+        "id": notif_id,
+        "topic": topic,
+        "created_at": item.get("updated_at", T0) if isinstance(item, dict) else T0,
+        "delivery_attempts": 1,
+        "first_sent_at": T0,
+        "data": {"type": "notification_event_data", "item": item},
+        **extra,
+    }
+
+
+def signature(body: bytes, secret: str = SECRET) -> str:
+    return "sha1=" + hmac.new(secret.encode(), body, hashlib.sha1).hexdigest()
+
+
+def deliver(client, payload, *, sign_with: str | None = SECRET, header: str | None = None, **extra):
+    body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    if header is None and sign_with is not None:
+        header = signature(body, sign_with)
+    if header is not None:
+        extra["HTTP_X_HUB_SIGNATURE"] = header
+    return client.generic("POST", URL, body, content_type="application/json", **extra)
+
+
+@pytest.fixture
+def post(client, django_capture_on_commit_callbacks):
+    """Deliver a notification and run what it queued (the task runs inline: Q_CLUSTER sync)."""
+
+    def send(payload, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return deliver(client, payload, **kwargs)
+
+    return send
+
+
+def test_the_route_is_where_intercom_is_pointed():
+    assert reverse("integrations:intercom_webhook") == URL
+
+
+# --- Accepted and processed -------------------------------------------------------------------
+
+
+def test_a_signed_conversation_is_stored_answered_and_mirrored(post, fake, contact):
+    item = fake.add_conversation(contact["id"], "Where is my payout?", updated_at=T0 + 60)
+    response = post(notification(item, notif_id="notif_ccd8a4d0"))
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "accepted", "id": "notif_ccd8a4d0"}
+    event = WebhookEvent.objects.get()
+    assert (event.notification_id, event.topic, event.app_id) == (
+        "notif_ccd8a4d0",
+        "conversation.user.created",
+        "abc123de",
+    )
+    assert event.status == WebhookEvent.Status.PROCESSED
+    assert event.processed_at is not None
+    assert event.created_at_intercom.timestamp() == T0 + 60
+    conversation = Conversation.objects.get()
+    assert conversation.intercom_id == item["id"]
+    assert conversation.contact_external_id == "user-77"
+    assert conversation.last_source == "webhook"
+
+
+def test_the_task_is_queued_only_after_the_event_is_committed(
+    client, fake, contact, django_capture_on_commit_callbacks
+):
+    item = fake.add_conversation(contact["id"])
+    with mock.patch("integrations.intercom.webhooks.async_task") as queue:
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            response = deliver(client, notification(item))
+        assert response.status_code == 200
+        assert not queue.called
+        assert len(callbacks) == 1
+        callbacks[0]()
+    event = WebhookEvent.objects.get()
+    queue.assert_called_once_with("integrations.tasks.intercom_process_webhook", event.pk, save=False)
+    assert event.status == WebhookEvent.Status.RECEIVED
+
+
+@pytest.mark.parametrize("topic", sorted(CONVERSATION_TOPICS))
+def test_every_conversation_topic_updates_the_mirror(post, fake, contact, topic):
+    item = fake.add_conversation(contact["id"], state="closed", priority="high", updated_at=T0 + 5)
+    assert post(notification(item, topic=topic)).status_code == 200
+    assert WebhookEvent.objects.get().status == WebhookEvent.Status.PROCESSED
+    assert Conversation.objects.get(intercom_id=item["id"]).state == "closed"
+
+
+def test_a_rating_is_recorded(post, fake, contact):
+    item = fake.add_conversation(contact["id"], updated_at=T0 + 10)
+    item["conversation_rating"] = {"rating": 5, "remark": "Quick!", "created_at": T0 + 10}
+    post(notification(item, topic="conversation.rating.added"))
+    conversation = Conversation.objects.get()
+    assert (conversation.rating, conversation.rating_remark) == (5, "Quick!")
+
+
+def test_conversation_deleted_removes_the_mirror(post, fake, contact):
+    item = fake.add_conversation(contact["id"])
+    post(notification(item, notif_id="notif_a"))
+    assert Conversation.objects.count() == 1
+    post(
+        notification(
+            {"type": "conversation", "id": item["id"]}, topic="conversation.deleted", notif_id="notif_b"
+        )
+    )
+    assert Conversation.objects.count() == 0
+    assert WebhookEvent.objects.get(notification_id="notif_b").status == WebhookEvent.Status.PROCESSED
+
+
+def test_out_of_order_events_keep_the_newer_state(post, fake, contact):
+    item = fake.add_conversation(contact["id"], updated_at=T0 + 100)
+    newer = {**copy.deepcopy(item), "state": "closed", "open": False, "updated_at": T0 + 200}
+    older = {**copy.deepcopy(item), "state": "open", "updated_at": T0 + 100}
+
+    post(notification(newer, topic="conversation.admin.closed", notif_id="notif_newer"))
+    post(notification(older, topic="conversation.user.replied", notif_id="notif_older"))
+
+    conversation = Conversation.objects.get()
+    assert conversation.state == "closed"
+    assert conversation.updated_at_intercom.timestamp() == T0 + 200
+    stale = WebhookEvent.objects.get(notification_id="notif_older")
+    assert stale.status == WebhookEvent.Status.PROCESSED
+    assert "older" in stale.error
+
+
+# --- Duplicates and idempotency --------------------------------------------------------------
+
+
+def test_a_repeated_delivery_is_stored_once_and_processed_once(post, fake, contact):
+    item = fake.add_conversation(contact["id"])
+    payload = notification(item, notif_id="notif_retry")
+    with mock.patch(
+        "integrations.intercom.processing.conversation_sync", wraps=support_services.conversation_sync
+    ) as sync:
+        first = post(payload)
+        processed_at = WebhookEvent.objects.get().processed_at
+        retry = post({**payload, "delivery_attempts": 2})
+
+    assert first.json()["status"] == "accepted"
+    assert retry.status_code == 200
+    assert retry.json() == {"status": "duplicate", "id": "notif_retry"}
+    assert WebhookEvent.objects.count() == 1
+    assert sync.call_count == 1
+    assert WebhookEvent.objects.get().processed_at == processed_at
+
+
+def test_a_duplicate_queues_nothing(client, fake, contact, django_capture_on_commit_callbacks):
+    payload = notification(fake.add_conversation(contact["id"]))
+    with django_capture_on_commit_callbacks(execute=True) as first:
+        deliver(client, payload)
+    with django_capture_on_commit_callbacks(execute=True) as second:
+        response = deliver(client, payload)
+    assert (len(first), len(second)) == (1, 0)
+    assert response.json()["status"] == "duplicate"
+
+
+def test_running_the_task_twice_processes_once(post, fake, contact):
+    post(notification(fake.add_conversation(contact["id"])))
+    event = WebhookEvent.objects.get()
+    with mock.patch("integrations.intercom.processing.conversation_sync") as sync:
+        assert process_event(event.pk) == "processed"
+    assert not sync.called
+    assert process_event(10**9) == "missing"
+
+
+# --- Refused -----------------------------------------------------------------------------------
+
+
+def test_missing_signature_is_401_and_nothing_is_stored(post, fake, contact):
+    response = post(notification(fake.add_conversation(contact["id"])), sign_with=None)
+    assert response.status_code == 401
+    assert response.json() == {"error": "Missing X-Hub-Signature"}
+    assert not WebhookEvent.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "sha1=" + "0" * 40,
+        "sha1=",
+        "sha1=zz",
+        "sha256=" + "0" * 64,
+        "garbage",
+        "sha1=" + "é" * 40,
+    ],
+)
+def test_bad_signature_is_401_and_nothing_is_stored(post, fake, contact, header):
+    response = post(notification(fake.add_conversation(contact["id"])), header=header)
+    assert response.status_code == 401
+    assert "error" in response.json()
+    assert not WebhookEvent.objects.exists()
+
+
+def test_signature_with_another_secret_is_401(post, fake, contact):
+    response = post(notification(fake.add_conversation(contact["id"])), sign_with="someone-elses-secret")
+    assert response.status_code == 401
+    assert not WebhookEvent.objects.exists()
+
+
+def test_signature_of_another_body_is_401(post, fake, contact):
+    payload = notification(fake.add_conversation(contact["id"]))
+    header = signature(json.dumps(payload).encode())
+    tampered = json.dumps({**payload, "topic": "conversation.deleted"}).encode()
+    assert post(tampered, header=header).status_code == 401
+    assert not WebhookEvent.objects.exists()
+
+
+def test_the_signature_covers_the_raw_bytes_not_reserialised_json(post, fake, contact):
+    # Intercom's own spacing and key order: a server that re-serialises the JSON would refuse it.
+    body = json.dumps(notification(fake.add_conversation(contact["id"])), indent=3, sort_keys=True).encode()
+    assert post(body).status_code == 200
+
+
+def test_unconfigured_secret_is_503(post, settings, fake, contact):
+    settings.INTERCOM_CLIENT_SECRET = ""
+    response = post(notification(fake.add_conversation(contact["id"])), sign_with="")
+    assert response.status_code == 503
+    assert response.json() == {"error": "Webhook secret not configured"}
+    assert not WebhookEvent.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"{not json", "Body is not valid JSON"),
+        (b"\xff\xfe{}", "Body is not UTF-8"),
+        (b"", "Body is not valid JSON"),
+        (b"[1, 2]", "Body is not a JSON object"),
+        (b'"notif"', "Body is not a JSON object"),
+        (b'{"topic": "conversation.user.created", "data": {}}', "Notification has no valid id"),
+        (b'{"id": "", "topic": "conversation.user.created"}', "Notification has no valid id"),
+        (b'{"id": {"x": 1}, "topic": "conversation.user.created"}', "Notification has no valid id"),
+        (b'{"id": "notif_1"}', "Notification has no valid topic"),
+        (b'{"id": "notif_1", "topic": 7}', "Notification has no valid topic"),
+    ],
+)
+def test_malformed_notifications_are_400(post, body, message):
+    response = post(body)
+    assert response.status_code == 400
+    assert response.json() == {"error": message}
+    assert not WebhookEvent.objects.exists()
+
+
+def test_a_too_long_id_is_400(post):
+    assert post({"id": "n" * 101, "topic": "contact.user.created", "data": {}}).status_code == 400
+
+
+class Unreadable:
+    """A request body that must not be read."""
+
+    def read(self, *args):
+        raise AssertionError("the body was read")
+
+    readline = read
+
+
+def test_an_oversized_body_is_413_before_it_is_read(client, settings):
+    settings.INTERCOM_WEBHOOK_MAX_BYTES = 100
+    response = client.generic(
+        "POST",
+        URL,
+        b"",
+        HTTP_X_HUB_SIGNATURE="sha1=" + "0" * 40,
+        CONTENT_LENGTH="101",
+        CONTENT_TYPE="application/json",
+        **{"wsgi.input": Unreadable()},
+    )
+    assert response.status_code == 413
+    assert response.json() == {"error": "Notification too large"}
+    assert not WebhookEvent.objects.exists()
+
+
+def test_a_body_at_the_limit_is_read(post, settings, fake, contact):
+    body = json.dumps(notification(fake.add_conversation(contact["id"]))).encode()
+    settings.INTERCOM_WEBHOOK_MAX_BYTES = len(body)
+    assert post(body).status_code == 200
+
+
+def test_django_upload_limit_below_the_webhook_limit_is_413_not_500(post, settings, fake, contact):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 200
+    body = json.dumps(notification(fake.add_conversation(contact["id"]))).encode()
+    assert len(body) > 200
+    assert post(body).status_code == 413
+    assert not WebhookEvent.objects.exists()
+
+
+@pytest.mark.parametrize(("length", "status"), [("abc", 400), ("-1", 400)])
+def test_an_invalid_content_length_is_refused(client, length, status):
+    response = client.generic(
+        "POST",
+        URL,
+        b"",
+        HTTP_X_HUB_SIGNATURE="sha1=" + "0" * 40,
+        CONTENT_LENGTH=length,
+        **{"wsgi.input": Unreadable()},
+    )
+    assert response.status_code == status
+
+
+def test_a_chunked_body_without_length_is_411(client):
+    response = client.generic(
+        "POST",
+        URL,
+        b"",
+        HTTP_X_HUB_SIGNATURE="sha1=" + "0" * 40,
+        HTTP_TRANSFER_ENCODING="chunked",
+        **{"wsgi.input": Unreadable()},
+    )
+    assert response.status_code == 411
+
+
+@pytest.mark.parametrize("method", ["get", "put", "delete", "patch"])
+def test_other_methods_are_405(client, method):
+    response = getattr(client, method)(URL)
+    assert response.status_code == 405
+    assert response["Allow"] == "POST"
+    assert "error" in response.json()
+
+
+def test_anonymous_unsigned_post_is_401_not_a_login_redirect(client):
+    response = client.post(URL, {"a": 1})
+    assert response.status_code == 401
+
+
+def test_no_csrf_token_is_needed(fake, contact):
+    client = Client(enforce_csrf_checks=True)
+    response = deliver(client, notification(fake.add_conversation(contact["id"])))
+    assert response.status_code == 200
+    assert WebhookEvent.objects.count() == 1
+
+
+def test_a_signed_in_browser_gets_no_special_treatment(client, specialist):
+    client.force_login(specialist)
+    assert client.post(URL, {"a": 1}).status_code == 401
+
+
+# --- Ping, unknown topics, junk items ----------------------------------------------------------
+
+
+def test_ping_is_answered_and_not_stored(post):
+    ping = {
+        "type": "notification_event",
+        "app_id": "abc123de",
+        "data": {"type": "notification_event_data", "item": {"type": "ping", "message": "hi"}},
+        "id": None,
+        "topic": "ping",
+        "delivery_attempts": 1,
+        "created_at": T0,
+    }
+    response = post(ping)
+    assert response.status_code == 200
+    assert response.json() == {"status": "pong"}
+    assert not WebhookEvent.objects.exists()
+
+
+def test_an_unknown_topic_is_stored_and_ignored(post):
+    response = post(notification({"type": "ticket", "id": "9"}, topic="ticket.created", notif_id="notif_t"))
+    assert response.status_code == 200
+    event = WebhookEvent.objects.get()
+    assert (event.topic, event.status) == ("ticket.created", WebhookEvent.Status.IGNORED)
+    assert event.processed_at is not None
+
+
+def test_a_junk_conversation_fails_without_raising(post):
+    response = post(notification({"type": "conversation", "id": "1"}, topic="conversation.admin.replied"))
+    assert response.status_code == 200
+    event = WebhookEvent.objects.get()
+    assert event.status == WebhookEvent.Status.FAILED
+    assert "created_at" in event.error
+    assert not Conversation.objects.exists()
+
+
+def test_a_missing_item_fails_without_raising(post):
+    post({"id": "notif_x", "topic": "conversation.user.replied", "data": None})
+    assert WebhookEvent.objects.get().status == WebhookEvent.Status.FAILED
+
+
+def test_an_unexpected_error_fails_the_event_and_rolls_back(post, fake, contact):
+    with mock.patch("integrations.intercom.processing.conversation_sync", side_effect=RuntimeError("boom")):
+        post(notification(fake.add_conversation(contact["id"])))
+    event = WebhookEvent.objects.get()
+    assert event.status == WebhookEvent.Status.FAILED
+    assert event.error == "RuntimeError: boom"
+
+
+# --- Contacts ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("topic", sorted(CONTACT_TOPICS))
+def test_contact_topics_record_the_intercom_id(post, contact, topic):
+    post(notification(contact, topic=topic))
+    link = IntercomContact.objects.get()
+    assert (link.external_id, link.intercom_id) == ("user-77", contact["id"])
+    assert WebhookEvent.objects.get().status == WebhookEvent.Status.PROCESSED
+
+
+def test_a_contact_moved_to_a_new_intercom_id_is_followed(post, contact):
+    IntercomContact.objects.create(
+        external_id="user-77",
+        intercom_id="old0000000000000000000001",
+        tier_tag_id="12",
+        synced_at="2025-01-01T00:00Z",
+    )
+    post(notification(contact, topic="contact.user.updated"))
+    link = IntercomContact.objects.get()
+    assert link.intercom_id == contact["id"]
+    assert link.tier_tag_id == ""  # the tier tag was on the old contact: the sender applies it again
+
+
+def test_the_same_mapping_is_refreshed(post, contact):
+    IntercomContact.objects.create(
+        external_id="user-77", intercom_id=contact["id"], tier_tag_id="12", synced_at="2025-01-01T00:00Z"
+    )
+    post(notification(contact, topic="contact.user.updated"))
+    link = IntercomContact.objects.get()
+    assert link.tier_tag_id == "12"
+    assert link.synced_at.year > 2025
+
+
+def test_a_contact_mapped_to_another_external_id_is_left_alone(post, contact):
+    IntercomContact.objects.create(
+        external_id="user-1", intercom_id=contact["id"], synced_at="2025-01-01T00:00Z"
+    )
+    post(notification(contact, topic="contact.user.updated"))
+    assert list(IntercomContact.objects.values_list("external_id", "intercom_id")) == [
+        ("user-1", contact["id"])
+    ]
+    event = WebhookEvent.objects.get()
+    assert event.status == WebhookEvent.Status.IGNORED
+    assert "user-1" in event.error
+
+
+def test_a_contact_without_external_id_is_ignored(post, fake):
+    lead = fake.add_contact(role="lead", email="lead@example.com")
+    post(notification(lead, topic="contact.lead.created"))
+    assert not IntercomContact.objects.exists()
+    assert WebhookEvent.objects.get().status == WebhookEvent.Status.IGNORED
+
+
+def test_the_view_only_inserts(client, fake, contact, django_capture_on_commit_callbacks):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    payload = notification(fake.add_conversation(contact["id"]))
+    with (
+        CaptureQueriesContext(connection) as queries,
+        mock.patch("integrations.intercom.webhooks.async_task"),
+    ):
+        deliver(client, payload)
+        duplicate = deliver(client, payload)
+    statements = [q["sql"].split()[0].upper() for q in queries.captured_queries]
+    assert duplicate.json()["status"] == "duplicate"
+    assert [s for s in statements if s not in ("SAVEPOINT", "RELEASE", "ROLLBACK")] == ["INSERT", "INSERT"]
+
+
+def test_a_conversation_inserted_meanwhile_by_another_worker_is_retried(post, fake, contact):
+    from django.db import IntegrityError
+
+    calls = []
+
+    def racing(**kwargs):
+        calls.append(kwargs)
+        if len(calls) == 1:
+            raise IntegrityError("duplicate key value violates unique constraint")
+        return support_services.conversation_sync(**kwargs)
+
+    with mock.patch("integrations.intercom.processing.conversation_sync", side_effect=racing):
+        post(notification(fake.add_conversation(contact["id"])))
+    assert len(calls) == 2
+    assert WebhookEvent.objects.get().status == WebhookEvent.Status.PROCESSED
+    assert Conversation.objects.count() == 1

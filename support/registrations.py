@@ -1,0 +1,49 @@
+"""How the conversation mirror plugs into the portfolio: account timelines and health."""
+
+import datetime as dt
+
+from django.db.models import Avg, Count
+
+from accounts.health import ComponentScore, HealthComponent, register_health_component
+from accounts.timeline import register_timeline_source
+from support.selectors import conversation_timeline_entries
+
+register_timeline_source(conversation_timeline_entries, key="support.conversations")
+
+
+RATING_WINDOW_DAYS = 90
+
+
+def _conversation_ratings(facts, now):
+    """The average rating (1–5) of the account's conversations rated in the last 90 days,
+    mapped to 0–100 (1 → 0, 3 → 50, 5 → 100). Accounts with no recent rating are left out
+    (no data), so they are scored on the other components alone. One aggregate query."""
+    from support.models import Conversation
+
+    rows = (
+        Conversation.objects.filter(
+            account_id__in=[f.id for f in facts],
+            rating__isnull=False,
+            rated_at__gte=now - dt.timedelta(days=RATING_WINDOW_DAYS),
+            rated_at__lte=now,
+        )
+        .values("account_id")
+        .annotate(average=Avg("rating"), rated=Count("id"))
+        .order_by()
+    )
+    scores = {}
+    for row in rows:
+        average, rated = float(row["average"]), row["rated"]
+        scores[row["account_id"]] = ComponentScore(
+            max(0, min(100, round((average - 1) / 4 * 100))),
+            f"avg rating {average:.1f} from {rated} conversation{'s' if rated != 1 else ''} "
+            f"({RATING_WINDOW_DAYS} days)",
+        )
+    return scores
+
+
+# Weight 15: the customer's own verdict, but sparse and self-selected (only some people rate,
+# mostly after a very good or very bad conversation), so it counts for less than the
+# specialist's check-in sentiment (25) and open disputes (20), and can move a score without
+# outweighing check-in recency (50).
+register_health_component(HealthComponent("conversations", "Conversation ratings", 15, _conversation_ratings))

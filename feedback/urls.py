@@ -1,6 +1,6 @@
 from django.urls import path
 
-from feedback import views
+from feedback import area_views, views
 
 app_name = "feedback"
 urlpatterns = [
@@ -15,4 +15,6 @@ urlpatterns = [
     path("<int:pk>/merge/", views.item_merge, name="merge"),
     path("<int:pk>/unmerge/", views.item_unmerge, name="unmerge"),
     path("follow-ups/<int:pk>/done/", views.follow_up_done, name="follow_up_done"),
+    path("areas/", area_views.area_list, name="areas"),
+    path("areas/<int:pk>/", area_views.area_update, name="area_update"),
 ]

@@ -104,8 +104,8 @@ class WebhookEvent(models.Model):
         IGNORED = "ignored", "Ignored (topic not handled)"
         FAILED = "failed", "Failed"
 
-    notification_id = models.CharField(max_length=100, unique=True)
-    topic = models.CharField(max_length=80, db_index=True)
+    notification_id = models.CharField(max_length=100)
+    topic = models.CharField(max_length=80)
     app_id = models.CharField(max_length=100, blank=True)
     created_at_intercom = models.DateTimeField(null=True, blank=True)
     received_at = models.DateTimeField(default=timezone.now)
@@ -116,7 +116,15 @@ class WebhookEvent(models.Model):
     error = models.TextField(blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["status", "received_at"], name="webhookevent_status_idx")]
+        # Declared here rather than with unique=True / db_index=True: on PostgreSQL those add a
+        # second, LIKE-only index per column, which every insert (the hot path) would maintain.
+        constraints = [
+            models.UniqueConstraint(fields=["notification_id"], name="webhookevent_notification_unique")
+        ]
+        indexes = [
+            models.Index(fields=["topic"], name="webhookevent_topic_idx"),
+            models.Index(fields=["status", "received_at"], name="webhookevent_status_idx"),
+        ]
 
     def __str__(self):
         return f"{self.topic} {self.notification_id} ({self.status})"

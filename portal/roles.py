@@ -61,7 +61,14 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "playbooks.view_playbook",
         "playbooks.view_responsetemplate",
     ],
-    Role.PRODUCT: ["playbooks.view_playbook", "playbooks.view_responsetemplate"],
+    Role.PRODUCT: [
+        "playbooks.view_playbook",
+        "playbooks.view_responsetemplate",
+        # The area list is Product's to manage (/feedback/areas/): add, rename, deactivate.
+        "feedback.view_productarea",
+        "feedback.add_productarea",
+        "feedback.change_productarea",
+    ],
     Role.ADMIN: [
         "portal.view_user",
         "portal.add_user",
@@ -99,6 +106,10 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "playbooks.view_responsetemplate",
         "playbooks.add_responsetemplate",
         "playbooks.change_responsetemplate",
+        "feedback.view_productarea",
+        "feedback.add_productarea",
+        "feedback.change_productarea",
+        "feedback.view_feedbackitem",
     ],
 }
 

@@ -34,4 +34,8 @@ SCHEDULES: list[ScheduledTask] = [
         func="support.tasks.conversations_reconcile",
         cron="*/15 * * * *",
     ),
+    # 07:00 every Monday ("0 7 * * 1": minute 0, hour 7, any day of month, any month, weekday 1 =
+    # Monday): the weekly feedback digest to Product, covering the seven days before. Sent once
+    # per ISO week (a DigestRun row), so a retry or a second run that week sends nothing.
+    ScheduledTask(name="feedback.weekly_digest", func="feedback.tasks.weekly_digest", cron="0 7 * * 1"),
 ]

@@ -1,12 +1,16 @@
 """The reconciliation import: conversations updated since a moment, read through Intercom's
-conversation search and stored with `conversation_sync(source="import")`, so the mirror ends up
-the same whether a state came by webhook, by import, or by both in any order.
+conversation search and stored as `conversation_sync(source="import")` stores them, so the mirror
+ends up the same whether a state came by webhook, by import, or by both in any order.
 
     with IntercomClient() as client:
         report = conversations_import(client=client, since=watermark_since())
 
 The search is `updated_at > since - overlap` (for conversations `>` means "greater or equal"),
-150 a page, following `pages.next.starting_after`. Each page is stored in one transaction.
+150 a page, following `pages.next.starting_after`. Each page is stored in one transaction, in a
+fixed number of queries: what the mirror holds of the page is read (and locked) at once; states it
+already holds, or holds newer, are skipped; conversations it does not hold are inserted together,
+with the values `conversation_sync` would store (accounts and teammates looked up once per page);
+newer states of held conversations go through `conversation_sync` itself.
 
 The watermark (`ImportWatermark`, default name "conversations") only moves past what was stored:
 - search pages are not ordered by `updated_at`, so it moves once, when the run has read every
@@ -15,6 +19,8 @@ The watermark (`ImportWatermark`, default name "conversations") only moves past 
 - it moves to the newest `updated_at` the run saw, never to "now": a change that the search does
   not show yet (the index lags behind by seconds to minutes) is older than "now" but newer than
   `watermark - overlap` as long as the lag is shorter than the overlap (10 minutes);
+- nor past the moment the run started: a conversation that changes while a long run reads the
+  pages after its own is read again by the next run;
 - an item that could not be stored holds it at that item's `updated_at` (at the run's start when
   the item has no readable `updated_at`), so the next run reads it again;
 - it never moves back, and it does not move when the run started after it (`--since` a later
@@ -28,6 +34,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
+from django.db.models import Case, DateTimeField, Q, Value, When
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -96,6 +103,7 @@ def conversations_import(
     if timezone.is_naive(since):
         since = timezone.make_aware(since)
     started = time.perf_counter()
+    started_at = timezone.now()
     calls_before = getattr(client, "calls", 0)
     start = since - overlap
     report = ImportReport(since=start)
@@ -131,6 +139,7 @@ def conversations_import(
             watermark_name = None
         if watermark_name:
             candidate = since if newest_seen is None else max(newest_seen, since)
+            candidate = min(candidate, started_at)
             if hold_at is not None:
                 candidate = min(candidate, hold_at)
             report.watermark = _advance_watermark(watermark_name, start=start, to=candidate)
@@ -143,7 +152,11 @@ def conversations_import(
 def _store_page(items: list, report: ImportReport) -> tuple[dt.datetime | None, dt.datetime | None]:
     """Store one page in one transaction. Returns the newest `updated_at` that is now in the
     mirror (stored, or already there in that or a newer state) and the oldest `updated_at` of an
-    item that could not be stored (the run's start when an item has none that can be read)."""
+    item that could not be stored (the run's start when an item has none that can be read).
+
+    Conversations the mirror does not hold yet are inserted together (what a first import is
+    made of); newer states of held ones go through `conversation_sync` one by one; states the
+    mirror holds already, or holds newer, cost nothing. Both ways store the same row."""
     report.fetched += len(items)
     newest: dt.datetime | None = None
     failed_at: dt.datetime | None = None
@@ -156,36 +169,109 @@ def _store_page(items: list, report: ImportReport) -> tuple[dt.datetime | None, 
             _fail(report, item, error)
             continue
         parsed.append((item, str(item["id"])[:40], fields))
-    # What the mirror holds already, in one query: states it has (or has newer) cost nothing more.
-    known = dict(
-        Conversation.objects.filter(intercom_id__in=[p[1] for p in parsed]).values_list(
-            "intercom_id", "updated_at_intercom"
-        )
-    )
-    todo = [p for p in parsed if known.get(p[1]) is None or known[p[1]] < p[2]["updated_at_intercom"]]
-    lookups = PageLookups([p[2] for p in todo]) if todo else None
+    if not parsed:
+        return newest, failed_at
     with transaction.atomic():
-        for item, intercom_id, fields in parsed:
-            updated = fields["updated_at_intercom"]
-            held = known.get(intercom_id)
-            if held is not None and held >= updated:
-                if held == updated:
+        # What the mirror holds of this page, locked: a webhook for one of these waits for us.
+        held = dict(
+            Conversation.objects.select_for_update()
+            .filter(intercom_id__in={p[1] for p in parsed})
+            .values_list("intercom_id", "updated_at_intercom")
+        )
+        fresh: dict[str, tuple[dict, str, dict]] = {}  # not in the mirror: inserted together
+        one_by_one: list[tuple[dict, str, dict]] = []  # newer states, and repeats within the page
+        for entry in parsed:
+            intercom_id, updated = entry[1], entry[2]["updated_at_intercom"]
+            known = held.get(intercom_id)
+            if known is not None and known >= updated:
+                if known == updated:
                     report.unchanged += 1
                 else:
                     report.older_skipped += 1
+                newest = updated if newest is None else max(newest, updated)
+            elif known is None and intercom_id not in fresh:
+                fresh[intercom_id] = entry
             else:
-                try:
-                    outcome = _sync(item, lookups)
-                except ValueError as error:
-                    failed_at = _earliest(failed_at, updated)
-                    _fail(report, item, error)
-                    continue
-                if outcome is None:
-                    report.older_skipped += 1  # a webhook stored a newer state meanwhile
-                else:
-                    report.stored += 1
-            newest = updated if newest is None else max(newest, updated)
+                one_by_one.append(entry)
+        if not fresh and not one_by_one:
+            return newest, failed_at
+        lookups = PageLookups([entry[2] for entry in (*fresh.values(), *one_by_one)])
+        if fresh:
+            if _insert(list(fresh.values()), lookups):
+                report.stored += len(fresh)
+                for _, _, fields in fresh.values():
+                    newest = _latest(newest, fields["updated_at_intercom"])
+            else:  # another writer inserted one of them meanwhile: newest wins, one at a time
+                one_by_one[:0] = fresh.values()
+        for item, _, fields in one_by_one:
+            try:
+                outcome = _sync(item, lookups)
+            except ValueError as error:
+                failed_at = _earliest(failed_at, fields["updated_at_intercom"])
+                _fail(report, item, error)
+                continue
+            if outcome is None:
+                report.older_skipped += 1  # a webhook stored a newer state meanwhile
+            elif (
+                outcome.updated_at_intercom == fields["updated_at_intercom"]
+                and outcome.last_source != "import"
+            ):
+                report.unchanged += 1  # a webhook stored this very state meanwhile
+            else:
+                report.stored += 1
+            newest = _latest(newest, fields["updated_at_intercom"])
     return newest, failed_at
+
+
+def _insert(entries: list[tuple[dict, str, dict]], lookups: "PageLookups") -> bool:
+    """Insert conversations the mirror does not hold, with the values `conversation_sync` would
+    store, and move their accounts' last contact forward as it would. False (nothing written)
+    when one of them exists after all (a webhook inserted it since we looked)."""
+    rows = []
+    contact_moments: dict[int, dt.datetime] = {}
+    for _, intercom_id, fields in entries:
+        account = lookups.account_for(fields)
+        rows.append(
+            Conversation(
+                intercom_id=intercom_id,
+                **fields,
+                account=account,
+                assignee=lookups.assignee_for(fields["admin_assignee_id"]),
+                last_source="import",
+            )
+        )
+        if account is not None:
+            contact_moments[account.pk] = _latest(contact_moments.get(account.pk), _contact_moment(fields))
+    try:
+        with transaction.atomic():
+            Conversation.objects.bulk_create(rows)
+    except IntegrityError:
+        return False
+    _move_last_contact(contact_moments)
+    return True
+
+
+def _contact_moment(fields: dict) -> dt.datetime:
+    # As support.services._count_as_contact: the last reply either way, else when it started.
+    moments = [m for m in (fields["last_admin_reply_at"], fields["last_contact_reply_at"]) if m]
+    return max(moments) if moments else fields["created_at_intercom"]
+
+
+def _move_last_contact(moments: dict[int, dt.datetime]) -> None:
+    """Each account's last contact moves forward to its moment, never back (one query per 100)."""
+    from accounts.models import Account
+
+    pks = list(moments)
+    for offset in range(0, len(pks), 100):
+        chunk = pks[offset : offset + 100]
+        moment = Case(*[When(pk=pk, then=Value(moments[pk])) for pk in chunk], output_field=DateTimeField())
+        Account.objects.filter(pk__in=chunk).filter(
+            Q(last_contact_at__isnull=True) | Q(last_contact_at__lt=moment)
+        ).update(last_contact_at=moment)
+
+
+def _latest(current: dt.datetime | None, moment: dt.datetime) -> dt.datetime:
+    return moment if current is None else max(current, moment)
 
 
 def _sync(item: dict, lookups: "PageLookups | None"):
@@ -268,9 +354,9 @@ def _fail(report: ImportReport, item, error: Exception) -> None:
     report.failed += 1
     which = item.get("id") if isinstance(item, dict) else None
     message = f"conversation {which or '(no id)'}: {error}"
-    if len(report.errors) < 20:
+    if len(report.errors) < 20:  # the first few, for people; the count says how many
         report.errors.append(message)
-    logger.warning("Conversation import: %s", message)
+        logger.warning("Conversation import: %s", message)
 
 
 def _advance_watermark(name: str, *, start: dt.datetime, to: dt.datetime) -> dt.datetime:

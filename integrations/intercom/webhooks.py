@@ -71,14 +71,26 @@ def _epoch(value) -> dt.datetime | None:
         return None
 
 
+def _without_nul(value):
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [_without_nul(v) for v in value]
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    return value
+
+
 def _parse(body: bytes) -> tuple[dict | None, str]:
     """The notification, or None and why it is refused."""
     try:
         notification = json.loads(body.decode("utf-8"))
     except UnicodeDecodeError:
         return None, "Body is not UTF-8"
-    except ValueError:
+    except (ValueError, RecursionError):
         return None, "Body is not valid JSON"
+    if b"\\u0000" in body:  # PostgreSQL's jsonb refuses NUL characters: drop them
+        notification = _without_nul(notification)
     if not isinstance(notification, dict):
         return None, "Body is not a JSON object"
     topic = notification.get("topic")
@@ -128,8 +140,7 @@ def intercom_webhook(request):
         return _error("Notification too large", 413)
 
     if not signature_valid(body, header, secret):
-        logger.warning("Intercom webhook: bad signature from %s", request.META.get("REMOTE_ADDR"))
-        return _error("Invalid signature", 401)
+        return _error("Invalid signature", 401)  # logged by django.request, as every 4xx
 
     notification, problem = _parse(body)
     if notification is None:

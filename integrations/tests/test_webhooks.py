@@ -512,3 +512,13 @@ def test_a_conversation_inserted_meanwhile_by_another_worker_is_retried(post, fa
     assert len(calls) == 2
     assert WebhookEvent.objects.get().status == WebhookEvent.Status.PROCESSED
     assert Conversation.objects.count() == 1
+
+
+def test_nul_characters_are_dropped_before_storing(post, fake, contact):
+    item = fake.add_conversation(contact["id"], title="Payout\u0000 stuck")
+    assert post(notification(item)).status_code == 200
+    assert Conversation.objects.get().title == "Payout stuck"
+
+
+def test_deeply_nested_json_is_400(post):
+    assert post(b"[" * 100_000 + b"]" * 100_000).status_code == 400

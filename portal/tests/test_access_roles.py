@@ -46,6 +46,8 @@ PAGES = {
     "admin:portal_user_changelist": Page({S: 302, L: 302, P: 302, A: 200}),
     "admin:django_q_schedule_changelist": Page({S: 302, L: 302, P: 302, A: 200}),
     "admin:accounts_tier_changelist": Page({S: 302, L: 302, P: 302, A: 200}),
+    "admin:feedback_productarea_changelist": Page({S: 302, L: 302, P: 302, A: 200}),
+    "admin:feedback_feedbackitem_changelist": Page({S: 302, L: 302, P: 302, A: 200}),
     "accounts:list": Page(READ_PORTFOLIO),
     "accounts:detail": Page(READ_PORTFOLIO, args=("account",)),
     "accounts:new": Page(WRITE_PORTFOLIO),
@@ -113,6 +115,8 @@ PAGES = {
     "feedback:merge": Page({S: 400, L: 403, P: 400, A: 400}, method="post", args=("feedback",)),
     "feedback:unmerge": Page({S: 403, L: 403, P: 403, A: 302}, method="post", args=("feedback",)),
     "feedback:follow_up_done": Page(writers(302), method="post", args=("follow_up",)),
+    "feedback:areas": Page({S: 403, L: 403, P: 200, A: 200}),
+    "feedback:area_update": Page({S: 403, L: 403, P: 400, A: 400}, method="post", args=("product_area",)),
     "integrations:sync": Page(writers(200)),
     "integrations:sync_retry": Page(writers(302), method="post", args=("sync_job",)),
     "integrations:sync_retry_all": Page(writers(302), method="post"),
@@ -141,7 +145,7 @@ def world(people):
     from disputes.services import market_create_manual, rulebook_section_save
     from disputes.services.cases import dispute_file
     from disputes.services.evidence import evidence_add
-    from feedback.models import FollowUp
+    from feedback.models import FollowUp, ProductArea
     from feedback.services import feedback_create
     from integrations.models import SyncJob
     from playbooks.services import playbook_create, playbook_revise, template_create, template_revise
@@ -216,6 +220,7 @@ def world(people):
         "feedback": feedback_item.pk,
         "feedback_source": feedback_item.sources.get().pk,
         "follow_up": follow_up.pk,
+        "product_area": ProductArea.objects.create(name="Fees").pk,
         "playbook": playbook.slug,
         "template": template.pk,
         "first_revision": 1,

@@ -16,7 +16,7 @@ from integrations.intercom.errors import IntercomUnavailable
 from integrations.models import IntercomAdmin
 from portal.schedules import SCHEDULES
 from portal.tests.factories import UserFactory
-from support import tasks
+from support import importing, tasks
 from support.importing import (
     OVERLAP,
     WATERMARK,
@@ -300,6 +300,15 @@ def test_the_watermark_never_moves_back_nor_across_a_gap():
     assert mark.updated_since == at(T0 + 4000)
 
 
+def test_the_watermark_does_not_pass_the_start_of_the_run():
+    # A state newer than the run's start (it changed while the run read other pages, or the
+    # clocks differ): the next run starts early enough to read what changed meanwhile.
+    before = timezone.now()
+    future = int(before.timestamp()) + 3600
+    report = conversations_import(client=PagesClient([item(1, future)]), since=at(T0))
+    assert before <= report.watermark <= timezone.now()
+
+
 def test_without_a_watermark_name_nothing_is_read_or_written():
     report = conversations_import(client=PagesClient([item(1, T0)]), since=at(T0), watermark_name=None)
     assert (report.stored, report.watermark) == (1, None)
@@ -413,3 +422,46 @@ def test_the_reconcile_task_runs_every_15_minutes():
     assert task.cron == "*/15 * * * *"
     module, name = task.func.rsplit(".", 1)
     assert callable(getattr(import_module(module), name))
+
+
+def test_a_webhook_inserting_during_the_page_falls_back_to_newest_wins(intercom, monkeypatch):
+    made = seed(intercom, 4)
+    raced = made[2]
+    real_lookups = importing.PageLookups
+
+    def lookups_then_webhook(page_fields):
+        # Between our look at the mirror and our insert, a webhook stores a newer state.
+        if not Conversation.objects.filter(intercom_id=raced["id"]).exists():
+            newer = {**intercom.get_conversation(raced["id"]), "updated_at": T0 + 9999, "state": "closed"}
+            conversation_sync(data=newer, source="webhook")
+        return real_lookups(page_fields)
+
+    monkeypatch.setattr(importing, "PageLookups", lookups_then_webhook)
+
+    report = run()
+
+    assert (report.stored, report.older_skipped, report.failed) == (3, 1, 0)
+    row = Conversation.objects.get(intercom_id=raced["id"])
+    assert (row.state, row.last_source, row.updated_at_intercom) == ("closed", "webhook", at(T0 + 9999))
+    assert Conversation.objects.count() == 4
+
+
+def test_a_page_of_new_conversations_costs_a_fixed_number_of_queries(intercom, django_assert_max_num_queries):
+    accounts = [make_account(external_id=f"user-q{n}", email=f"q{n}@example.com") for n in range(30)]
+    IntercomAdmin.objects.create(intercom_id="991267002", name="Ada", synced_at=timezone.now())
+    contacts = [
+        intercom.add_contact(role="user", external_id=f"c-{n}", email=account.email.upper())
+        for n, account in enumerate(accounts)
+    ]
+    for n in range(150):
+        contact = contacts[n % 30]
+        intercom.add_conversation(
+            contact["id"], created_at=T0 + n, updated_at=T0 + n, admin_assignee_id=991267002 if n % 2 else 0
+        )
+
+    # SQLite inserts 27 rows a statement (999 parameters); the rate budget and watermark included.
+    with django_assert_max_num_queries(40):  # not 5 per conversation (750)
+        report = run()
+
+    assert (report.stored, report.pages) == (150, 1)
+    assert Conversation.objects.filter(account__isnull=False).count() == 150

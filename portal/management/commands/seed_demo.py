@@ -8,6 +8,7 @@ from django.db import connection, transaction
 from accounts.demo import seed_portfolio
 from disputes.demo import seed_markets
 from disputes.demo_cases import seed_cases
+from feedback.demo import seed_feedback
 from playbooks.demo import REVISIONS, seed_playbooks
 from portal.demo import seed_people
 from portal.models import User
@@ -46,6 +47,13 @@ class Command(BaseCommand):
             help=f"Generated playbooks of {REVISIONS} revisions each, on top of the starter set of playbooks "
             "and response templates that is always seeded (default 0).",
         )
+        parser.add_argument(
+            "--feedback",
+            type=int,
+            default=60,
+            help="Feedback items over the last year, with their linked accounts, history and "
+            "follow-ups (default 60; none without accounts).",
+        )
         parser.add_argument("--force", action="store_true", help="Flush the database first.")
 
     def handle(self, *args, **options):
@@ -55,6 +63,8 @@ class Command(BaseCommand):
             raise CommandError("--accounts, --markets and --disputes must be 0 or more.")
         if options["playbooks"] < 0:
             raise CommandError("--playbooks must be 0 or more.")
+        if options["feedback"] < 0:
+            raise CommandError("--feedback must be 0 or more.")
         if options["password"] == "":
             raise CommandError("--password must not be empty.")
         if User.objects.exists():
@@ -105,6 +115,16 @@ class Command(BaseCommand):
                     progress=self._progress,
                 ),
             )
+            feedback = self._step(
+                "Feedback",
+                lambda: seed_feedback(
+                    rng=rng,
+                    count=options["feedback"],
+                    specialists=people.specialists,
+                    product_users=[people.by_username["product"]],
+                    progress=self._progress,
+                ),
+            )
         # Fresh statistics after a bulk load, so the query planner knows the tables' sizes now.
         self._step("Statistics", lambda: connection.cursor().execute("ANALYZE"))
         self.stdout.write(self.style.SUCCESS(f"Demo data ready in {time.perf_counter() - started:.1f}s:"))
@@ -125,6 +145,12 @@ class Command(BaseCommand):
         self.stdout.write(
             f"  playbooks: {playbooks['playbooks']} ({playbooks['revisions']} revisions), "
             f"response templates: {playbooks['templates']}"
+        )
+        self.stdout.write(
+            f"  feedback: {feedback['items']} items ({feedback['sources']} linked accounts, "
+            f"{feedback['events']} events, {feedback['comments']} comments, "
+            f"{feedback['follow_ups']} follow-ups, {feedback['duplicates']} duplicates), "
+            f"product areas: {feedback['areas']}"
         )
         self.stdout.write(
             f"  sign in as specialist, specialist2, leadership, product or admin; password: {options['password']}"

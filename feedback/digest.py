@@ -81,7 +81,7 @@ def iso_week(when: dt.datetime) -> str:
 
 
 def digest_build(*, now: dt.datetime) -> Digest:
-    """The digest's figures for the seven days before `now` (six queries)."""
+    """The digest's figures for the seven days before `now` (five queries)."""
     since = now - WINDOW
     items = FeedbackItem.objects.select_related("area")
     new = items.filter(created_at__gte=since, created_at__lte=now).exclude(status=Status.DUPLICATE)

@@ -40,6 +40,8 @@ def item_sources(item: FeedbackItem, *, limit: int = 500) -> list[FeedbackSource
     return list(
         item.sources.select_related("account__tier", "added_by")
         .only(
+            "item_id",
+            "account_id",
             "note",
             "said_at",
             "merged_from_id",

@@ -16,6 +16,7 @@ from portal.roles import Role, has_role, role_required
 from portal.search import normalise_query
 from portal.tables import configure_table
 
+HISTORY_SHOWN = 50  # the newest; an item linked to hundreds of accounts has a "linked" event for each
 CSV_HEADER = [
     "id",
     "title",
@@ -62,6 +63,7 @@ def item_list(request):
         "filter": item_filter,
         "query": query,
         "can_capture": has_role(request.user, *FEEDBACK_CAPTURERS),
+        "can_manage_areas": has_role(request.user, *FEEDBACK_TRIAGERS),
     }
     return render(request, "feedback/item_list.html", context, status=200 if valid else 400)
 
@@ -116,10 +118,13 @@ def item_detail(
     context = {
         "item": item,
         "sources": selectors.item_sources(item),
-        "events": list(item.events.select_related("actor")),
+        "events": list(reversed(item.events.select_related("actor").order_by("-at", "-pk")[:HISTORY_SHOWN])),
+        "events_total": item.events.count(),
         "comments": list(item.comments.select_related("author")),
         "duplicates": list(item.duplicates.only("pk", "title")),
         "can_capture": has_role(request.user, *FEEDBACK_CAPTURERS),
+        "account_url_prefix": reverse("accounts:list"),
+        "item_url": reverse("feedback:detail", args=[item.pk]),
         "can_triage": has_role(request.user, *FEEDBACK_TRIAGERS),
         "can_comment": has_role(request.user, Role.SPECIALIST, Role.PRODUCT, Role.ADMIN),
         "can_link_accounts": has_role(request.user, Role.SPECIALIST, Role.LEADERSHIP, Role.ADMIN),

@@ -34,7 +34,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
-from django.db.models import Case, DateTimeField, Q, Value, When
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -258,16 +257,20 @@ def _contact_moment(fields: dict) -> dt.datetime:
 
 
 def _move_last_contact(moments: dict[int, dt.datetime]) -> None:
-    """Each account's last contact moves forward to its moment, never back (one query per 100)."""
+    """Each account's last contact moves forward to its moment, never back: the accounts are
+    read and locked (in pk order) in one query, the ones to move written in one more."""
     from accounts.models import Account
+    from portal.db import bulk_update_rows
 
-    pks = list(moments)
-    for offset in range(0, len(pks), 100):
-        chunk = pks[offset : offset + 100]
-        moment = Case(*[When(pk=pk, then=Value(moments[pk])) for pk in chunk], output_field=DateTimeField())
-        Account.objects.filter(pk__in=chunk).filter(
-            Q(last_contact_at__isnull=True) | Q(last_contact_at__lt=moment)
-        ).update(last_contact_at=moment)
+    current = (
+        Account.objects.select_for_update()
+        .filter(pk__in=list(moments))
+        .order_by("pk")
+        .values_list("pk", "last_contact_at")
+    )
+    rows = [(moments[pk], pk) for pk, last in current if last is None or last < moments[pk]]
+    if rows:
+        bulk_update_rows(Account, ["last_contact_at"], rows)
 
 
 def _latest(current: dt.datetime | None, moment: dt.datetime) -> dt.datetime:

@@ -154,3 +154,18 @@ def test_follow_up_on_my_day_and_done(client, specialist, product_person):
     assert response.status_code == 302
     follow_up.refresh_from_db()
     assert follow_up.done_at is not None and follow_up.check_in.kind == "follow_up"
+
+
+def test_detail_queries_do_not_grow_with_linked_accounts(client, specialist, django_assert_max_num_queries):
+    item = _item(specialist)
+    for _ in range(3):
+        services.source_link(item=item, account=make_account(owner=specialist), by=specialist)
+    client.force_login(specialist)
+    with django_assert_max_num_queries(14) as few:
+        client.get(reverse("feedback:detail", args=[item.pk]))
+    for _ in range(40):
+        services.source_link(item=item, account=make_account(owner=specialist), by=specialist)
+    with django_assert_max_num_queries(14) as many:
+        page = client.get(reverse("feedback:detail", args=[item.pk])).content.decode()
+    assert len(many.captured_queries) == len(few.captured_queries)
+    assert page.count("/unlink/") == 43 and "newest 50 of" not in page

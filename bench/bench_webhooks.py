@@ -7,8 +7,10 @@ notifications (store + enqueue, the part Intercom waits for) and the processing 
 
 The load test the issue sets its target on (gunicorn with 2 workers, PostgreSQL, the worker
 cluster running, wrk at concurrency 8: ≥ 300 requests/s with p99 ≤ 50 ms, every event stored
-once and processed) needs real processes and lives in scripts/bench_webhooks.sh, which calls
-this module's command line to check the database afterwards:
+once and processed) needs real processes, so it is not a `run(report)` here: it lives in
+scripts/bench_webhooks.sh (the cluster at nice 10 by default; processing a notification costs
+about three times what receiving it does), which calls this module's command line to check the
+database afterwards:
 
     python bench/bench_webhooks.py verify --generated N --accepted M [--timeout 600]
 

@@ -28,3 +28,22 @@ def intercom_process_webhook(event_id: int) -> str:
     """Process one stored Intercom webhook notification (queued by the webhook view).
     Idempotent: an event already processed is left as it is. Returns the event's status."""
     return process_event(event_id)
+
+
+def intercom_reprocess_stale_webhooks() -> int:
+    """Process notifications stored but never processed (their task was lost, say in a crash
+    between storing and queueing; Intercom's retry is answered as a duplicate). Idempotent."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from integrations.models import WebhookEvent
+
+    stale = WebhookEvent.objects.filter(
+        status="received", received_at__lt=timezone.now() - dt.timedelta(minutes=5)
+    ).values_list("pk", flat=True)[:5000]
+    count = 0
+    for event_id in stale:
+        process_event(event_id)
+        count += 1
+    return count

@@ -15,6 +15,12 @@ class ScheduledTask:
 
 
 SCHEDULES: list[ScheduledTask] = [
+    # Every 10 minutes: apply webhook notifications that were stored but never processed.
+    ScheduledTask(
+        name="integrations.webhooks_reprocess",
+        func="integrations.tasks.intercom_reprocess_stale_webhooks",
+        cron="*/10 * * * *",
+    ),
     # Every minute: deliver the outbox to Intercom (a run ends within ~50 s; jobs for one contact
     # stay in order, failures wait for their retry time).
     ScheduledTask(

@@ -189,7 +189,7 @@ INTERCOM_TIMEOUT_SECONDS = env.float("INTERCOM_TIMEOUT_SECONDS", default=10.0)
 INTERCOM_RATE_LIMIT = env.int("INTERCOM_RATE_LIMIT", default=1666)
 INTERCOM_RATE_WINDOW_SECONDS = env.float("INTERCOM_RATE_WINDOW_SECONDS", default=10.0)
 # Inbound webhooks (POST /integrations/intercom/webhook/): signed with the app's client secret
-# (Developer Hub → your app → Basic information). Empty: every notification is refused (503).
+# (Developer Hub → your app → Basic information). Empty: signed notifications get 503, unsigned 401.
 INTERCOM_CLIENT_SECRET = env("INTERCOM_CLIENT_SECRET", default="")
 # Larger notifications are refused (413) before their body is read.
 INTERCOM_WEBHOOK_MAX_BYTES = env.int("INTERCOM_WEBHOOK_MAX_BYTES", default=1024 * 1024)

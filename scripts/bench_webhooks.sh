@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Load test of the Intercom webhook, as production runs it: a throwaway PostgreSQL, gunicorn with
-# 2 workers (DEBUG off), the django-q cluster processing as notifications arrive (at nice 10), and wrk sending
-# distinct, correctly signed notifications (bench/webhook_wrk.lua) at concurrency 8.
+# 2 workers (DEBUG off), the django-q cluster processing as notifications arrive (at nice 10),
+# and wrk sending distinct, correctly signed notifications (bench/webhook_wrk.lua) at concurrency 8.
 # Target: ≥ 300 requests/s with p99 ≤ 50 ms; afterwards every acknowledged notification stored
 # exactly once and processed (checked by bench/bench_webhooks.py verify).
 #

@@ -4,7 +4,7 @@ arrives, in whatever order, the newest `updated_at` wins, so the mirror ends up 
 
 import datetime as dt
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from support.models import Conversation
@@ -135,7 +135,12 @@ def conversation_sync(*, data: dict, source: str, lookups=None) -> Conversation 
         "last_source": source,
     }
     if existing is None:
-        conversation = Conversation.objects.create(intercom_id=intercom_id, **values)
+        try:
+            with transaction.atomic():
+                conversation = Conversation.objects.create(intercom_id=intercom_id, **values)
+        except IntegrityError:
+            # Another worker stored this conversation a moment ago: compare with theirs instead.
+            return conversation_sync(data=data, source=source, lookups=lookups)
     else:
         for name, value in values.items():
             setattr(existing, name, value)

@@ -522,3 +522,35 @@ def test_nul_characters_are_dropped_before_storing(post, fake, contact):
 
 def test_deeply_nested_json_is_400(post):
     assert post(b"[" * 100_000 + b"]" * 100_000).status_code == 400
+
+
+@pytest.mark.django_db
+def test_a_notification_whose_task_was_lost_is_processed_by_the_sweep():
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from integrations.models import WebhookEvent
+    from integrations.tasks import intercom_reprocess_stale_webhooks
+
+    old = WebhookEvent.objects.create(
+        notification_id="notif_lost",
+        topic="conversation.admin.noted.unknown",
+        payload={
+            "type": "notification_event",
+            "id": "notif_lost",
+            "topic": "unknown.topic",
+            "data": {"item": {}},
+        },
+        received_at=timezone.now() - dt.timedelta(minutes=30),
+    )
+    fresh = WebhookEvent.objects.create(
+        notification_id="notif_fresh",
+        topic="unknown.topic",
+        payload={"id": "notif_fresh", "topic": "unknown.topic"},
+    )
+    assert intercom_reprocess_stale_webhooks() == 1
+    old.refresh_from_db()
+    fresh.refresh_from_db()
+    assert old.status != "received" and fresh.status == "received"
+    assert intercom_reprocess_stale_webhooks() == 0

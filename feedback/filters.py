@@ -19,9 +19,17 @@ class FeedbackFilter(django_filters.FilterSet):
         fields = ["status", "category", "area", "owner_team", "severity"]
         form = forms.Form
 
+    def __init__(self, *args, open_only_by_default: bool = True, **kwargs):
+        self.open_only_by_default = open_only_by_default
+        super().__init__(*args, **kwargs)
+        if not open_only_by_default:
+            self.filters["status"].extra["empty_label"] = "Any status"
+
     @property
     def qs(self):
         items = super().qs
+        if not self.open_only_by_default:
+            return items.exclude(status="duplicate")
         if not (self.form.is_valid() and self.form.cleaned_data.get("status")):
             # By default the log shows what is still open: not shipped, declined or merged.
             items = items.exclude(status__in=["shipped", "declined", "duplicate"])

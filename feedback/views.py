@@ -32,9 +32,11 @@ CSV_HEADER = [
 ]
 
 
-def _filtered(request):
+def _filtered(request, *, open_only_by_default: bool = True):
     query = normalise_query(request.GET.get("q"))
-    item_filter = FeedbackFilter(request.GET, queryset=selectors.item_list(query=query))
+    item_filter = FeedbackFilter(
+        request.GET, queryset=selectors.item_list(query=query), open_only_by_default=open_only_by_default
+    )
     valid = item_filter.is_valid()
     return query, item_filter, (item_filter.qs if valid else item_filter.queryset.none()), valid
 
@@ -70,7 +72,8 @@ def item_list(request):
 
 @role_required(*FEEDBACK_READERS)
 def board(request):
-    query, item_filter, items, valid = _filtered(request)
+    # Every status has its column, shipped and declined included.
+    query, item_filter, items, valid = _filtered(request, open_only_by_default=False)
     context = {"columns": selectors.board_columns(items), "filter": item_filter, "query": query}
     return render(request, "feedback/board.html", context, status=200 if valid else 400)
 

@@ -169,3 +169,14 @@ def test_detail_queries_do_not_grow_with_linked_accounts(client, specialist, dja
         page = client.get(reverse("feedback:detail", args=[item.pk])).content.decode()
     assert len(many.captured_queries) == len(few.captured_queries)
     assert page.count("/unlink/") == 43 and "newest 50 of" not in page
+
+
+def test_board_shows_shipped_and_declined_columns_too(client, specialist, product_person):
+    shipped = _item(specialist, title="Shipped thing")
+    services.item_triage(item=shipped, by=product_person, status="shipped")
+    client.force_login(product_person)
+    board = client.get(reverse("feedback:board")).content.decode()
+    assert "Shipped thing" in board
+    assert (
+        "Shipped thing" not in client.get(reverse("feedback:list")).content.decode()
+    )  # the log shows open items

@@ -1,7 +1,7 @@
 """A faithful fake of the Intercom REST API (version 2.16), served over real HTTP on a loopback port.
 
 It implements what the portal uses, with the response shapes, status codes and `error.list` objects
-of the official OpenAPI description (`shared/reference/intercom-openapi/api.intercom.io.yaml`); the
+of the official OpenAPI description (copied to `integrations/tests/fixtures/intercom/api.intercom.io.yaml`); the
 tests validate every response against that file, so the fake cannot drift into a dialect of its own.
 
     with FakeIntercom(search_delay_seconds=0) as fake:

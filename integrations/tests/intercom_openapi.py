@@ -1,7 +1,7 @@
 """Check the fake Intercom's traffic against the official OpenAPI description (2.16), so that the fake
 cannot drift into a dialect of its own.
 
-The file is `shared/reference/intercom-openapi/api.intercom.io.yaml`, beside the repository. It does
+The file is `integrations/tests/fixtures/intercom/api.intercom.io.yaml`, a verbatim copy of the official description. It does
 not pass strict OpenAPI validation (an unresolved path parameter, `job_identifier` of
 `/export/reporting_data/{job_identifier}`), so it is loaded with spec validation off. Where the
 file itself is wrong about the real service, `SPEC_CORRECTIONS` patches the loaded copy (never the
@@ -28,7 +28,9 @@ from openapi_core.templating.responses.exceptions import ResponseNotFound
 from openapi_schema_validator import OAS30Validator, oas30_format_checker
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-SPEC_PATH = REPO_ROOT.parent / "shared" / "reference" / "intercom-openapi" / "api.intercom.io.yaml"
+# A verbatim copy of Intercom's official description (version 2.16; provenance in the README
+# beside it), kept in the repository so the tests run on a machine with nothing else checked out.
+SPEC_PATH = REPO_ROOT / "integrations" / "tests" / "fixtures" / "intercom" / "api.intercom.io.yaml"
 # The fake serves loopback URLs; requests are matched against the spec's own US server.
 SPEC_SERVER = "https://api.intercom.io"
 

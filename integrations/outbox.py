@@ -101,9 +101,21 @@ def _last_delivered_hashes(kind: str, keys: list[str]) -> dict[str, str]:
     return found
 
 
-def outbox_mark_delivered(job: SyncJob) -> None:
-    """What the sender calls once Intercom acknowledged `job` (or when nothing had changed)."""
+def outbox_mark_delivered(job: SyncJob, *, note: str = "") -> None:
+    """What the sender calls once Intercom acknowledged `job` (or when nothing had changed, or
+    a newer change superseded it: `note` says so). One write; the lease and retry state clear."""
     job.status = SyncJob.Status.DONE
     job.last_delivered_hash = job.payload_hash
-    job.last_error = ""
-    job.save(update_fields=["status", "last_delivered_hash", "last_error", "updated_at"])
+    job.last_error = note
+    job.claimed_at = job.failing_since = job.next_attempt_at = None
+    job.save(
+        update_fields=[
+            "status",
+            "last_delivered_hash",
+            "last_error",
+            "claimed_at",
+            "failing_since",
+            "next_attempt_at",
+            "updated_at",
+        ]
+    )

@@ -39,7 +39,7 @@ from django.utils import timezone
 
 from integrations.intercom.client import MAX_PAGES
 from support.models import Conversation, ImportWatermark
-from support.services import _when, conversation_sync, parse_conversation
+from support.services import _when, contact_moment, conversation_sync, parse_conversation
 
 logger = logging.getLogger(__name__)
 
@@ -240,7 +240,7 @@ def _insert(entries: list[tuple[dict, str, dict]], lookups: "PageLookups") -> bo
             )
         )
         if account is not None:
-            contact_moments[account.pk] = _latest(contact_moments.get(account.pk), _contact_moment(fields))
+            contact_moments[account.pk] = _latest(contact_moments.get(account.pk), contact_moment(fields))
     try:
         with transaction.atomic():
             Conversation.objects.bulk_create(rows)
@@ -248,12 +248,6 @@ def _insert(entries: list[tuple[dict, str, dict]], lookups: "PageLookups") -> bo
         return False
     _move_last_contact(contact_moments)
     return True
-
-
-def _contact_moment(fields: dict) -> dt.datetime:
-    # As support.services._count_as_contact: the last reply either way, else when it started.
-    moments = [m for m in (fields["last_admin_reply_at"], fields["last_contact_reply_at"]) if m]
-    return max(moments) if moments else fields["created_at_intercom"]
 
 
 def _move_last_contact(moments: dict[int, dt.datetime]) -> None:

@@ -155,12 +155,19 @@ def conversation_sync(*, data: dict, source: str, lookups=None) -> Conversation 
     return conversation
 
 
+def contact_moment(fields) -> dt.datetime:
+    """When a conversation last counted as contact: its last reply either way, else its start.
+    `fields` is a parsed conversation (a dict) or a Conversation row."""
+    get = fields.get if isinstance(fields, dict) else lambda name: getattr(fields, name)
+    moments = [m for m in (get("last_admin_reply_at"), get("last_contact_reply_at")) if m]
+    return max(moments) if moments else get("created_at_intercom")
+
+
 def _count_as_contact(account, conversation: Conversation) -> None:
     """A conversation is contact with the account: last contact moves forward, never back."""
     from accounts.models import Account
 
-    moments = [m for m in (conversation.last_admin_reply_at, conversation.last_contact_reply_at) if m]
-    latest = max(moments) if moments else conversation.created_at_intercom
+    latest = contact_moment(conversation)
     Account.objects.filter(pk=account.pk).filter(
         Q(last_contact_at__isnull=True) | Q(last_contact_at__lt=latest)
     ).update(last_contact_at=latest)

@@ -19,7 +19,6 @@ from portal.models import User
 
 Kind = EvidenceItem.Kind
 HASH_32 = re.compile(r"^0x[0-9a-f]{64}$")
-POLYGONSCAN_TX_URL = "https://polygonscan.com/tx/{}"
 
 
 @dataclass(frozen=True)
@@ -144,10 +143,6 @@ def evidence_add(
             item.file.storage.delete(item.file.name)
         raise
     return item
-
-
-def explorer_tx_url(tx_hash: str) -> str:
-    return POLYGONSCAN_TX_URL.format(tx_hash)
 
 
 def file_type_of(item: EvidenceItem) -> FileType | None:

@@ -2,7 +2,7 @@ from django import template
 from django.template.defaultfilters import filesizeformat
 
 from accounts.wallets import explorer_url, to_checksum_address
-from disputes.services.evidence import explorer_tx_url
+from disputes.services.snapshots import explorer_url as explorer_tx_url
 
 register = template.Library()
 

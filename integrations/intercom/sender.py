@@ -259,11 +259,7 @@ def _hold(job: SyncJob, until, reason: str) -> None:
 
 
 def _done(job: SyncJob, note: str = "") -> None:
-    job.claimed_at, job.failing_since, job.next_attempt_at = None, None, None
-    job.save(update_fields=["claimed_at", "failing_since", "next_attempt_at"])
-    outbox_mark_delivered(job)
-    if note:
-        SyncJob.objects.filter(pk=job.pk).update(last_error=note)
+    outbox_mark_delivered(job, note=note)
 
 
 def deliver_group(sender: Sender, jobs: list[SyncJob], report: DrainReport) -> None:

@@ -104,10 +104,11 @@ def playbook_edit(request, slug):
     )
 
 
-def _conflict(playbook, based_on: int, current, my_text: str) -> dict:
+def _conflict(versioned, based_on: int, current, my_text: str) -> dict:
     """What the other person changed since the editor opened the page, and how the editor's
-    text differs from theirs, so nothing is lost and merging is easy."""
-    opened = playbook.revisions.filter(number=based_on).first()
+    text differs from theirs, so nothing is lost and merging is easy. `versioned` is a playbook
+    or a response template (both keep numbered `revisions` with a `body`)."""
+    opened = versioned.revisions.filter(number=based_on).first()
     opened_text = opened.body if opened else ""
     return {
         "current": current,
@@ -295,12 +296,7 @@ def template_edit(request, pk):
                 is_active=data["is_active"],
             )
         except services.StaleEdit as stale:
-            opened = template.revisions.filter(number=data["based_on"] or 0).first()
-            conflict = {
-                "current": stale.current,
-                "their_change": diff_html(opened.body if opened else "", stale.current.body),
-                "mine_vs_theirs": diff_html(stale.current.body, data["body"]),
-            }
+            conflict = _conflict(template, data["based_on"] or 0, stale.current, data["body"])
             form.add_error(None, stale.messages[0])
         except ValidationError as error:
             add_service_errors(form, error)

@@ -1,5 +1,6 @@
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from portal.roles import Role
 from portal.tests.factories import UserFactory
@@ -10,6 +11,17 @@ def django_db_setup(django_db_setup, django_db_blocker):
     """Every test database starts with the roles, exactly as `make run` and deploys do."""
     with django_db_blocker.unblock():
         call_command("setup_roles", verbosity=0)
+
+
+@pytest.fixture(autouse=True)
+def default_time_zone():
+    """Every test starts in settings.TIME_ZONE. UserTimezoneMiddleware activates the signed-in
+    person's zone and leaves it active after the response, so without this a test would inherit
+    the zone of the previous test's last request (Tokyo, Los Angeles...) and its own
+    `timezone.localtime()` would depend on which test ran before it."""
+    timezone.deactivate()
+    yield
+    timezone.deactivate()
 
 
 @pytest.fixture(autouse=True)

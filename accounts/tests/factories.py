@@ -46,8 +46,11 @@ def make_account(*, owner=None, tier_rank: int = 1, wallets: list[str] = (), by=
     owner = owner or specialist_user()
     data = AccountInput(
         display_name=fields.pop("display_name", f"Trader {n}"),
-        email=fields.pop("email", f"trader{n}@example.com"),
-        external_id=fields.pop("external_id", f"user-{n}"),
+        # Unique e-mail and external id in a namespace no test writes by hand ("trader1@…" and
+        # "user-1" are the CSV rows and Intercom contacts of the tests): the counter is global, so
+        # a hand-written value would clash with it only when the test runs early or alone.
+        email=fields.pop("email", f"account{n}@example.com"),
+        external_id=fields.pop("external_id", f"account-{n}"),
         tier=fields.pop("tier", None) or tier(tier_rank),
         owner=owner,
         wallets=[WalletInput(address=a) for a in wallets],

@@ -74,9 +74,12 @@ def test_a_registered_component_plugs_into_the_score():
     assert account.health_score == round((100 * 50 + 100 * 20) / 120)
 
 
-def test_health_history_keeps_one_row_per_day():
+def test_health_history_keeps_one_row_per_day(monkeypatch):
+    # The account's creation stores today's snapshot with its own clock: a fixed noon keeps that
+    # "today" and the test's `now` on one date (a UTC midnight in between would merge two rows).
+    now = dt.datetime(2026, 6, 15, 12, 0, tzinfo=dt.UTC)
+    monkeypatch.setattr(timezone, "now", lambda: now)
     account = make_account()
-    now = timezone.now()
     health_refresh(now=now - 2 * DAY)
     health_refresh(now=now - DAY)
     health_refresh(now=now - DAY)

@@ -1,9 +1,11 @@
+import datetime as dt
 import threading
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.utils import timezone
 
 from accounts.tests.factories import make_account, specialist_user
 from disputes.models import CaseEvent, Decision, DisputeCase
@@ -42,10 +44,22 @@ def cite(market, excerpt=RULE):
     return [CitationInput(excerpt=excerpt, market_rule_version=market.current_version)]
 
 
+MID_YEAR = dt.datetime(2027, 7, 1, 12, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def mid_year(monkeypatch):
+    """A fixed 'now' far from New Year: numbers restart at 00001 each (UTC) year, so two filings
+    straddling midnight on 31 December would get DSP-<year>-00001 and DSP-<year+1>-00001."""
+    monkeypatch.setattr(timezone, "now", lambda: MID_YEAR)
+
+
+@pytest.mark.usefixtures("mid_year")  # requested first, so the `case` fixture files under it too
 def test_filing_gives_sequential_references_and_pins_the_rules(specialist, market, case):
     second = dispute_file(
         by=specialist, account=case.account, category="order_execution", claim="Partial fill."
     )
+    assert case.year == second.year == MID_YEAR.year
     assert case.reference.endswith("-00001") and second.reference.endswith("-00002")
     assert case.reference.startswith(f"DSP-{case.year}-")
     assert case.rule_version == market.current_version

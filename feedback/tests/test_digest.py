@@ -20,6 +20,15 @@ from portal.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 BASE = "https://portal.example.org"
+# A Wednesday noon: the middle of its ISO week in every time zone, so "the same week" (a run and
+# one 5 minutes later, two task runs, the week a test computes and the week the run computed)
+# never straddles the Sunday/Monday midnight the digest's idempotency turns on.
+NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture(autouse=True)
+def clock(monkeypatch):
+    monkeypatch.setattr(timezone, "now", lambda: NOW)
 
 
 @pytest.fixture(autouse=True)

@@ -319,9 +319,10 @@ def test_200_kb_document_renders_quickly():
         "| Field | Value |\n|:--|--:|\n| fee | 0.1 |\n\n```\nlookup_tx(hash)\n```\n\n"
     )
     text = "".join(section.format(n=n) for n in range(800))[: 200 * 1024]
-    started = time.perf_counter()
+    # CPU time, not wall time: a runner busy with other jobs does not count against the budget.
+    started = time.process_time()
     result = render_markdown(text)
-    elapsed = time.perf_counter() - started
+    elapsed = time.process_time() - started
     assert len(result.toc) >= 500
     assert elapsed < 3, f"200 KB took {elapsed:.2f}s"  # ~0.15 s measured; generous for slow CI
 

@@ -63,6 +63,19 @@ class RateBudget(models.Model):
         return f"{self.name}: {self.remaining}/{self.limit}"
 
 
+class DrainRequest(models.Model):
+    """Whether a task that drains a queue of stored work (say the webhook notifications) is queued
+    and has not started yet. A burst of notifications then queues one task rather than one each;
+    the task clears the flag before it reads what waits, so nothing stored is left behind."""
+
+    name = models.CharField(max_length=40, primary_key=True)
+    queued = models.BooleanField(default=False)
+    requested_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"{self.name}: {'queued' if self.queued else 'idle'}"
+
+
 class IntercomAdmin(models.Model):
     """An Intercom teammate, and the portal user they are (matched by e-mail; editable)."""
 

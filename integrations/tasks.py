@@ -2,8 +2,9 @@
 
 import logging
 
-from integrations.intercom.processing import process_event
+from integrations.intercom.processing import process_event, process_waiting, request_webhook_drain
 from integrations.intercom.sender import drain
+from integrations.models import WebhookEvent
 
 logger = logging.getLogger(__name__)
 
@@ -24,26 +25,26 @@ def intercom_drain_outbox() -> dict:
     }
 
 
+def intercom_process_webhooks() -> dict:
+    """Process every stored notification still waiting (queued by the webhook view through
+    `request_webhook_drain`). Idempotent: what another run processed is left alone."""
+    return process_waiting()
+
+
 def intercom_process_webhook(event_id: int) -> str:
-    """Process one stored Intercom webhook notification (queued by the webhook view).
-    Idempotent: an event already processed is left as it is. Returns the event's status."""
+    """Process one stored notification. Kept for tasks queued before the drain existed."""
     return process_event(event_id)
 
 
 def intercom_reprocess_stale_webhooks() -> int:
-    """Process notifications stored but never processed (their task was lost, say in a crash
-    between storing and queueing; Intercom's retry is answered as a duplicate). Idempotent."""
+    """Process notifications stored over 5 minutes ago but never processed (their task was
+    lost, say in a crash between storing and queueing; Intercom's retry is answered as a
+    duplicate). Also clears a drain request whose task never ran. Idempotent."""
     import datetime as dt
 
     from django.utils import timezone
 
-    from integrations.models import WebhookEvent
-
-    stale = WebhookEvent.objects.filter(
-        status="received", received_at__lt=timezone.now() - dt.timedelta(minutes=5)
-    ).values_list("pk", flat=True)[:5000]
-    count = 0
-    for event_id in stale:
-        process_event(event_id)
-        count += 1
-    return count
+    counts = process_waiting(older_than=timezone.now() - dt.timedelta(minutes=5))
+    if WebhookEvent.objects.filter(status=WebhookEvent.Status.RECEIVED).exists():
+        request_webhook_drain()  # the newer ones: their drain may be the task that was lost
+    return sum(n for status, n in counts.items() if status not in ("busy", "missing"))

@@ -5,7 +5,8 @@ arrives, in whatever order, the newest `updated_at` wins, so the mirror ends up 
 import datetime as dt
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Case, Q, Value, When
+from django.db.models.functions import Lower
 
 from support.models import Conversation
 
@@ -86,15 +87,25 @@ def parse_conversation(data: dict) -> dict:
 
 
 def _account_for(fields: dict):
+    """The account by the contact's external id, else by its e-mail (compared in lower case, as
+    the unique index on lower(email) is, so the lookup uses it), in one query. Only the key is
+    loaded: the mirror links to the account and moves its last contact, nothing more."""
     from accounts.models import Account
 
-    if fields["contact_external_id"]:
-        found = Account.objects.filter(external_id=fields["contact_external_id"]).first()
-        if found:
-            return found
-    if fields["contact_email"]:
-        return Account.objects.filter(email__iexact=fields["contact_email"]).first()
-    return None
+    external_id, email = fields["contact_external_id"], fields["contact_email"]
+    match = Q(external_id=external_id) if external_id else Q()
+    if email:
+        match = match | Q(email_lower=email.lower()) if external_id else Q(email_lower=email.lower())
+    if not match:
+        return None
+    return (
+        Account.objects.annotate(email_lower=Lower("email"))
+        .filter(match)
+        .only("pk")
+        # Both columns are unique: at most two rows, the external id's first.
+        .order_by(Case(When(external_id=external_id, then=Value(0)), default=Value(1)))
+        .first()
+    )
 
 
 def _assignee_for(admin_id: str):
@@ -116,7 +127,14 @@ def conversation_sync(*, data: dict, source: str, lookups=None) -> Conversation 
     `assignee_for(admin_id)` that answer as `_account_for` and `_assignee_for` do."""
     fields = parse_conversation(data)
     intercom_id = str(data["id"])[:40]
-    existing = Conversation.objects.select_for_update().filter(intercom_id=intercom_id).first()
+    # Only what the comparison needs (every other field is overwritten when the state is newer).
+    existing = (
+        Conversation.objects.select_for_update()
+        .filter(intercom_id=intercom_id)
+        .only("pk", "intercom_id", "updated_at", "updated_at_intercom", "rating", "rated_at")
+        .order_by()
+        .first()
+    )
     if existing is not None and existing.updated_at_intercom > fields["updated_at_intercom"]:
         return None
     if existing is not None and existing.updated_at_intercom == fields["updated_at_intercom"]:

@@ -1,4 +1,5 @@
-"""What a stored webhook notification does (run by the task `intercom_process_webhook`).
+"""What a stored webhook notification does (run by the task `intercom_process_webhooks`, which
+drains every notification waiting; the webhook view queues it through `request_webhook_drain`).
 
 Idempotent: the event row is locked and skipped unless it is still "received", so a task run
 twice (a redelivered queue entry, or a second worker) processes the notification once. No
@@ -7,11 +8,13 @@ alike end as status "failed" with the error, and the work done before it is roll
 """
 
 import logging
+import time
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django_q.tasks import async_task
 
-from integrations.models import IntercomContact, WebhookEvent
+from integrations.models import DrainRequest, IntercomContact, WebhookEvent
 from support.services import conversation_delete, conversation_sync
 
 logger = logging.getLogger(__name__)
@@ -66,8 +69,7 @@ def _item(payload: dict) -> dict:
 
 def _conversation(item: dict) -> str:
     try:
-        with transaction.atomic():
-            stored = conversation_sync(data=item, source="webhook")
+        stored = conversation_sync(data=item, source="webhook")  # atomic: a savepoint of its own
     except IntegrityError:
         # Two events of a conversation the mirror does not hold yet, processed at once: both
         # found no row to lock and both inserted. The other insert is committed now; again,
@@ -132,12 +134,14 @@ def _dispatch(topic: str, payload: dict) -> str:
     raise Ignored("topic not handled")
 
 
-def process_event(event_id: int) -> str:
+def process_event(event_id: int, *, skip_locked: bool = False) -> str:
     """Process one stored notification; returns its status afterwards ("missing" when the row
-    is gone)."""
+    is gone; "busy" when `skip_locked` and another worker holds it right now)."""
     with transaction.atomic():
-        event = WebhookEvent.objects.select_for_update().filter(pk=event_id).first()
+        event = WebhookEvent.objects.select_for_update(skip_locked=skip_locked).filter(pk=event_id).first()
         if event is None:
+            if skip_locked and WebhookEvent.objects.filter(pk=event_id).exists():
+                return "busy"
             logger.warning("Intercom webhook event %s no longer exists", event_id)
             return "missing"
         if event.status != WebhookEvent.Status.RECEIVED:
@@ -160,3 +164,53 @@ def process_event(event_id: int) -> str:
         event.processed_at = timezone.now()
         event.save(update_fields=["status", "error", "processed_at"])
         return event.status
+
+
+WEBHOOK_DRAIN = "intercom.webhooks"
+WEBHOOK_DRAIN_TASK = "integrations.tasks.intercom_process_webhooks"
+
+
+def request_webhook_drain() -> bool:
+    """Make sure a task will process what is stored now: queue one unless one is queued and has
+    not started yet. Returns whether a task was queued. Call it once the event is committed.
+
+    Why a flag and not a task per notification: under a burst, queueing, fetching and
+    acknowledging a task each cost about as much as processing the notification itself."""
+    claimed = DrainRequest.objects.filter(name=WEBHOOK_DRAIN, queued=False).update(
+        queued=True, requested_at=timezone.now()
+    )
+    if not claimed:
+        _, claimed = DrainRequest.objects.get_or_create(
+            name=WEBHOOK_DRAIN, defaults={"queued": True, "requested_at": timezone.now()}
+        )
+    if claimed:
+        async_task(WEBHOOK_DRAIN_TASK, save=False)
+    return bool(claimed)
+
+
+def process_waiting(*, batch: int = 200, budget_seconds: float = 60.0, older_than=None) -> dict:
+    """Process the notifications still "received", oldest first, until none is left or the
+    time budget is spent (then another drain is requested, so a task never runs into the
+    cluster's timeout). Two drains at once share the work: each skips the rows the other holds.
+    `older_than` limits it to events received before that time (the sweep's safety net)."""
+    DrainRequest.objects.filter(name=WEBHOOK_DRAIN, queued=True).update(queued=False)
+    deadline = time.monotonic() + budget_seconds
+    counts: dict[str, int] = {}
+    passed_over: set[int] = set()  # held by another drain, or gone
+    while True:
+        waiting = WebhookEvent.objects.filter(status=WebhookEvent.Status.RECEIVED)
+        if older_than is not None:
+            waiting = waiting.filter(received_at__lt=older_than)
+        if passed_over:
+            waiting = waiting.exclude(pk__in=passed_over)
+        ids = list(waiting.order_by("received_at", "pk").values_list("pk", flat=True)[:batch])
+        if not ids:
+            return counts
+        for event_id in ids:
+            status = process_event(event_id, skip_locked=True)
+            counts[status] = counts.get(status, 0) + 1
+            if status in ("busy", "missing"):
+                passed_over.add(event_id)
+            if time.monotonic() > deadline:
+                request_webhook_drain()
+                return counts

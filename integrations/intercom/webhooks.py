@@ -2,7 +2,7 @@
 
 Intercom gives an endpoint 5 seconds, retries a failed delivery once after a minute, and
 disables the subscription on 410 (never sent here). So the view only checks the request, stores
-the notification once (unique by its id) and answers; a task processes it
+the notification once (unique by its id) and answers; a task processes what waits
 (integrations/intercom/processing.py).
 
 Order of checks, cheapest first, nothing read or stored before the signature is good:
@@ -17,7 +17,7 @@ Order of checks, cheapest first, nothing read or stored before the signature is 
   signature does not match the raw body        401
   not UTF-8 JSON object with `id` and `topic`  400
   topic `ping`                                 200 {"status": "pong"}; not stored (its id is null)
-  new notification                             200 {"status": "accepted"}; stored, task queued
+  new notification                             200 {"status": "accepted"}; stored, drain requested
   notification id already stored               200 {"status": "duplicate"}; nothing queued
 """
 
@@ -33,14 +33,13 @@ from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError, transaction
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
-from django_q.tasks import async_task
 
+from integrations.intercom.processing import request_webhook_drain
 from integrations.models import WebhookEvent
 
 logger = logging.getLogger(__name__)
 
 SIGNATURE_PREFIX = "sha1="
-PROCESS_TASK = "integrations.tasks.intercom_process_webhook"
 
 
 def sign(body: bytes, secret: str) -> str:
@@ -159,7 +158,7 @@ def intercom_webhook(request):
         # One INSERT, and the task queued only once it is committed. A retry of the same
         # notification (or two deliveries racing) hits the unique id: answered as a duplicate.
         with transaction.atomic():
-            event = WebhookEvent.objects.create(
+            WebhookEvent.objects.create(
                 notification_id=notification_id,
                 topic=topic,
                 app_id=str(notification.get("app_id") or "")[:100],
@@ -167,9 +166,8 @@ def intercom_webhook(request):
                 delivery_attempts=attempts if isinstance(attempts, int) and 0 < attempts < 2**31 else 1,
                 payload=notification,
             )
-            # save=False: the event row records the outcome; django-q keeps no result per
-            # notification (its save_limit pruning would cost more than the work itself).
-            transaction.on_commit(lambda: async_task(PROCESS_TASK, event.pk, save=False))
+            # Once committed, a drain task is queued unless one is waiting to start already.
+            transaction.on_commit(request_webhook_drain)
     except IntegrityError:
         return JsonResponse({"status": "duplicate", "id": notification_id})
     return JsonResponse({"status": "accepted", "id": notification_id})

@@ -109,16 +109,93 @@ def test_the_task_is_queued_only_after_the_event_is_committed(
     client, fake, contact, django_capture_on_commit_callbacks
 ):
     item = fake.add_conversation(contact["id"])
-    with mock.patch("integrations.intercom.webhooks.async_task") as queue:
+    with mock.patch("integrations.intercom.processing.async_task") as queue:
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
             response = deliver(client, notification(item))
         assert response.status_code == 200
         assert not queue.called
         assert len(callbacks) == 1
         callbacks[0]()
-    event = WebhookEvent.objects.get()
-    queue.assert_called_once_with("integrations.tasks.intercom_process_webhook", event.pk, save=False)
-    assert event.status == WebhookEvent.Status.RECEIVED
+    queue.assert_called_once_with("integrations.tasks.intercom_process_webhooks", save=False)
+    assert WebhookEvent.objects.get().status == WebhookEvent.Status.RECEIVED
+
+
+def test_a_burst_queues_one_drain_that_processes_all_of_it(
+    client, fake, contact, django_capture_on_commit_callbacks
+):
+    from integrations.intercom.processing import process_waiting
+    from integrations.models import DrainRequest
+
+    with mock.patch("integrations.intercom.processing.async_task") as queue:
+        with django_capture_on_commit_callbacks(execute=True):
+            for n in range(5):
+                item = fake.add_conversation(contact["id"], updated_at=T0 + n)
+                assert deliver(client, notification(item, notif_id=f"notif_{n}")).status_code == 200
+        assert queue.call_count == 1  # the other four found a drain waiting to start
+        assert DrainRequest.objects.get().queued
+
+        assert process_waiting() == {"processed": 5}
+        assert not DrainRequest.objects.get().queued
+        assert set(WebhookEvent.objects.values_list("status", flat=True)) == {WebhookEvent.Status.PROCESSED}
+        assert Conversation.objects.count() == 5
+
+        with django_capture_on_commit_callbacks(execute=True):  # the drain started: the next one queues again
+            deliver(client, notification(fake.add_conversation(contact["id"]), notif_id="notif_later"))
+        assert queue.call_count == 2
+
+
+def test_a_drain_clears_its_request_before_reading_what_waits(fake, contact):
+    """Otherwise a notification stored between its read and the clearing would wait for the sweep."""
+    from integrations.intercom import processing
+    from integrations.models import DrainRequest
+
+    DrainRequest.objects.create(name=processing.WEBHOOK_DRAIN, queued=True)
+    seen_flag = []
+    real_filter = WebhookEvent.objects.filter
+
+    def spy(*args, **kwargs):
+        seen_flag.append(DrainRequest.objects.get().queued)
+        return real_filter(*args, **kwargs)
+
+    with mock.patch.object(WebhookEvent.objects, "filter", side_effect=spy):
+        processing.process_waiting()
+    assert seen_flag and seen_flag[0] is False
+
+
+def test_a_drain_out_of_time_hands_over_to_a_new_one(fake, contact):
+    from integrations.intercom import processing
+    from integrations.models import DrainRequest
+
+    for n in range(3):
+        store_received(notification(fake.add_conversation(contact["id"]), notif_id=f"notif_{n}"))
+    with mock.patch("integrations.intercom.processing.async_task") as queue:
+        assert processing.process_waiting(budget_seconds=0) == {"processed": 1}
+    queue.assert_called_once_with("integrations.tasks.intercom_process_webhooks", save=False)
+    assert DrainRequest.objects.get().queued
+    assert WebhookEvent.objects.filter(status=WebhookEvent.Status.RECEIVED).count() == 2
+    with mock.patch("integrations.intercom.processing.async_task"):
+        assert processing.process_waiting() == {"processed": 2}
+
+
+def test_a_drain_passes_over_an_event_another_worker_holds(fake, contact):
+    from integrations.intercom import processing
+
+    events = [
+        store_received(notification(fake.add_conversation(contact["id"]), notif_id=f"notif_{n}"))
+        for n in range(3)
+    ]
+    real = processing.process_event
+
+    def held_elsewhere(event_id, **kwargs):
+        return "busy" if event_id == events[1].pk else real(event_id, **kwargs)
+
+    with mock.patch("integrations.intercom.processing.process_event", side_effect=held_elsewhere):
+        assert processing.process_waiting() == {"processed": 2, "busy": 1}  # and it ends
+    assert WebhookEvent.objects.get(pk=events[1].pk).status == WebhookEvent.Status.RECEIVED
+
+
+def store_received(payload: dict) -> WebhookEvent:
+    return WebhookEvent.objects.create(notification_id=payload["id"], topic=payload["topic"], payload=payload)
 
 
 @pytest.mark.parametrize("topic", sorted(CONVERSATION_TOPICS))
@@ -480,20 +557,31 @@ def test_a_contact_without_external_id_is_ignored(post, fake):
     assert WebhookEvent.objects.get().status == WebhookEvent.Status.IGNORED
 
 
-def test_the_view_only_inserts(client, fake, contact, django_capture_on_commit_callbacks):
+def test_the_view_stores_with_one_insert_and_requests_a_drain_with_one_update(
+    client, fake, contact, django_capture_on_commit_callbacks
+):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    from integrations.models import DrainRequest
+
+    DrainRequest.objects.create(name="intercom.webhooks", queued=False)
     payload = notification(fake.add_conversation(contact["id"]))
     with (
         CaptureQueriesContext(connection) as queries,
-        mock.patch("integrations.intercom.webhooks.async_task"),
+        mock.patch("integrations.intercom.processing.async_task"),
+        django_capture_on_commit_callbacks(execute=True),
     ):
         deliver(client, payload)
         duplicate = deliver(client, payload)
     statements = [q["sql"].split()[0].upper() for q in queries.captured_queries]
     assert duplicate.json()["status"] == "duplicate"
-    assert [s for s in statements if s not in ("SAVEPOINT", "RELEASE", "ROLLBACK")] == ["INSERT", "INSERT"]
+    # The callbacks run when the capture ends: two INSERTs (one refused as a duplicate), one UPDATE.
+    assert sorted(s for s in statements if s not in ("SAVEPOINT", "RELEASE", "ROLLBACK")) == [
+        "INSERT",
+        "INSERT",
+        "UPDATE",
+    ]
 
 
 def test_a_conversation_inserted_meanwhile_by_another_worker_is_retried(post, fake, contact):
@@ -549,8 +637,71 @@ def test_a_notification_whose_task_was_lost_is_processed_by_the_sweep():
         topic="unknown.topic",
         payload={"id": "notif_fresh", "topic": "unknown.topic"},
     )
-    assert intercom_reprocess_stale_webhooks() == 1
+    with mock.patch("integrations.intercom.processing.async_task") as queue:
+        assert intercom_reprocess_stale_webhooks() == 1
     old.refresh_from_db()
     fresh.refresh_from_db()
     assert old.status != "received" and fresh.status == "received"
+    queue.assert_called_once()  # the fresh one is left to a drain, requested in case its own was lost
     assert intercom_reprocess_stale_webhooks() == 0
+
+
+def test_the_sweep_clears_a_drain_request_whose_task_never_ran(
+    client, fake, contact, django_capture_on_commit_callbacks
+):
+    from integrations.models import DrainRequest
+    from integrations.tasks import intercom_reprocess_stale_webhooks
+
+    DrainRequest.objects.create(name="intercom.webhooks", queued=True)  # its task was lost
+    with mock.patch("integrations.intercom.processing.async_task") as queue:
+        with django_capture_on_commit_callbacks(execute=True):
+            deliver(client, notification(fake.add_conversation(contact["id"]), notif_id="notif_a"))
+        assert not queue.called  # a task seems queued already
+        assert intercom_reprocess_stale_webhooks() == 0  # the notification is fresh: left to a drain
+        queue.assert_called_once_with("integrations.tasks.intercom_process_webhooks", save=False)
+        assert DrainRequest.objects.get().queued
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_drains_at_once_apply_every_notification_exactly_once(fake, contact):
+    """Two workers draining together (a burst queued a second drain while the first ran):
+    on PostgreSQL each skips the rows the other holds; on SQLite transactions queue."""
+    import threading
+
+    from django.db import connection as main_connection
+    from django.db import connections
+
+    from integrations.intercom import processing
+
+    for n in range(30):
+        item = fake.add_conversation(contact["id"], updated_at=T0 + n)
+        store_received(notification(item, notif_id=f"notif_{n}"))
+    applied: list[str] = []
+    guard = threading.Lock()
+    real_dispatch = processing._dispatch
+
+    def counting_dispatch(topic, payload):
+        with guard:
+            applied.append(payload["id"])
+        return real_dispatch(topic, payload)
+
+    errors = []
+
+    def drain():
+        try:
+            processing.process_waiting()
+        except Exception as exc:  # surfaced below; a thread's exception would otherwise vanish
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    with mock.patch.object(processing, "_dispatch", side_effect=counting_dispatch):
+        threads = [threading.Thread(target=drain) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+    assert not errors, errors
+    assert sorted(applied) == sorted(f"notif_{n}" for n in range(30)), main_connection.vendor
+    assert set(WebhookEvent.objects.values_list("status", flat=True)) == {WebhookEvent.Status.PROCESSED}
+    assert Conversation.objects.count() == 30

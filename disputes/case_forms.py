@@ -51,6 +51,15 @@ class CaseForm(forms.Form):
         return matches[0]
 
 
+class ConversationLinkForm(forms.Form):
+    intercom_conversation_id = forms.CharField(
+        max_length=60,
+        required=False,
+        label="Intercom conversation id",
+        help_text="The number at the end of the conversation's address in the inbox; empty to unlink.",
+    )
+
+
 class NoteForm(forms.Form):
     text = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="Internal note", max_length=10_000)
 

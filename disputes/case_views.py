@@ -12,6 +12,7 @@ from disputes.case_forms import (
     CaseBulkForm,
     CaseForm,
     CitationFormSet,
+    ConversationLinkForm,
     DecisionForm,
     EvidenceForm,
     NoteForm,
@@ -27,6 +28,7 @@ from disputes.selectors import MARKET_WRITERS, RULE_READERS
 from disputes.services import snapshots
 from disputes.services.cases import (
     TRANSITIONS,
+    case_conversation_link,
     case_note_add,
     case_reply_record,
     cases_bulk_assign,
@@ -193,6 +195,7 @@ def case_detail(
     evidence_form=None,
     snapshot_form=None,
     reply_form=None,
+    link_form=None,
     status=200,
 ):
     case = selectors.case_get_for_user(user=request.user, reference=reference)
@@ -206,6 +209,8 @@ def case_detail(
         "transition_form": transition_form
         or TransitionForm(initial={"revision": case.revision}, allowed=TRANSITIONS.get(case.status, set())),
         "note_form": note_form or NoteForm(),
+        "link_form": link_form
+        or ConversationLinkForm(initial={"intercom_conversation_id": case.intercom_conversation_id}),
         "decision_form": decision_form,
         "citation_formset": citation_formset,
         "evidence_form": evidence_form or EvidenceForm(),
@@ -263,6 +268,7 @@ def _snapshot_form(case):
 def case_reply(request, reference):
     case = selectors.case_get_for_user(user=request.user, reference=reference)
     form = ReplyForm(request.POST)
+    send = request.POST.get("send") == "1"  # the button: "Send to the user in Intercom"
     template = chosen_template(case.category, request.POST.get("template"))
     if form.is_valid() and template is None:
         form.add_error(None, "That template is not offered for this case any more; choose another.")
@@ -274,13 +280,18 @@ def case_reply(request, reference):
                 template=template,
                 subject=form.cleaned_data["subject"],
                 body=form.cleaned_data["body"],
+                send=send,
             )
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(
-                request, "Reply kept in the case history with the template version it came from."
-            )
+            if not send:
+                sent = "Reply kept in the case history with the template version it came from."
+            elif settings.INTERCOM_ENABLED:
+                sent = "Reply on its way to the user's Intercom conversation (within a minute); kept in the history."
+            else:
+                sent = "Reply kept in the history. Intercom is not connected: it waits in the outbox until it is."
+            messages.success(request, sent)
             return redirect(reverse("disputes:case_detail", args=[case.reference]) + "#history-heading")
     return case_detail(request, reference, reply_form=form, status=400)
 
@@ -360,6 +371,25 @@ def case_note(request, reference):
         messages.success(request, "Note added to the history.")
         return redirect("disputes:case_detail", case.reference)
     return case_detail(request, reference, note_form=form, status=400)
+
+
+@require_POST
+@role_required(*MARKET_WRITERS)
+def case_conversation(request, reference):
+    case = selectors.case_get_for_user(user=request.user, reference=reference)
+    form = ConversationLinkForm(request.POST)
+    if form.is_valid():
+        try:
+            changed = case_conversation_link(
+                case=case, by=request.user, conversation_id=form.cleaned_data["intercom_conversation_id"]
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            if changed:
+                messages.success(request, "Intercom conversation link saved.")
+            return redirect("disputes:case_detail", case.reference)
+    return case_detail(request, reference, link_form=form, status=400)
 
 
 @require_POST

@@ -28,6 +28,11 @@ urlpatterns = [
     re_path(r"^(?P<reference>DSP-\d{4}-\d{1,9})/notes/$", case_views.case_note, name="case_note"),
     re_path(r"^(?P<reference>DSP-\d{4}-\d{1,9})/print/$", case_views.case_print, name="case_print"),
     re_path(r"^(?P<reference>DSP-\d{4}-\d{1,9})/reply/$", case_views.case_reply, name="case_reply"),
+    re_path(
+        r"^(?P<reference>DSP-\d{4}-\d{1,9})/conversation/$",
+        case_views.case_conversation,
+        name="case_conversation",
+    ),
     re_path(r"^(?P<reference>DSP-\d{4}-\d{1,9})/evidence/$", case_views.case_evidence, name="case_evidence"),
     re_path(
         r"^(?P<reference>DSP-\d{4}-\d{1,9})/evidence/(?P<pk>\d{1,18})/file/$",

@@ -57,6 +57,22 @@ class CitationInput:
     rulebook_version: RulebookSectionVersion | None = None
 
 
+CONVERSATION_ID = re.compile(r"\d{1,40}")
+
+
+def _conversation_id(value: str) -> str:
+    """An Intercom conversation id as typed (spaces and a leading # allowed), or a
+    ValidationError: Intercom's ids are digits, and the id ends up in an API path."""
+    value = (value or "").strip().removeprefix("#").strip()
+    if value and not CONVERSATION_ID.fullmatch(value):
+        raise ValidationError(
+            {
+                "intercom_conversation_id": "An Intercom conversation id is digits only, as in the inbox's address."
+            }
+        )
+    return value
+
+
 def _event(case, kind, by, summary, **fields) -> CaseEvent:
     return CaseEvent.objects.create(
         case=case, kind=kind, actor=by, at=timezone.now(), summary=summary[:300], **fields
@@ -111,6 +127,10 @@ def dispute_file(
         errors["claim"] = "Write down what the user claims, in their words."
     if amount_at_stake is None or amount_at_stake < 0:
         errors["amount_at_stake"] = "The amount at stake can’t be negative."
+    try:
+        intercom_conversation_id = _conversation_id(intercom_conversation_id)
+    except ValidationError as error:
+        errors.update(error.message_dict)
     if errors:
         raise ValidationError(errors)
     now = timezone.now()
@@ -129,7 +149,7 @@ def dispute_file(
         amount_at_stake=amount_at_stake,
         priority=priority,
         assignee=assignee,
-        intercom_conversation_id=(intercom_conversation_id or "").strip(),
+        intercom_conversation_id=intercom_conversation_id,
         first_response_due=now + dt.timedelta(hours=FIRST_RESPONSE_HOURS.get(account.tier.rank, 8)),
         resolution_due=now + dt.timedelta(hours=RESOLUTION_HOURS[category]),
         filed_by=by,
@@ -415,6 +435,33 @@ def decision_approve(*, decision: Decision, by: User) -> Decision:
 
 
 @transaction.atomic
+def case_conversation_link(*, case: DisputeCase, by: User, conversation_id: str) -> bool:
+    """Link the case to the user's Intercom conversation (or unlink it with an empty id), so
+    its page shows the conversation and replies can be sent there. Returns whether it changed."""
+    conversation_id = _conversation_id(conversation_id)
+    case = DisputeCase.objects.select_for_update().get(pk=case.pk)
+    before = case.intercom_conversation_id
+    if conversation_id == before:
+        return False
+    case.intercom_conversation_id = conversation_id
+    case.save(update_fields=["intercom_conversation_id", "updated_at"])
+    summary = (
+        f"Linked to Intercom conversation {conversation_id}"
+        if conversation_id
+        else f"Unlinked from Intercom conversation {before}"
+    )
+    _event(
+        case,
+        CaseEvent.Kind.UPDATED,
+        by,
+        summary,
+        before={"intercom_conversation_id": before},
+        after={"intercom_conversation_id": conversation_id},
+    )
+    return True
+
+
+@transaction.atomic
 def case_note_add(*, case: DisputeCase, by: User, text: str) -> CaseEvent:
     """An internal note in the case's history (never shown to the user; never editable)."""
     if not (text or "").strip():
@@ -493,9 +540,18 @@ def cases_bulk_transition(*, case_ids, by: User, to: str, reason: str = "") -> i
 
 
 @transaction.atomic
-def case_reply_record(*, case: DisputeCase, by: User, template, subject: str, body: str) -> CaseEvent:
-    """Keep the reply a specialist prepared from a response template: the text they will send
-    and the template version it was drafted from (re-rendered here, never taken from the page)."""
+def case_reply_record(
+    *, case: DisputeCase, by: User, template, subject: str, body: str, send: bool = False
+) -> CaseEvent:
+    """Keep the reply a specialist prepared from a response template: the text they send and the
+    template version it was drafted from (re-rendered here, never taken from the page). With
+    `send`, the reply also goes to the user in the case's Intercom conversation, through the
+    outbox (so a failure is retried and shown on the sync page, never lost)."""
+    if send and not case.intercom_conversation_id:
+        raise ValidationError(
+            "This case is not linked to an Intercom conversation, so the reply can't be sent from "
+            "here. Link the conversation on the case, or keep the reply in the history only."
+        )
     from disputes.template_context import case_for_templates, case_template_context
     from playbooks.contexts import specialist_context
     from playbooks.drafts import draft_from
@@ -515,11 +571,28 @@ def case_reply_record(*, case: DisputeCase, by: User, template, subject: str, bo
         used_body=body,
         used_subject=subject,
     )
+    if send:
+        outbox_record(
+            kind="conversation.reply",
+            key=f"reply:{use.pk}",
+            payload={
+                "conversation_id": case.intercom_conversation_id,
+                "body": use.rendered_body,
+                "author_email": by.email,
+                "external_id": case.account.external_id,  # keeps it in order with the contact's jobs
+            },
+        )
+    origin = f"from “{template.name}” r{draft.revision.number}{' (edited)' if use.edited else ''}"
+    summary = (
+        f"Reply sent to Intercom conversation {case.intercom_conversation_id} {origin}"
+        if send
+        else f"Reply prepared {origin}"
+    )
     return _event(
         case,
         CaseEvent.Kind.REPLY,
         by,
-        f"Reply prepared from “{template.name}” r{draft.revision.number}{' (edited)' if use.edited else ''}",
-        after={"template": template.pk, "revision": draft.revision.number, "use": use.pk},
+        summary,
+        after={"template": template.pk, "revision": draft.revision.number, "use": use.pk, "sent": send},
         note=(f"Subject: {use.rendered_subject}\n\n" if use.rendered_subject else "") + use.rendered_body,
     )

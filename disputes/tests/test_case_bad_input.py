@@ -133,3 +133,27 @@ def test_bad_filings_from_the_page_are_400(web, specialist, data):
 def test_an_empty_note_is_400_and_not_kept(web, case):
     assert web.post(reverse("disputes:case_note", args=[case.reference]), {"text": "   "}).status_code == 400
     assert not case.events.filter(kind=CaseEvent.Kind.NOTE).exists()
+
+
+def test_filing_refuses_a_conversation_id_that_is_not_intercoms(specialist):
+    from django.core.exceptions import ValidationError
+
+    account = make_account(owner=specialist)
+    with pytest.raises(ValidationError) as refused:
+        dispute_file(
+            by=specialist,
+            account=account,
+            category="order_execution",
+            claim="Partial fill.",
+            intercom_conversation_id="123/reply?x=1",
+        )
+    assert "digits only" in str(refused.value.message_dict["intercom_conversation_id"])
+    assert not DisputeCase.objects.exists()
+    case = dispute_file(
+        by=specialist,
+        account=account,
+        category="order_execution",
+        claim="Partial fill.",
+        intercom_conversation_id="#42",
+    )
+    assert case.intercom_conversation_id == "42"

@@ -174,3 +174,36 @@ def test_add_an_internal_note_from_the_case_page(client, specialist):
     )
     assert "Note added to the history." in response.content.decode()
     assert "Asked for the order id." in response.content.decode()
+
+
+def test_a_case_is_linked_to_its_intercom_conversation_after_filing(client, specialist):
+    from disputes.services.cases import dispute_file
+
+    case = dispute_file(
+        by=specialist,
+        account=make_account(owner=specialist),
+        category="order_execution",
+        claim="Partial fill.",
+    )
+    url = reverse("disputes:case_conversation", args=[case.reference])
+    client.force_login(specialist)
+    page = client.get(reverse("disputes:case_detail", args=[case.reference])).content.decode()
+    assert "Link the Intercom conversation" in page
+
+    bad = client.post(url, {"intercom_conversation_id": "../contacts/1"})
+    assert bad.status_code == 400 and "digits only" in bad.content.decode()
+    case.refresh_from_db()
+    assert case.intercom_conversation_id == "" and not case.events.filter(kind="updated").exists()
+
+    assert client.post(url, {"intercom_conversation_id": " #215470000000042 "}).status_code == 302
+    case.refresh_from_db()
+    assert case.intercom_conversation_id == "215470000000042"
+    event = case.events.get(kind="updated")
+    assert event.summary == "Linked to Intercom conversation 215470000000042"
+    assert client.post(url, {"intercom_conversation_id": "215470000000042"}).status_code == 302
+    assert case.events.filter(kind="updated").count() == 1  # unchanged: no history line
+
+    assert client.post(url, {"intercom_conversation_id": ""}).status_code == 302
+    case.refresh_from_db()
+    assert case.intercom_conversation_id == ""
+    assert case.events.filter(summary="Unlinked from Intercom conversation 215470000000042").exists()

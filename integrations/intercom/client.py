@@ -230,6 +230,11 @@ class IntercomClient:
             body={"query": query, "pagination": {"per_page": per_page}},
         )
 
+    def conversation_reply(self, conversation_id: str, *, body: str, admin_id: str) -> dict:
+        """A reply the user sees (message type `comment`), written as the given teammate."""
+        payload = {"message_type": "comment", "type": "admin", "admin_id": str(admin_id), "body": body}
+        return self.request("POST", f"/conversations/{conversation_id}/reply", json=payload)
+
     def conversation_note(self, conversation_id: str, *, body: str, admin_id: str) -> dict:
         payload = {"message_type": "note", "type": "admin", "admin_id": str(admin_id), "body": body}
         return self.request("POST", f"/conversations/{conversation_id}/reply", json=payload)

@@ -14,12 +14,17 @@ Kinds:
 - `contact.attributes` (e.g. `account:<id>:disputes`): custom attributes on the contact.
 - `contact.note` (e.g. `decision:<id>`): a note on the contact, written once even if a worker died
   after sending it (a retried note is looked for first).
+- `conversation.reply` (key `reply:<template use id>`): a reply the user sees in their Intercom
+  conversation, as the specialist's teammate (the app's own admin when they have none); a retry
+  first looks for the same text from that teammate in the conversation, so it is sent once.
 """
 
 import contextlib
 import datetime as dt
+import html
 import logging
 import random
+import re
 import time
 from dataclasses import dataclass, field
 
@@ -222,13 +227,52 @@ class Sender:
         notes = self.client.request("GET", f"/contacts/{contact_id}/notes").get("data") or []
         return any(marker in (note.get("body") or "") for note in notes)
 
-    HANDLERS = {"contact.upsert": "upsert", "contact.attributes": "attributes", "contact.note": "note"}
+    def reply(self, job: SyncJob) -> None:
+        payload = job.payload
+        conversation_id = str(payload["conversation_id"])
+        admin = self.admin_id(payload.get("author_email")) or self.me_id()
+        body = reply_html(payload["body"])
+        if job.attempts > 1 and self._reply_exists(conversation_id, admin, body):
+            return  # sent by an earlier attempt that died before recording it
+        self.client.conversation_reply(conversation_id, body=body, admin_id=admin)
+
+    def _reply_exists(self, conversation_id: str, admin_id: str, body: str) -> bool:
+        conversation = self.client.conversation_get(conversation_id)
+        parts = (conversation.get("conversation_parts") or {}).get("conversation_parts") or []
+        wanted = _plain_text(body)
+        return any(
+            part.get("part_type") == "comment"
+            and str((part.get("author") or {}).get("id")) == admin_id
+            and _plain_text(part.get("body")) == wanted
+            for part in parts
+        )
+
+    HANDLERS = {
+        "contact.upsert": "upsert",
+        "contact.attributes": "attributes",
+        "contact.note": "note",
+        "conversation.reply": "reply",
+    }
 
     def deliver(self, job: SyncJob) -> None:
         handler = self.HANDLERS.get(job.kind)
         if handler is None:
             raise IntercomError(f"No sender for jobs of kind {job.kind!r}.")
         getattr(self, handler)(job)
+
+
+def reply_html(text: str) -> str:
+    """Plain text as the HTML Intercom shows in a conversation: a paragraph per blank-line
+    separated block, line breaks kept, everything escaped (the text is the specialist's)."""
+    blocks = [b.strip("\n") for b in re.split(r"\n\s*\n", text.replace("\r\n", "\n").strip())]
+    return "".join(
+        f"<p>{'<br>'.join(html.escape(line) for line in block.splitlines())}</p>" for block in blocks if block
+    )
+
+
+def _plain_text(body: str | None) -> str:
+    """What a part says, without its markup, for comparing a sent reply with the one to send."""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", body or "")).split())
 
 
 def _fail(job: SyncJob, error: Exception, now, report: DrainReport) -> None:

@@ -127,6 +127,63 @@ def test_notes_and_attributes_for_one_contact_go_in_order(ready, specialist):
     assert _contact(ready, "acct-4")["custom_attributes"]["advanced_open_disputes"] == 2
 
 
+def _comments(fake, conversation_id: str) -> list[dict]:
+    parts = fake.get_conversation(conversation_id)["conversation_parts"]["conversation_parts"]
+    return [p for p in parts if p["part_type"] == "comment" and p["author"]["type"] == "admin"]
+
+
+def test_a_case_reply_reaches_the_users_conversation_once_as_their_specialist(ready, specialist):
+    IntercomAdmin.objects.filter(intercom_id=ready.admin_ids[1]).update(portal_user=specialist)
+    make_account(owner=specialist, external_id="acct-r", email=specialist.email + ".user")
+    user = ready.add_contact(role="user", external_id="acct-r")
+    conversation = ready.add_conversation(user["id"], "Why was my market resolved No?")
+    payload = {
+        "conversation_id": conversation["id"],
+        "body": "Hi Dana,\n\nThe rules say <b>Chainlink</b> governs.\nRule 2 & 3.",
+        "author_email": specialist.email,
+        "external_id": "acct-r",
+    }
+    outbox_record(kind="conversation.reply", key="reply:1", payload=payload)
+    report = drain(client=_client())
+    assert not report.errors, report.errors
+    [reply] = _comments(ready, conversation["id"])
+    assert reply["author"]["id"] == str(ready.admin_ids[1])  # as the specialist's teammate
+    assert (
+        reply["body"]
+        == "<p>Hi Dana,</p><p>The rules say &lt;b&gt;Chainlink&lt;/b&gt; governs.<br>Rule 2 &amp; 3.</p>"
+    )
+
+    # A worker that sent it and died before recording it: the retry finds it and sends nothing.
+    SyncJob.objects.filter(key="reply:1").update(status="failed", attempts=1, last_delivered_hash="")
+    _age_jobs()
+    assert not drain(client=_client()).errors
+    assert len(_comments(ready, conversation["id"])) == 1
+    assert SyncJob.objects.get(key="reply:1").status == "done"
+
+
+def test_a_reply_to_a_conversation_intercom_does_not_know_fails_visibly(ready, specialist):
+    make_account(owner=specialist, external_id="acct-lost")
+    outbox_record(
+        kind="conversation.reply",
+        key="reply:2",
+        payload={
+            "conversation_id": "999999",
+            "body": "Hello",
+            "author_email": "",
+            "external_id": "acct-lost",
+        },
+    )
+    report = drain(client=_client())
+    job = SyncJob.objects.get(key="reply:2")
+    assert job.status == "failed" and "conversation.reply reply:2" in report.errors[0]
+    assert job.last_error and job.next_attempt_at is not None  # retried later, never dropped
+
+
+def test_reply_html_keeps_paragraphs_and_escapes():
+    assert sender_module.reply_html("a\r\n\r\n\r\nb\nc <x>") == "<p>a</p><p>b<br>c &lt;x&gt;</p>"
+    assert sender_module.reply_html("  only  ") == "<p>only</p>"
+
+
 def test_intercom_down_for_an_hour_loses_nothing_and_delivers_in_order(ready, specialist):
     accounts = [make_account(owner=specialist, external_id=f"down-{n}") for n in range(5)]
     for n, account in enumerate(accounts):

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.models import CheckIn
 from accounts.tests.factories import make_account, specialist_user
-from disputes.models import CaseEvent
+from disputes.models import CaseEvent, DisputeCase
 from disputes.services import market_upsert_from_gamma
 from disputes.services.cases import CitationInput, dispute_decide, dispute_file
 from disputes.tests.factories import gamma_market
@@ -236,6 +236,42 @@ def test_case_page_drafts_a_reply_and_keeps_it_with_the_template_version(client,
         reverse("disputes:case_reply", args=[case.reference]), {"template": template.pk, "body": ""}
     )
     assert empty.status_code == 400 and TemplateUse.objects.count() == 1
+
+
+def test_a_reply_is_sent_to_the_cases_intercom_conversation_through_the_outbox(client, specialist, settings):
+    from integrations.models import SyncJob
+
+    settings.INTERCOM_ENABLED = True
+    case = _decided_case(specialist)
+    template = make_template(specialist)
+    url = reverse("disputes:case_reply", args=[case.reference])
+    client.force_login(specialist)
+
+    page = client.get(reverse("disputes:case_detail", args=[case.reference]), {"reply": template.pk})
+    assert "not linked to an Intercom conversation" in page.content.decode()
+    refused = client.post(url, {"template": template.pk, "body": "Hi Dana.", "send": "1"})
+    assert refused.status_code == 400 and "be sent from here" in refused.content.decode()
+    assert not TemplateUse.objects.exists() and not SyncJob.objects.filter(kind="conversation.reply").exists()
+
+    DisputeCase.objects.filter(pk=case.pk).update(intercom_conversation_id="215470000000042")
+    page = client.get(reverse("disputes:case_detail", args=[case.reference]), {"reply": template.pk})
+    assert "Send to the user in Intercom" in page.content.decode()
+    response = client.post(url, {"template": template.pk, "body": "Hi Dana, sent.", "send": "1"}, follow=True)
+    assert "on its way to the user" in response.content.decode()
+    use = TemplateUse.objects.get()
+    job = SyncJob.objects.get(kind="conversation.reply")
+    assert job.key == f"reply:{use.pk}" and job.status == "pending"
+    assert job.payload == {
+        "conversation_id": "215470000000042",
+        "body": "Hi Dana, sent.",
+        "author_email": specialist.email,
+        "external_id": case.account.external_id,
+    }
+    event = case.events.get(kind=CaseEvent.Kind.REPLY)
+    assert event.summary.startswith("Reply sent to Intercom conversation 215470000000042")
+
+    client.post(url, {"template": template.pk, "body": "Kept only.", "send": "0"})
+    assert TemplateUse.objects.count() == 2 and SyncJob.objects.filter(kind="conversation.reply").count() == 1
 
 
 def test_check_in_form_offers_scripts_and_keeps_the_one_used(client, specialist):

@@ -81,6 +81,7 @@ PAGES = {
     "disputes:case_approve": Page(writers(302), method="post", args=("case", "decision")),
     "disputes:case_print": Page(READ_PORTFOLIO, args=("case",)),
     "disputes:case_reply": Page(writers(400), method="post", args=("case",)),
+    "disputes:case_conversation": Page(writers(302), method="post", args=("case",)),
     "playbooks:list": Page(READ_PLAYBOOKS),
     "playbooks:new": Page(writers(200)),
     "playbooks:detail": Page(READ_PLAYBOOKS, args=("playbook",)),

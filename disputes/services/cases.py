@@ -584,7 +584,7 @@ def case_reply_record(
         )
     origin = f"from “{template.name}” r{draft.revision.number}{' (edited)' if use.edited else ''}"
     summary = (
-        f"Reply sent to Intercom conversation {case.intercom_conversation_id} {origin}"
+        f"Reply queued for Intercom conversation {case.intercom_conversation_id} {origin}"
         if send
         else f"Reply prepared {origin}"
     )

@@ -268,7 +268,11 @@ def test_a_reply_is_sent_to_the_cases_intercom_conversation_through_the_outbox(c
         "external_id": case.account.external_id,
     }
     event = case.events.get(kind=CaseEvent.Kind.REPLY)
-    assert event.summary.startswith("Reply sent to Intercom conversation 215470000000042")
+    assert event.summary.startswith("Reply queued for Intercom conversation 215470000000042")
+    html = page.content.decode()
+    assert html.index('name="send" value="0"') < html.index(
+        'name="send" value="1"'
+    )  # Enter keeps, never sends
 
     client.post(url, {"template": template.pk, "body": "Kept only.", "send": "0"})
     assert TemplateUse.objects.count() == 2 and SyncJob.objects.filter(kind="conversation.reply").count() == 1

@@ -57,7 +57,7 @@ class CitationInput:
     rulebook_version: RulebookSectionVersion | None = None
 
 
-CONVERSATION_ID = re.compile(r"\d{1,40}")
+CONVERSATION_ID = re.compile(r"[0-9]{1,40}")  # not \d: it also matches other scripts' digits
 
 
 def _conversation_id(value: str) -> str:
@@ -129,6 +129,8 @@ def dispute_file(
         errors["amount_at_stake"] = "The amount at stake can’t be negative."
     try:
         intercom_conversation_id = _conversation_id(intercom_conversation_id)
+        if intercom_conversation_id:
+            _conversation_of_account(intercom_conversation_id, account)
     except ValidationError as error:
         errors.update(error.message_dict)
     if errors:
@@ -434,11 +436,32 @@ def decision_approve(*, decision: Decision, by: User) -> Decision:
     return decision
 
 
+def _conversation_of_account(conversation_id: str, account: Account) -> None:
+    """A mistyped id would send this case's replies to another user: when the mirror knows the
+    conversation, it must be with this account (or with no known account)."""
+    from support.models import Conversation
+
+    other = (
+        Conversation.objects.filter(intercom_id=conversation_id)
+        .exclude(account=None)
+        .exclude(account=account)
+        .values_list("account__display_name", flat=True)
+        .first()
+    )
+    if other is not None:
+        raise ValidationError(
+            {
+                "intercom_conversation_id": f"Conversation {conversation_id} is with {other}, not with {account.display_name}."
+            }
+        )
+
+
 @transaction.atomic
 def case_conversation_link(*, case: DisputeCase, by: User, conversation_id: str) -> bool:
     """Link the case to the user's Intercom conversation (or unlink it with an empty id), so
     its page shows the conversation and replies can be sent there. Returns whether it changed."""
     conversation_id = _conversation_id(conversation_id)
+    _conversation_of_account(conversation_id, case.account)
     case = DisputeCase.objects.select_for_update().get(pk=case.pk)
     before = case.intercom_conversation_id
     if conversation_id == before:

@@ -207,3 +207,29 @@ def test_a_case_is_linked_to_its_intercom_conversation_after_filing(client, spec
     case.refresh_from_db()
     assert case.intercom_conversation_id == ""
     assert case.events.filter(summary="Unlinked from Intercom conversation 215470000000042").exists()
+
+
+def test_a_case_cannot_be_linked_to_another_accounts_conversation(client, specialist):
+    from disputes.services.cases import dispute_file
+    from support.services import conversation_sync
+    from support.tests.factories import conversation_object
+
+    mine = make_account(owner=specialist, display_name="Dana")
+    other = make_account(owner=specialist, display_name="Eli")
+    conversation_sync(
+        data=conversation_object(intercom_id="777", external_id=other.external_id), source="import"
+    )
+    conversation_sync(
+        data=conversation_object(intercom_id="778", external_id=mine.external_id), source="import"
+    )
+    case = dispute_file(by=specialist, account=mine, category="order_execution", claim="Partial fill.")
+    url = reverse("disputes:case_conversation", args=[case.reference])
+    client.force_login(specialist)
+    refused = client.post(url, {"intercom_conversation_id": "777"})
+    assert refused.status_code == 400 and "is with Eli, not with Dana" in refused.content.decode()
+    fullwidth = client.post(url, {"intercom_conversation_id": "\uff17\uff17\uff17"})
+    assert fullwidth.status_code == 400 and "digits only" in fullwidth.content.decode()
+    assert client.post(url, {"intercom_conversation_id": "778"}).status_code == 302
+    assert (
+        client.post(url, {"intercom_conversation_id": "999"}).status_code == 302
+    )  # not mirrored yet: allowed

@@ -15,6 +15,7 @@ from typing import Any
 
 import requests
 from django.conf import settings
+from urllib3.exceptions import NewConnectionError
 
 from integrations.intercom.errors import (
     IntercomConflict,
@@ -86,7 +87,13 @@ class IntercomClient:
 
     # --- the one way out ---------------------------------------------------------------------
 
-    def request(self, method: str, path: str, *, json: Any = None, params: dict | None = None) -> dict:
+    def request(
+        self, method: str, path: str, *, json: Any = None, params: dict | None = None, repeatable: bool = True
+    ) -> dict:
+        """One call, retried on failure. `repeatable=False` is for calls that must not happen twice
+        (a note, a reply): then only a failure before the request reached Intercom is retried
+        (no connection; a 429, which Intercom did not act on). After a read timeout or a 5xx
+        Intercom may have stored it, so the error goes to the caller, whose retry checks first."""
         failures = rate_limit_waits = 0
         last_error: IntercomError | None = None
         while failures < self.max_attempts:
@@ -96,10 +103,18 @@ class IntercomClient:
                 response = self.session.request(
                     method, f"{self.url}{path}", json=json, params=params, timeout=self.timeout
                 )
+            except requests.ConnectTimeout:
+                last_error = IntercomUnavailable(
+                    f"Intercom could not be reached within {self.timeout[0]:g} s."
+                )
             except requests.Timeout:
                 last_error = IntercomUnavailable(f"Intercom did not answer within {self.timeout[1]:g} s.")
+                if not repeatable:
+                    raise last_error from None
             except requests.RequestException as exc:
                 last_error = IntercomUnavailable(f"Intercom could not be reached ({type(exc).__name__}).")
+                if not repeatable and not _before_sending(exc):
+                    raise last_error from None
             else:
                 self.budget.observe(response.headers)
                 if response.status_code == 429:
@@ -117,6 +132,8 @@ class IntercomClient:
                 last_error = _error(
                     response, IntercomUnavailable, f"Intercom answered HTTP {response.status_code}"
                 )
+                if not repeatable:
+                    raise last_error
             failures += 1
             if failures < self.max_attempts:
                 delay = min(self.backoff_cap, self.backoff_base * 2 ** (failures - 1))
@@ -217,7 +234,7 @@ class IntercomClient:
 
     def contact_note(self, contact_id: str, *, body: str, admin_id: str | None = None) -> dict:
         payload = {"body": body, **({"admin_id": str(admin_id)} if admin_id else {})}
-        return self.request("POST", f"/contacts/{contact_id}/notes", json=payload)
+        return self.request("POST", f"/contacts/{contact_id}/notes", json=payload, repeatable=False)
 
     def conversation_get(self, conversation_id: str) -> dict:
         return self.request("GET", f"/conversations/{conversation_id}")
@@ -233,11 +250,21 @@ class IntercomClient:
     def conversation_reply(self, conversation_id: str, *, body: str, admin_id: str) -> dict:
         """A reply the user sees (message type `comment`), written as the given teammate."""
         payload = {"message_type": "comment", "type": "admin", "admin_id": str(admin_id), "body": body}
-        return self.request("POST", f"/conversations/{conversation_id}/reply", json=payload)
+        return self.request("POST", f"/conversations/{conversation_id}/reply", json=payload, repeatable=False)
 
     def conversation_note(self, conversation_id: str, *, body: str, admin_id: str) -> dict:
         payload = {"message_type": "note", "type": "admin", "admin_id": str(admin_id), "body": body}
-        return self.request("POST", f"/conversations/{conversation_id}/reply", json=payload)
+        return self.request("POST", f"/conversations/{conversation_id}/reply", json=payload, repeatable=False)
+
+
+def _before_sending(exc: requests.RequestException) -> bool:
+    """Whether a connection error happened before the request could reach Intercom (no
+    connection was made), rather than while it was sent or answered."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    reason = exc.args[0] if exc.args else None
+    reason = getattr(reason, "reason", reason)  # urllib3's MaxRetryError wraps the cause
+    return isinstance(reason, NewConnectionError)
 
 
 def _float(value) -> float | None:

@@ -183,9 +183,17 @@ def request_webhook_drain() -> bool:
         _, claimed = DrainRequest.objects.get_or_create(
             name=WEBHOOK_DRAIN, defaults={"queued": True, "requested_at": timezone.now()}
         )
-    if claimed:
+    if not claimed:
+        return False
+    try:
         async_task(WEBHOOK_DRAIN_TASK, save=False)
-    return bool(claimed)
+    except Exception:
+        # The broker refused (Redis down, say): let the next notification try again rather than
+        # leave the flag saying a drain is queued. What is stored waits for it or for the sweep.
+        DrainRequest.objects.filter(name=WEBHOOK_DRAIN).update(queued=False)
+        logger.exception("Could not queue the Intercom webhook drain; stored notifications wait")
+        return False
+    return True
 
 
 def process_waiting(*, batch: int = 200, budget_seconds: float = 60.0, older_than=None) -> dict:

@@ -15,8 +15,9 @@ Kinds:
 - `contact.note` (e.g. `decision:<id>`): a note on the contact, written once even if a worker died
   after sending it (a retried note is looked for first).
 - `conversation.reply` (key `reply:<template use id>`): a reply the user sees in their Intercom
-  conversation, as the specialist's teammate (the app's own admin when they have none); a retry
-  first looks for the same text from that teammate in the conversation, so it is sent once.
+  conversation, as the specialist's teammate (the app's own admin when they have none). The
+  conversation is read first: it must be with the account's contact, and the same text from
+  that teammate already there means it was sent (so a retry never sends it twice).
 """
 
 import contextlib
@@ -218,8 +219,10 @@ class Sender:
         contact_id = self.contact_id(payload["external_id"])
         marker = f"[portal {job.kind} {job.key}]"
         body = f"{payload['body']}\n{marker}"
-        if job.attempts > 1 and self._note_exists(contact_id, marker):
-            return  # sent by an earlier attempt that died before recording it
+        # A retry (automatic, or from the sync page, which starts the count again but keeps the
+        # error) looks first: an earlier attempt may have got through before failing.
+        if (job.attempts > 1 or job.last_error) and self._note_exists(contact_id, marker):
+            return
         admin = self.admin_id(payload.get("author_email")) or self.me_id()
         self.client.contact_note(contact_id, body=body, admin_id=admin)
 
@@ -228,24 +231,27 @@ class Sender:
         return any(marker in (note.get("body") or "") for note in notes)
 
     def reply(self, job: SyncJob) -> None:
+        """Read the conversation first (one call; replies are written by people, so rare): it
+        must be the account's, and a reply with the same text from the same teammate means an
+        earlier attempt got through (a timeout after Intercom stored it, or a manual retry)."""
         payload = job.payload
         conversation_id = str(payload["conversation_id"])
         admin = self.admin_id(payload.get("author_email")) or self.me_id()
         body = reply_html(payload["body"])
-        if job.attempts > 1 and self._reply_exists(conversation_id, admin, body):
-            return  # sent by an earlier attempt that died before recording it
-        self.client.conversation_reply(conversation_id, body=body, admin_id=admin)
-
-    def _reply_exists(self, conversation_id: str, admin_id: str, body: str) -> bool:
         conversation = self.client.conversation_get(conversation_id)
-        parts = (conversation.get("conversation_parts") or {}).get("conversation_parts") or []
-        wanted = _plain_text(body)
-        return any(
-            part.get("part_type") == "comment"
-            and str((part.get("author") or {}).get("id")) == admin_id
-            and _plain_text(part.get("body")) == wanted
-            for part in parts
-        )
+        external_ids = {
+            str(c.get("external_id") or "")
+            for c in (conversation.get("contacts") or {}).get("contacts") or []
+            if isinstance(c, dict)
+        }
+        if payload.get("external_id") and payload["external_id"] not in external_ids:
+            raise IntercomError(
+                f"Conversation {conversation_id} is not with this account's contact "
+                f"({payload['external_id']}); not sent. Check the conversation linked to the case."
+            )
+        if _reply_in(conversation, admin, body):
+            return
+        self.client.conversation_reply(conversation_id, body=body, admin_id=admin)
 
     HANDLERS = {
         "contact.upsert": "upsert",
@@ -259,6 +265,18 @@ class Sender:
         if handler is None:
             raise IntercomError(f"No sender for jobs of kind {job.kind!r}.")
         getattr(self, handler)(job)
+
+
+def _reply_in(conversation: dict, admin_id: str, body: str) -> bool:
+    parts = (conversation.get("conversation_parts") or {}).get("conversation_parts") or []
+    wanted = _plain_text(body)
+    return any(
+        part.get("part_type") == "comment"
+        and str((part.get("author") or {}).get("id")) == admin_id
+        and _plain_text(part.get("body")) == wanted
+        for part in parts
+        if isinstance(part, dict)
+    )
 
 
 def reply_html(text: str) -> str:

@@ -167,7 +167,10 @@ def intercom_webhook(request):
                 payload=notification,
             )
             # Once committed, a drain task is queued unless one is waiting to start already.
-            transaction.on_commit(request_webhook_drain)
+            # robust: the notification is stored, so a failure to queue never turns into a 500
+            # (Intercom's retry would only be answered "duplicate"); it is logged, and the sweep
+            # processes what waits.
+            transaction.on_commit(request_webhook_drain, robust=True)
     except IntegrityError:
         return JsonResponse({"status": "duplicate", "id": notification_id})
     return JsonResponse({"status": "accepted", "id": notification_id})

@@ -3,6 +3,8 @@
 import time
 
 import pytest
+import requests
+from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 from integrations.intercom.client import IntercomClient
 from integrations.intercom.errors import (
@@ -56,6 +58,39 @@ def test_retries_5xx_and_dropped_connections_with_backoff(client, intercom, slee
     assert client.admins()
     assert client.calls == 4 and len(sleeps) == 3
     assert all(0 <= s <= 30 for s in sleeps)
+
+
+def test_a_note_is_not_posted_again_after_a_5xx_or_a_dropped_answer(client, intercom):
+    """Intercom may have stored it: the caller (the outbox, which looks before retrying) decides."""
+    contact = intercom.add_contact(role="user", external_id="once")
+    intercom.fail_next(1, status=502)
+    with pytest.raises(IntercomUnavailable):
+        client.contact_note(contact["id"], body="Decided.")
+    intercom.drop_next(1)
+    with pytest.raises(IntercomUnavailable):
+        client.contact_note(contact["id"], body="Decided.")
+    assert client.calls == 2  # one try each, no retry
+
+
+def test_a_note_is_retried_when_the_connection_was_never_made(intercom, sleeps):
+    budget = SharedRateBudget(sleep=sleeps, clock=sleeps.clock)
+    contact = intercom.add_contact(role="user", external_id="later")
+    refused = requests.ConnectionError(
+        MaxRetryError(None, "/", reason=NewConnectionError(None, "Connection refused"))
+    )
+    with IntercomClient(sleep=sleeps, budget=budget) as client:
+        real = client.session.request
+        calls = []
+
+        def first_refused(*args, **kwargs):
+            calls.append(args)
+            if len(calls) == 1:
+                raise refused
+            return real(*args, **kwargs)
+
+        client.session.request = first_refused
+        assert client.contact_note(contact["id"], body="Decided.")["type"] == "note"
+    assert len(calls) == 2 and len(sleeps) == 1
 
 
 def test_gives_up_after_the_attempts_with_a_retryable_error(client, intercom):

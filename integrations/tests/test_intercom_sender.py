@@ -179,6 +179,61 @@ def test_a_reply_to_a_conversation_intercom_does_not_know_fails_visibly(ready, s
     assert job.last_error and job.next_attempt_at is not None  # retried later, never dropped
 
 
+def test_a_reply_to_another_users_conversation_is_refused_not_sent(ready, specialist):
+    make_account(owner=specialist, external_id="acct-mine")
+    someone_else = ready.add_contact(role="user", external_id="acct-other")
+    conversation = ready.add_conversation(someone_else["id"], "Where is my withdrawal?")
+    outbox_record(
+        kind="conversation.reply",
+        key="reply:3",
+        payload={
+            "conversation_id": conversation["id"],
+            "body": "Your case",
+            "author_email": "",
+            "external_id": "acct-mine",
+        },
+    )
+    report = drain(client=_client())
+    assert "is not with this account's contact" in report.errors[0]
+    assert _comments(ready, conversation["id"]) == []
+    assert "POST /conversations/{conversation_id}/reply" not in ready.calls_by_route
+
+
+def test_a_retry_from_the_sync_page_sends_neither_note_nor_reply_twice(ready, specialist):
+    from integrations.services import sync_job_retry
+
+    make_account(owner=specialist, external_id="acct-twice")
+    user = ready.add_contact(role="user", external_id="acct-twice")
+    conversation = ready.add_conversation(user["id"])
+    outbox_record(
+        kind="contact.note", key="decision:t", payload={"external_id": "acct-twice", "body": "Decided."}
+    )
+    outbox_record(
+        kind="conversation.reply",
+        key="reply:t",
+        payload={
+            "conversation_id": conversation["id"],
+            "body": "Decided.",
+            "author_email": "",
+            "external_id": "acct-twice",
+        },
+    )
+    assert not drain(client=_client()).errors
+    # Both went out, then (say) the answers were lost and the jobs died: an Admin retries them.
+    SyncJob.objects.filter(key__in=["decision:t", "reply:t"]).update(
+        status="dead",
+        last_error="Timed out",
+        last_delivered_hash="",  # never recorded as delivered
+    )
+    for job in SyncJob.objects.filter(key__in=["decision:t", "reply:t"]):
+        sync_job_retry(job=job, by=specialist)
+    assert not drain(client=_client()).errors
+    assert SyncJob.objects.filter(key__in=["decision:t", "reply:t"], status="done").count() == 2
+    assert len(_comments(ready, conversation["id"])) == 1
+    notes = requests.get(f"{ready.url}/contacts/{user['id']}/notes", headers=ready.headers(), timeout=5)
+    assert len(notes.json()["data"]) == 1
+
+
 def test_reply_html_keeps_paragraphs_and_escapes():
     assert sender_module.reply_html("a\r\n\r\n\r\nb\nc <x>") == "<p>a</p><p>b<br>c &lt;x&gt;</p>"
     assert sender_module.reply_html("  only  ") == "<p>only</p>"

@@ -705,3 +705,25 @@ def test_two_drains_at_once_apply_every_notification_exactly_once(fake, contact)
     assert sorted(applied) == sorted(f"notif_{n}" for n in range(30)), main_connection.vendor
     assert set(WebhookEvent.objects.values_list("status", flat=True)) == {WebhookEvent.Status.PROCESSED}
     assert Conversation.objects.count() == 30
+
+
+def test_a_broker_failure_is_logged_and_the_next_notification_queues_again(
+    client, fake, contact, django_capture_on_commit_callbacks, caplog
+):
+    from integrations.models import DrainRequest
+
+    broker_down = mock.patch(
+        "integrations.intercom.processing.async_task", side_effect=ConnectionError("down")
+    )
+    with broker_down, django_capture_on_commit_callbacks(execute=True):
+        response = deliver(client, notification(fake.add_conversation(contact["id"]), notif_id="notif_x"))
+    assert response.status_code == 200 and response.json()["status"] == "accepted"  # it is stored
+    assert WebhookEvent.objects.get().status == WebhookEvent.Status.RECEIVED
+    assert not DrainRequest.objects.get().queued  # not left saying a drain is on its way
+    assert "Could not queue the Intercom webhook drain" in caplog.text
+    with (
+        mock.patch("integrations.intercom.processing.async_task") as queue,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        deliver(client, notification(fake.add_conversation(contact["id"]), notif_id="notif_y"))
+    queue.assert_called_once()

@@ -7,10 +7,11 @@ exception escapes: junk in the notification (a ValueError from parsing) and unex
 alike end as status "failed" with the error, and the work done before it is rolled back.
 """
 
+import contextlib
 import logging
 import time
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -198,13 +199,26 @@ def request_webhook_drain() -> bool:
 
 def process_waiting(*, batch: int = 200, budget_seconds: float = 60.0, older_than=None) -> dict:
     """Process the notifications still "received", oldest first, until none is left or the
-    time budget is spent (then another drain is requested, so a task never runs into the
-    cluster's timeout). Two drains at once share the work: each skips the rows the other holds.
+    time budget is spent. One drain works at a time (on PostgreSQL a session advisory lock; on
+    SQLite writes queue anyway): a second one exits at once, and the running one, once it has
+    let go, requests another drain if anything waits — so a burst takes one worker's CPU and
+    leaves the rest to the web processes, and a task never runs into the cluster's timeout.
     `older_than` limits it to events received before that time (the sweep's safety net)."""
     DrainRequest.objects.filter(name=WEBHOOK_DRAIN, queued=True).update(queued=False)
-    deadline = time.monotonic() + budget_seconds
+    with _sole_drain() as sole:
+        if not sole:
+            return {"another drain is running": 1}
+        counts = _drain(batch=batch, deadline=time.monotonic() + budget_seconds, older_than=older_than)
+    # Let go first, then look: what arrived after the last read (or was left at the deadline)
+    # gets a drain of its own, even if a drain that found the lock taken has already given up.
+    if WebhookEvent.objects.filter(status=WebhookEvent.Status.RECEIVED).exists():
+        request_webhook_drain()
+    return counts
+
+
+def _drain(*, batch: int, deadline: float, older_than) -> dict:
     counts: dict[str, int] = {}
-    passed_over: set[int] = set()  # held by another drain, or gone
+    passed_over: set[int] = set()  # held by another worker (a single-event task), or gone
     while True:
         waiting = WebhookEvent.objects.filter(status=WebhookEvent.Status.RECEIVED)
         if older_than is not None:
@@ -220,5 +234,27 @@ def process_waiting(*, batch: int = 200, budget_seconds: float = 60.0, older_tha
             if status in ("busy", "missing"):
                 passed_over.add(event_id)
             if time.monotonic() > deadline:
-                request_webhook_drain()
                 return counts
+
+
+# Any fixed 64-bit number, the same in every process: the key of the drain's advisory lock.
+_DRAIN_LOCK_KEY = 7_304_215_470_001
+
+
+@contextlib.contextmanager
+def _sole_drain():
+    """Whether this process may drain now. The lock belongs to the database session, not to a
+    transaction, so each notification still commits on its own; it is released on the way out
+    (or by PostgreSQL when a killed worker's connection closes)."""
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [_DRAIN_LOCK_KEY])
+        acquired = cursor.fetchone()[0]
+    try:
+        yield acquired
+    finally:
+        if acquired:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [_DRAIN_LOCK_KEY])

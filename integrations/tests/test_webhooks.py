@@ -727,3 +727,27 @@ def test_a_broker_failure_is_logged_and_the_next_notification_queues_again(
     ):
         deliver(client, notification(fake.add_conversation(contact["id"]), notif_id="notif_y"))
     queue.assert_called_once()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_drain_at_a_time_and_a_second_one_leaves_the_work_to_it(fake, contact):
+    """So a burst takes one worker's CPU, not every worker's (PostgreSQL: a session advisory
+    lock; on SQLite writes queue anyway and every drain may run)."""
+    from django.db import connection, connections
+
+    from integrations.intercom import processing
+
+    for n in range(3):
+        store_received(notification(fake.add_conversation(contact["id"]), notif_id=f"notif_{n}"))
+    if connection.vendor == "postgresql":
+        holder = connections.create_connection("default")  # another worker's session
+        try:
+            with holder.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_lock(%s)", [processing._DRAIN_LOCK_KEY])
+            with mock.patch("integrations.intercom.processing.async_task") as queue:
+                assert processing.process_waiting() == {"another drain is running": 1}
+            assert not queue.called  # the running drain requests the next one when it lets go
+            assert WebhookEvent.objects.filter(status=WebhookEvent.Status.RECEIVED).count() == 3
+        finally:
+            holder.close()  # a closed session releases its advisory locks, as a killed worker's does
+    assert processing.process_waiting() == {"processed": 3}

@@ -175,8 +175,9 @@ def request_webhook_drain() -> bool:
     """Make sure a task will process what is stored now: queue one unless one is queued and has
     not started yet. Returns whether a task was queued. Call it once the event is committed.
 
-    Why a flag and not a task per notification: under a burst, queueing, fetching and
-    acknowledging a task each cost about as much as processing the notification itself."""
+    Why a flag and not a task per notification: each task is a queue row written, fetched and
+    deleted and a hand-off between the cluster's processes; per notification, that overhead kept
+    the load test (scripts/bench_webhooks.sh) under its target."""
     claimed = DrainRequest.objects.filter(name=WEBHOOK_DRAIN, queued=False).update(
         queued=True, requested_at=timezone.now()
     )

@@ -8,17 +8,17 @@ window (everything unchanged), and the page's query counts."""
 
 import copy
 import datetime as dt
-import io
 import os
 import random
 import time
 
 from django.conf import settings
-from django.core.management import call_command
 from django.db import connection, reset_queries
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+
+from bench.timing import seed_demo
 
 ACCOUNTS = int(os.environ.get("BENCH_CONVERSATION_ACCOUNTS", "2000"))
 CONVERSATIONS = int(os.environ.get("BENCH_CONVERSATIONS", "50000"))
@@ -43,19 +43,7 @@ def run(report):
             data.update(copy.deepcopy(record.get("extras") or {}))
             return data
 
-    started = time.perf_counter()
-    call_command(
-        "seed_demo",
-        "--force",
-        "--accounts",
-        str(ACCOUNTS),
-        "--markets",
-        "0",
-        "--disputes",
-        "0",
-        stdout=io.StringIO(),
-    )
-    report.figure(f"seed_demo --accounts {ACCOUNTS}", f"{time.perf_counter() - started:.1f}", "s")
+    seed_demo(report, accounts=ACCOUNTS, markets=0, disputes=0)
 
     specialist = User.objects.get(username="specialist")
     accounts = list(Account.objects.order_by("pk").values_list("pk", "external_id", "email", "owner_id"))

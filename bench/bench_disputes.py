@@ -6,17 +6,14 @@ status filter, transaction-hash search), ≤ 250 ms at 100 rows, ≤ 12 queries 
 25 and 100 rows; /disputes/<reference>/ with 100+ events ≤ 100 ms; /disputes/markets/<id>/ with
 500+ cases ≤ 150 ms."""
 
-import io
 import os
-import time
 
-from django.core.management import call_command
 from django.db import connection, reset_queries
 from django.db.models import Count
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from bench.timing import measure, summary
+from bench.timing import measure, seed_demo, summary
 
 ACCOUNTS = int(os.environ.get("BENCH_ACCOUNTS", "2000"))
 MARKETS = int(os.environ.get("BENCH_MARKETS", "5000"))
@@ -29,23 +26,7 @@ def run(report):
     from disputes.models import CaseEvent, DisputeCase, EvidenceItem, WalletActivityRow
     from portal.models import User
 
-    started = time.perf_counter()
-    call_command(
-        "seed_demo",
-        "--force",
-        "--accounts",
-        str(ACCOUNTS),
-        "--markets",
-        str(MARKETS),
-        "--disputes",
-        str(DISPUTES),
-        stdout=io.StringIO(),
-    )
-    seconds = time.perf_counter() - started
-    report.figure(
-        f"seed_demo --accounts {ACCOUNTS} --markets {MARKETS} --disputes {DISPUTES}",
-        f"{seconds:.1f} s (target < {SEED_TARGET_S} s: {'met' if seconds < SEED_TARGET_S else 'MISSED'})",
-    )
+    seed_demo(report, target_s=SEED_TARGET_S, accounts=ACCOUNTS, markets=MARKETS, disputes=DISPUTES)
     report.figure(
         "  rows",
         f"{DisputeCase.objects.count()} cases, {CaseEvent.objects.count()} events, "

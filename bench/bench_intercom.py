@@ -11,6 +11,8 @@ import time
 from django.conf import settings
 from django.core.management import call_command
 
+from bench.timing import seed_demo
+
 ACCOUNTS = int(os.environ.get("BENCH_INTERCOM_ACCOUNTS", "10000"))
 
 
@@ -20,19 +22,7 @@ def run(report):
     from integrations.intercom.sender import drain
     from integrations.models import RateBudget, SyncJob
 
-    started = time.perf_counter()
-    call_command(
-        "seed_demo",
-        "--force",
-        "--accounts",
-        str(ACCOUNTS),
-        "--markets",
-        "0",
-        "--disputes",
-        "0",
-        stdout=io.StringIO(),
-    )
-    report.figure(f"seed_demo --accounts {ACCOUNTS}", f"{time.perf_counter() - started:.1f}", "s")
+    seed_demo(report, accounts=ACCOUNTS, markets=0, disputes=0)
     pending = SyncJob.objects.filter(status="pending").count()
     report.figure("  outbox jobs pending", pending)
 

@@ -5,19 +5,17 @@ same count at both sizes; a market page ≤ 100 ms; importing 100 markets from r
 responses ≤ 5 s; a diff of two 20 KB versions ≤ 100 ms (bench_textdiff measures it too)."""
 
 import copy
-import io
 import json
 import os
 import time
 from pathlib import Path
 
 import responses
-from django.core.management import call_command
 from django.db import connection, reset_queries
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from bench.timing import measure, summary
+from bench.timing import measure, seed_demo, summary
 
 MARKETS = int(os.environ.get("BENCH_MARKETS", "5000"))
 REPEAT = int(os.environ.get("BENCH_REPEAT", "30"))
@@ -37,9 +35,7 @@ def run(report):
     from portal.models import User
     from portal.textdiff import diff_html
 
-    started = time.perf_counter()
-    call_command("seed_demo", "--force", "--accounts", "0", "--markets", str(MARKETS), stdout=io.StringIO())
-    report.figure(f"seed_demo --markets {MARKETS}", f"{time.perf_counter() - started:.1f}", "s")
+    seed_demo(report, accounts=0, markets=MARKETS)
     versions = MarketRuleVersion.objects.count()
     report.figure("  rows", f"{Market.objects.count()} markets, {versions} rule versions")
 

@@ -1,4 +1,4 @@
-"""Small helpers for the benchmarks: repeat a callable and summarise its timings."""
+"""Small helpers for the benchmarks: seed the database, repeat a callable and summarise its timings."""
 
 import statistics
 import time
@@ -25,3 +25,19 @@ def summary(stats: dict) -> str:
     return (
         f"median {stats['median_ms']} ms, p90 {stats['p90_ms']} ms, max {stats['max_ms']} ms (n={stats['n']})"
     )
+
+
+def seed_demo(report, *, target_s: float | None = None, **counts: int) -> float:
+    """Run `seed_demo --force --<name> <count> …` (one option per keyword, in order), report how
+    long it took (against `target_s` when given) and return the seconds."""
+    import io
+
+    from django.core.management import call_command
+
+    options = [part for name, count in counts.items() for part in (f"--{name}", str(count))]
+    started = time.perf_counter()
+    call_command("seed_demo", "--force", *options, stdout=io.StringIO())
+    seconds = time.perf_counter() - started
+    verdict = f" (target < {target_s} s: {'met' if seconds < target_s else 'MISSED'})" if target_s else ""
+    report.figure(f"seed_demo {' '.join(options)}", f"{seconds:.1f} s{verdict}")
+    return seconds

@@ -2,6 +2,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from integrations.intercom.fake import FakeIntercom
 from portal.roles import Role
 from portal.tests.factories import UserFactory
 
@@ -72,3 +73,23 @@ def people(specialist, leader, product_person, portal_admin):
         Role.PRODUCT: product_person,
         Role.ADMIN: portal_admin,
     }
+
+
+@pytest.fixture(scope="session")
+def intercom_server():
+    """One fake Intercom on a loopback port for the session (an app's tests may override this
+    fixture with a subclass, as support/tests does)."""
+    with FakeIntercom(search_delay_seconds=0) as fake:
+        yield fake
+
+
+@pytest.fixture
+def intercom(intercom_server, settings):
+    """The fake Intercom, reset, with the portal pointed at it and switched on."""
+    intercom_server.reset()
+    intercom_server.configure(search_delay_seconds=0)
+    settings.INTERCOM_ENABLED = True
+    settings.INTERCOM_ACCESS_TOKEN = intercom_server.token
+    settings.INTERCOM_BASE_URL = intercom_server.url
+    yield intercom_server
+    assert not intercom_server.internal_errors, intercom_server.internal_errors

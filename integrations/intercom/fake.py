@@ -1319,14 +1319,7 @@ class FakeIntercom:
     def _list_conversations(self, params: dict, query: dict, body: dict) -> tuple[int, dict]:
         per_page = self._per_page(query.get("per_page"), default=20)
         records = sorted(self._conversations.values(), key=lambda r: (r["updated_at"], r["id"]), reverse=True)
-        page, pages, total = self._paginate(records, per_page, query.get("starting_after"))
-        conversations = [self._conversation_json(r, with_parts=False) for r in page]
-        return 200, {
-            "type": "conversation.list",
-            "conversations": conversations,
-            "total_count": total,
-            "pages": pages,
-        }
+        return 200, self._conversation_list(records, per_page, query.get("starting_after"))
 
     def _search_conversations(self, params: dict, query: dict, body: dict) -> tuple[int, dict]:
         predicate = self._compile_search(body, self._conversation_field)
@@ -1335,11 +1328,14 @@ class FakeIntercom:
         hits = sorted(
             (r for r in self._visible(self._conversation_index) if predicate(r)), key=lambda r: int(r["id"])
         )
-        page, pages, total = self._paginate(hits, per_page, pagination.get("starting_after"))
-        conversations = [self._conversation_json(r, with_parts=False) for r in page]
-        return 200, {
+        return 200, self._conversation_list(hits, per_page, pagination.get("starting_after"))
+
+    def _conversation_list(self, records: list[dict], per_page: int, starting_after) -> dict:
+        """A `conversation.list` page, as listing and search both answer (without parts)."""
+        page, pages, total = self._paginate(records, per_page, starting_after)
+        return {
             "type": "conversation.list",
-            "conversations": conversations,
+            "conversations": [self._conversation_json(r, with_parts=False) for r in page],
             "total_count": total,
             "pages": pages,
         }

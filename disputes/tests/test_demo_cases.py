@@ -1,12 +1,10 @@
 import re
 import uuid
 from collections import defaultdict
-from io import StringIO
 
 import pytest
 from django.conf import settings
-from django.core.management import CommandError, call_command
-from django.db import connection
+from django.core.management import CommandError
 from django.db.models import Count
 
 from accounts.models import AccountEvent, Wallet
@@ -22,22 +20,12 @@ from disputes.models import (
 from disputes.selectors import rules_at
 from disputes.services.cases import TRANSITIONS, normalise_text
 from disputes.services.snapshots import collateral_at
+from portal.tests.seeding import seed
 
 pytestmark = pytest.mark.django_db
 SMALL = ("--accounts", "40", "--markets", "10", "--disputes", "120")
 HASH_32 = re.compile(r"^0x[0-9a-f]{64}$")
 OPEN = {"new", "investigating", "waiting_on_user", "escalated"}
-
-
-def seed(*args):
-    if "--force" in args and connection.vendor == "postgresql":
-        # As in portal/tests/test_commands.py: TRUNCATE inside the test's transaction needs the
-        # deferred foreign-key checks fired first.
-        with connection.cursor() as cursor:
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-    out = StringIO()
-    call_command("seed_demo", *args, stdout=out)
-    return out.getvalue()
 
 
 @pytest.fixture

@@ -1,11 +1,9 @@
 """Demo feedback log (`seed_demo --feedback N`): what the services would have left behind."""
 
 from collections import Counter
-from io import StringIO
 
 import pytest
-from django.core.management import CommandError, call_command
-from django.db import connection
+from django.core.management import CommandError
 from django.db.models import Count
 from django.utils import timezone
 
@@ -19,21 +17,11 @@ from feedback.models import (
     ProductArea,
 )
 from feedback.services import impact_refresh
+from portal.tests.seeding import seed
 
 pytestmark = pytest.mark.django_db
 SMALL = ("--accounts", "40", "--markets", "0", "--disputes", "0", "--feedback", "120")
 Status = FeedbackItem.Status
-
-
-def seed(*args):
-    if "--force" in args and connection.vendor == "postgresql":
-        # As in portal/tests/test_commands.py: TRUNCATE inside the test's transaction needs the
-        # deferred foreign-key checks fired first.
-        with connection.cursor() as cursor:
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-    out = StringIO()
-    call_command("seed_demo", *args, stdout=out)
-    return out.getvalue()
 
 
 @pytest.fixture

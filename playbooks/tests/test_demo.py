@@ -2,11 +2,10 @@
 
 import datetime as dt
 import re
-from io import StringIO
 from itertools import pairwise
 
 import pytest
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError
 from django.db import connection
 from django.utils import timezone
 
@@ -22,6 +21,7 @@ from playbooks.models import Playbook, PlaybookRevision, ResponseTemplate
 from playbooks.rendering import example_context, render_template, validate_template
 from playbooks.selectors import playbook_search
 from portal.roles import Role
+from portal.tests.seeding import seed as seed_demo
 
 pytestmark = pytest.mark.django_db
 NOTHING_ELSE = ("--accounts", "0", "--markets", "0", "--disputes", "0")
@@ -29,14 +29,7 @@ STARTER_SLUGS = {spec.slug for spec in STARTER_PLAYBOOKS}
 
 
 def seed(*args):
-    if "--force" in args and connection.vendor == "postgresql":
-        # As in portal/tests/test_commands.py: TRUNCATE inside the test's transaction needs the
-        # deferred foreign-key checks fired first.
-        with connection.cursor() as cursor:
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-    out = StringIO()
-    call_command("seed_demo", *NOTHING_ELSE, *args, stdout=out)
-    return out.getvalue()
+    return seed_demo(*NOTHING_ELSE, *args)
 
 
 def test_the_starter_set_is_always_seeded_published_and_revised():

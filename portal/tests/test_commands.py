@@ -4,7 +4,6 @@ from io import StringIO
 import pytest
 from django.contrib.sessions.models import Session
 from django.core.management import CommandError, call_command
-from django.db import connection
 from django.utils import timezone
 from django_q.models import Schedule
 
@@ -12,18 +11,7 @@ from portal.models import User
 from portal.roles import Role
 from portal.schedules import SCHEDULES
 from portal.tasks import housekeeping
-
-
-def seed(*args):
-    if "--force" in args and connection.vendor == "postgresql":
-        # The test wraps everything in one transaction, where PostgreSQL refuses to TRUNCATE
-        # tables with deferred foreign-key checks still pending; firing them now is what a
-        # commit would do. Outside tests, seed_demo runs in autocommit and needs none of this.
-        with connection.cursor() as cursor:
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-    out = StringIO()
-    call_command("seed_demo", *args, stdout=out)
-    return out.getvalue()
+from portal.tests.seeding import seed
 
 
 def snapshot():

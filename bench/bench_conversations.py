@@ -43,7 +43,7 @@ def run(report):
             data.update(copy.deepcopy(record.get("extras") or {}))
             return data
 
-    seed_demo(report, accounts=ACCOUNTS, markets=0, disputes=0)
+    seed_demo(report, accounts=ACCOUNTS, markets=0, disputes=0, conversations=0)
 
     specialist = User.objects.get(username="specialist")
     accounts = list(Account.objects.order_by("pk").values_list("pk", "external_id", "email", "owner_id"))

@@ -22,7 +22,7 @@ def run(report):
     from integrations.intercom.sender import drain
     from integrations.models import RateBudget, SyncJob
 
-    seed_demo(report, accounts=ACCOUNTS, markets=0, disputes=0)
+    seed_demo(report, accounts=ACCOUNTS, markets=0, disputes=0, conversations=0)
     pending = SyncJob.objects.filter(status="pending").count()
     report.figure("  outbox jobs pending", pending)
 

@@ -13,6 +13,7 @@ from playbooks.demo import REVISIONS, seed_playbooks
 from portal.demo import seed_people
 from portal.models import User
 from portal.services import roles_sync, schedules_sync
+from support.demo import seed_conversations
 
 
 class Command(BaseCommand):
@@ -54,6 +55,13 @@ class Command(BaseCommand):
             help="Feedback items over the last year, with their linked accounts, history and "
             "follow-ups (default 60; none without accounts).",
         )
+        parser.add_argument(
+            "--conversations",
+            type=int,
+            default=None,
+            help="Intercom conversations in the mirror over the last 90 days, as an import leaves them "
+            "(default: 4 per 3 accounts, at most 400; none without accounts).",
+        )
         parser.add_argument("--force", action="store_true", help="Flush the database first.")
 
     def handle(self, *args, **options):
@@ -65,6 +73,10 @@ class Command(BaseCommand):
             raise CommandError("--playbooks must be 0 or more.")
         if options["feedback"] < 0:
             raise CommandError("--feedback must be 0 or more.")
+        if options["conversations"] is None:
+            options["conversations"] = min(400, options["accounts"] * 4 // 3)
+        if options["conversations"] < 0:
+            raise CommandError("--conversations must be 0 or more.")
         if options["password"] == "":
             raise CommandError("--password must not be empty.")
         if User.objects.exists():
@@ -125,6 +137,11 @@ class Command(BaseCommand):
                     progress=self._progress,
                 ),
             )
+            # Last, so the data the steps above draw from the same random sequence stays the same.
+            conversations = self._step(
+                "Intercom conversations",
+                lambda: seed_conversations(rng=rng, count=options["conversations"], progress=self._progress),
+            )
         # Fresh statistics after a bulk load, so the query planner knows the tables' sizes now.
         self._step("Statistics", lambda: connection.cursor().execute("ANALYZE"))
         self.stdout.write(self.style.SUCCESS(f"Demo data ready in {time.perf_counter() - started:.1f}s:"))
@@ -145,6 +162,9 @@ class Command(BaseCommand):
         self.stdout.write(
             f"  playbooks: {playbooks['playbooks']} ({playbooks['revisions']} revisions), "
             f"response templates: {playbooks['templates']}"
+        )
+        self.stdout.write(
+            f"  Intercom conversations: {conversations['conversations']} ({conversations['rated']} rated)"
         )
         self.stdout.write(
             f"  feedback: {feedback['items']} items ({feedback['sources']} linked accounts, "

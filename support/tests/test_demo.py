@@ -1,0 +1,56 @@
+"""Demo conversations (`seed_demo --conversations N`): the mirror as an import leaves it."""
+
+import pytest
+from django.core.management.base import CommandError
+from django.urls import reverse
+
+from accounts.models import Account
+from portal.tests.seeding import seed
+from support.models import Conversation
+
+pytestmark = pytest.mark.django_db
+SMALL = ("--accounts", "20", "--markets", "0", "--disputes", "0", "--feedback", "0")
+
+
+def test_seeds_conversations_linked_to_accounts_and_counted_as_contact(client):
+    out = seed("--seed", "3", *SMALL, "--conversations", "60")
+    assert "Intercom conversations: 60" in out
+    conversations = Conversation.objects.all()
+    assert conversations.count() == 60 and not conversations.filter(account=None).exists()
+    assert {c.state for c in conversations} >= {"open", "closed"}
+    rated = conversations.exclude(rating=None)
+    assert rated.exists() and all(c.state == "closed" and 1 <= c.rating <= 5 for c in rated)
+    assert all(c.waiting_since for c in conversations.filter(state="open"))
+    assert all(c.last_source == "import" for c in conversations)
+    # Each counts as contact, and ratings weigh on health.
+    account = rated.first().account
+    assert (
+        account.last_contact_at is not None and account.last_contact_at >= rated.first().created_at_intercom
+    )
+    assert "conversations" in Account.objects.get(pk=account.pk).health_components
+
+    client.force_login(account.owner)
+    page = client.get(reverse("accounts:detail", args=[account.pk])).content.decode()
+    assert account.conversations.order_by("-updated_at_intercom").first().title in page
+
+
+def test_same_seed_same_conversations_and_none_without_accounts():
+    seed("--seed", "3", *SMALL, "--conversations", "10")
+    first = list(Conversation.objects.order_by("intercom_id").values_list("intercom_id", "title", "state"))
+    seed("--force", "--seed", "3", *SMALL, "--conversations", "10")
+    assert (
+        list(Conversation.objects.order_by("intercom_id").values_list("intercom_id", "title", "state"))
+        == first
+    )
+    seed("--force", "--accounts", "0", "--markets", "0", "--disputes", "0", "--conversations", "10")
+    assert not Conversation.objects.exists()
+
+
+def test_a_negative_count_is_refused():
+    with pytest.raises(CommandError, match="--conversations must be 0 or more"):
+        seed("--conversations", "-1")
+
+
+def test_by_default_four_conversations_per_three_accounts_at_most_400():
+    seed(*SMALL)
+    assert Conversation.objects.count() == 20 * 4 // 3

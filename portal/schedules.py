@@ -40,6 +40,10 @@ SCHEDULES: list[ScheduledTask] = [
         func="support.tasks.conversations_reconcile",
         cron="*/15 * * * *",
     ),
+    # Minute 23 of every hour ("23 * * * *", off the quarter hours the other jobs use): re-fetch
+    # open and recently closed markets from Gamma, so rules, clarifications and resolution move
+    # into the portal within the hour. The run stops inside the task timeout; the stalest go first.
+    ScheduledTask(name="disputes.markets_refresh", func="disputes.tasks.markets_refresh", cron="23 * * * *"),
     # 07:00 every Monday ("0 7 * * 1": minute 0, hour 7, any day of month, any month, weekday 1 =
     # Monday): the weekly feedback digest to Product, covering the seven days before. Sent once
     # per ISO week (a DigestRun row), so a retry or a second run that week sends nothing.

@@ -52,10 +52,12 @@ def roles_sync() -> dict[str, int]:
 
 @transaction.atomic
 def schedules_sync() -> dict[str, str]:
-    """Create or update every schedule in portal.schedules, matched by name. Idempotent.
+    """Create or update every schedule in portal.schedules, matched by name, and delete any
+    schedule not declared there. Idempotent.
 
     The next run is recomputed only when a schedule is new or its cron string changed, so
-    re-running the command never postpones or repeats a run.
+    re-running the command never postpones or repeats a run. Undeclared schedules go because the
+    worker runs whatever dotted name a schedule holds: the declaration is the only way in.
     """
     from croniter import croniter
     from django.utils import timezone
@@ -87,4 +89,8 @@ def schedules_sync() -> dict[str, str]:
         schedule.repeats = -1
         schedule.save()
         outcome[declared.name] = "updated" if changed else "unchanged"
+    undeclared = Schedule.objects.exclude(name__in=[declared.name for declared in SCHEDULES])
+    for name in undeclared.values_list("name", flat=True):
+        outcome[name or "(unnamed)"] = "removed (not declared in portal/schedules.py)"
+    undeclared.delete()
     return outcome

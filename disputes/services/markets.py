@@ -4,11 +4,12 @@
 import datetime as dt
 import hashlib
 import json
+import time
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import F, Max
 from django.utils import timezone
 
 from accounts.models import Venue
@@ -163,16 +164,27 @@ def markets_import(*, reference: str, by: User | None) -> list[ImportedMarket]:
         return [market_upsert_from_gamma(data=item, by=by, fetched_at=fetched_at) for item in found]
 
 
-def markets_refresh(*, now: dt.datetime | None = None) -> dict:
+def markets_refresh(*, now: dt.datetime | None = None, time_budget_seconds: float | None = None) -> dict:
     """Re-fetch open markets and those closed in the last two weeks (their resolution and UMA
-    status still move). A market that fails is skipped and counted; the others are saved."""
+    status still move). A market that fails is skipped and counted; the others are saved.
+
+    The least recently fetched go first, and with a time budget the run stops once it is spent
+    (the worker kills a task at Q_TIMEOUT_SECONDS): the next run carries on where this one
+    stopped, so a large book is covered over a few runs instead of never."""
     now = now or timezone.now()
-    due = Market.objects.filter(source=Market.Source.GAMMA).exclude(
-        is_closed=True, closed_at__lt=now - REFRESH_CLOSED_WITHIN
+    started = time.monotonic()
+    due = (
+        Market.objects.filter(source=Market.Source.GAMMA)
+        .exclude(is_closed=True, closed_at__lt=now - REFRESH_CLOSED_WITHIN)
+        .order_by(F("last_fetched_at").asc(nulls_first=True), "pk")
     )
-    outcome = {"refreshed": 0, "new_versions": 0, "failed": 0}
+    outcome = {"refreshed": 0, "new_versions": 0, "failed": 0, "left_for_next_run": 0}
+    gamma_ids = list(due.values_list("gamma_id", flat=True))
     with GammaClient() as client:
-        for gamma_id in due.values_list("gamma_id", flat=True).iterator():
+        for position, gamma_id in enumerate(gamma_ids):
+            if time_budget_seconds is not None and time.monotonic() - started > time_budget_seconds:
+                outcome["left_for_next_run"] = len(gamma_ids) - position
+                break
             try:
                 data = client.market_by_id(gamma_id)
             except PolymarketError:

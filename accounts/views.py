@@ -26,6 +26,7 @@ from playbooks.drafts import chosen_template, draft_from, offered_templates
 from playbooks.services import template_use_record
 from portal.csv_export import stream_csv
 from portal.forms import add_service_errors
+from portal.redirects import next_url
 from portal.roles import Role, has_role, role_required, user_roles
 from portal.search import normalise_query
 from portal.tables import configure_table
@@ -233,17 +234,7 @@ def follow_up_done(request, pk):
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, f"Follow-up done: {check_in.follow_up}")
-    return redirect(_safe_next(request) or reverse("accounts:detail", args=[check_in.account_id]))
-
-
-def _safe_next(request) -> str:
-    from django.utils.http import url_has_allowed_host_and_scheme
-
-    target = request.POST.get("next", "")
-    ok = url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    )
-    return target if ok else ""
+    return redirect(next_url(request, default=reverse("accounts:detail", args=[check_in.account_id])))
 
 
 @require_POST
@@ -310,7 +301,7 @@ def accounts_reassign(request):
             )
     else:
         messages.error(request, " ".join(msg for errors in form.errors.values() for msg in errors))
-    return redirect(_safe_next(request) or reverse("accounts:list"))
+    return redirect(next_url(request, default=reverse("accounts:list")))
 
 
 @role_required(*ACCOUNT_WRITERS)

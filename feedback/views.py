@@ -12,6 +12,7 @@ from feedback.selectors import FEEDBACK_CAPTURERS, FEEDBACK_READERS, FEEDBACK_TR
 from feedback.tables import FeedbackTable
 from portal.csv_export import stream_csv
 from portal.forms import add_service_errors
+from portal.redirects import next_url
 from portal.roles import Role, has_role, role_required
 from portal.search import normalise_query
 from portal.tables import configure_table
@@ -256,9 +257,4 @@ def follow_up_done(request, pk):
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, "Done: a follow-up check-in was logged and Intercom gets a note.")
-    return redirect(
-        request.POST.get("next")
-        if str(request.POST.get("next", "")).startswith("/")
-        and not str(request.POST.get("next", "")).startswith("//")
-        else "home"
-    )
+    return redirect(next_url(request, default=reverse("home")))

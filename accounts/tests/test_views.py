@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from accounts.models import Account, CheckIn, Wallet
 from accounts.tests.factories import make_account, make_check_in, specialist_user
+from portal.tests.pages import form_on, link_to, submit
 
 pytestmark = pytest.mark.django_db
 WALLET = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
@@ -64,15 +65,33 @@ def test_an_invalid_filter_value_gives_a_message_not_a_500(client, specialist, b
     assert "Select a valid choice" in response.content.decode()
 
 
-def test_csv_export_streams_the_filtered_rows_with_formulas_defused(client, specialist, book):
-    make_account(owner=specialist, display_name="=HYPERLINK(evil)")
+def _exported(response) -> list[list[str]]:
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+
+
+def test_the_export_csv_link_downloads_the_filtered_rows_with_formulas_defused(client, specialist, book):
+    make_account(owner=specialist, display_name="=HYPERLINK(evil)", email="evil@example.com")
     client.force_login(specialist)
-    response = client.get(reverse("accounts:list"), {"export": "csv"})
-    body = b"".join(response.streaming_content).decode("utf-8-sig")
-    rows = list(csv.reader(io.StringIO(body)))
+    page = client.get(reverse("accounts:list"))
+    rows = _exported(client.get(link_to(page, "Export CSV")))
     assert rows[0][0] == "display_name"
-    exported = {row[0] for row in rows[1:]}
-    assert exported == {"Mine 0", "Mine 1", "Mine 2", "'=HYPERLINK(evil)"}
+    assert {row[0] for row in rows[1:]} == {"Mine 0", "Mine 1", "Mine 2", "'=HYPERLINK(evil)"}
+
+    searched = submit(client, form_on(page, has_field="q", action=""), q="evil@example.com")
+    assert names(searched) == {"=HYPERLINK(evil)"}
+    rows = _exported(client.get(link_to(searched, "Export CSV")))
+    assert [row[:2] for row in rows[1:]] == [["'=HYPERLINK(evil)", "evil@example.com"]]
+    assert "Mine 0" not in str(rows) and book["mine"][0].email not in str(rows)
+
+    everyone = submit(
+        client, form_on(page, has_field="q", action=""), owner="", tier=book["theirs"][0].tier_id
+    )
+    assert len(names(everyone)) == 6
+    theirs = submit(client, form_on(everyone, has_field="q", action=""), q="Theirs")
+    exported = {row[0] for row in _exported(client.get(link_to(theirs, "Export CSV")))[1:]}
+    assert exported == {"Theirs 0", "Theirs 1"}
 
 
 def test_list_query_count_does_not_grow_with_rows(client, leader, django_assert_max_num_queries):

@@ -22,6 +22,7 @@ from disputes.services.cases import (
     dispute_file,
 )
 from disputes.tests.factories import decision_form_data, gamma_market
+from portal.tests.pages import form_on, link_to, submit
 
 pytestmark = pytest.mark.django_db
 RULE = "The resolution source for this market is information from Chainlink"
@@ -381,3 +382,47 @@ def test_case_page_queries_do_not_grow_with_its_history(
         page = client.get(url)
     assert page.status_code == 200 and page.content.decode().count("Note 5") >= 11
     assert len(large.captured_queries) <= len(small.captured_queries) + 4  # the decision's rows
+
+
+def test_dropping_the_market_filter_keeps_the_search_and_the_other_filters(
+    client, specialist, market, section_version
+):
+    account = make_account(owner=specialist, email="keeps@example.com")
+    section = CitationInput(excerpt="Maker orders pay no fee", rulebook_version=section_version)
+    both = [CitationInput(excerpt=RULE, market_rule_version=market.current_version), section]
+
+    def case(with_market=None):
+        return dispute_file(
+            by=specialist,
+            account=account,
+            category="market_resolution" if with_market else "order_execution",
+            market=with_market,
+            claim="x",
+        )
+
+    on_market = _decide(case(market), specialist, citations=both).case
+    elsewhere = _decide(case(), specialist, citations=[section]).case
+    market_only = _decide(_case(specialist, market), specialist).case
+    _case(specialist)  # someone else's open case elsewhere
+    client.force_login(specialist)
+    market_page = client.get(reverse("disputes:market_detail", args=[market.pk]))
+
+    def references(response):
+        rows = response.context["table"].page.object_list
+        return {getattr(row.record, "case", row.record).reference for row in rows}
+
+    cases = client.get(link_to(market_page, "Open these cases in the case list"))
+    assert references(cases) == {on_market.reference, market_only.reference}
+    searched = submit(client, form_on(cases, has_field="q", action=""), q="keeps@example.com")
+    assert references(searched) == {on_market.reference}
+    everywhere = client.get(link_to(searched, "show all markets"))
+    assert references(everywhere) == {on_market.reference, elsewhere.reference}
+
+    decisions = client.get(link_to(market_page, "Read the decisions"))
+    assert references(decisions) == {on_market.reference, market_only.reference}
+    citing = submit(
+        client, form_on(decisions, has_field="excerpt", action=""), section=section_version.section_id
+    )
+    assert references(citing) == {on_market.reference}
+    any_rule = client.get(link_to(citing, "any rule"))
+    assert references(any_rule) == {on_market.reference, elsewhere.reference}

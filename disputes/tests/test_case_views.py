@@ -1,3 +1,6 @@
+import csv
+import io
+
 import pytest
 from django.urls import reverse
 
@@ -5,6 +8,7 @@ from accounts.tests.factories import make_account
 from disputes.models import DisputeCase
 from disputes.services import market_upsert_from_gamma
 from disputes.tests.factories import decision_form_data, gamma_market
+from portal.tests.pages import form_on, link_to, submit
 
 pytestmark = pytest.mark.django_db
 
@@ -139,26 +143,37 @@ def test_case_list_filters_export_and_constant_queries(
     from disputes.services.cases import dispute_file
 
     account = make_account(owner=specialist)
-    for n in range(12):
+    other = make_account(owner=specialist, display_name="Other trader", email="other-trader@example.com")
+    cases = [
         dispute_file(
             by=specialist,
-            account=account,
+            account=other if n == 11 else account,
             category="order_execution" if n % 2 else "platform_mechanics",
             claim=f"c{n}",
         )
+        for n in range(12)
+    ]
     client.force_login(leader)
     with django_assert_max_num_queries(12) as small:
         client.get(reverse("disputes:case_list"), {"per_page": 3})
     with django_assert_max_num_queries(12) as large:
-        response = client.get(reverse("disputes:case_list"), {"per_page": 12})
+        page = client.get(reverse("disputes:case_list"), {"per_page": 12})
     assert len(small.captured_queries) == len(large.captured_queries)
-    assert len(response.context["table"].page.object_list) == 12
-    filtered = client.get(reverse("disputes:case_list"), {"category": "order_execution"})
+    assert len(page.context["table"].page.object_list) == 12
+
+    def exported(listing):
+        response = client.get(link_to(listing, "Export CSV"))
+        assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+        body = b"".join(response.streaming_content).decode("utf-8-sig")
+        return list(csv.reader(io.StringIO(body)))[1:]
+
+    assert len(exported(page)) == 12
+    filtered = submit(client, form_on(page, has_field="q", action=""), category="order_execution")
     assert len(filtered.context["table"].page.object_list) == 6
-    csv_body = b"".join(
-        client.get(reverse("disputes:case_list"), {"export": "csv"}).streaming_content
-    ).decode("utf-8-sig")
-    assert len(csv_body.strip().splitlines()) == 13
+    rows = exported(filtered)
+    assert len(rows) == 6 and {row[2] for row in rows} == {"order_execution"}
+    searched = submit(client, form_on(filtered, has_field="q", action=""), q="other-trader@example.com")
+    assert [row[:2] for row in exported(searched)] == [[cases[11].reference, "Other trader"]]
     assert client.get(reverse("disputes:case_list"), {"status": "bogus"}).status_code == 400
 
 

@@ -1,5 +1,7 @@
 """Feedback pages: the log, the board, quick capture, triage by role, merge, follow-ups."""
 
+import csv
+import io
 from decimal import Decimal
 
 import pytest
@@ -8,6 +10,7 @@ from django.urls import reverse
 from accounts.tests.factories import make_account
 from feedback import services
 from feedback.models import FeedbackItem, FollowUp
+from portal.tests.pages import form_on, link_to, submit
 
 pytestmark = pytest.mark.django_db
 
@@ -36,10 +39,30 @@ def test_list_sorts_by_impact_filters_exports_and_keeps_queries_flat(
     bugs = client.get(reverse("feedback:list"), {"category": "bug"}).content.decode()
     assert "High impact" in bugs and "Low impact" not in bugs
     assert "High impact" in client.get(reverse("feedback:list"), {"q": f"#{high.pk}"}).content.decode()
-    csv = client.get(reverse("feedback:list"), {"export": "csv"})
-    assert b"".join(csv.streaming_content).decode().splitlines()[1].startswith(f"{high.pk},High impact")
     assert client.get(reverse("feedback:list"), {"status": "bogus"}).status_code == 400
     assert low.pk
+
+
+def _exported(client, listing) -> list[list[str]]:
+    response = client.get(link_to(listing, "Export CSV"))
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))[1:]
+
+
+def test_the_export_csv_link_downloads_what_the_log_shows(client, specialist, product_person):
+    big = make_account(owner=specialist, volume_30d_usd=Decimal("1000000"))
+    high = _item(specialist, title="High impact", account=big, category="bug")
+    _item(specialist, title="Low impact", category="fees")
+    _item(specialist, title="Fees are unclear")
+    client.force_login(product_person)
+    page = client.get(reverse("feedback:list"))
+    rows = _exported(client, page)
+    assert rows[0][:2] == [str(high.pk), "High impact"] and len(rows) == 3
+
+    bugs = submit(client, form_on(page, has_field="q", action=""), category="bug")
+    assert [row[:2] for row in _exported(client, bugs)] == [[str(high.pk), "High impact"]]
+    searched = submit(client, form_on(page, has_field="q", action=""), q="fees")
+    assert {row[1] for row in _exported(client, searched)} == {"Fees are unclear"}
 
 
 def test_product_sees_names_tiers_and_volumes_but_no_emails_or_wallets(client, specialist, product_person):

@@ -1,5 +1,10 @@
-"""What /healthz reports: can we reach the database, is the task queue keeping up, and is the
-Intercom outbox draining."""
+"""What /healthz reports.
+
+The load balancer's probe (`GET /healthz`, anonymous, every few seconds) gets `probe_report()`:
+one `SELECT 1` and the version. The detail — is the task queue keeping up, is the Intercom outbox
+draining — costs a few count queries and is answered by `health_report()` to `/healthz?detail`
+for Admins and for monitoring that presents HEALTHZ_TOKEN (see portal/views.py).
+"""
 
 import logging
 import time
@@ -82,7 +87,20 @@ def intercom_status() -> dict:
     }
 
 
+def probe_report() -> tuple[dict, int]:
+    """Is this web process up and can it reach the database: one query."""
+    database = database_status()
+    body = {
+        "status": "ok" if database["ok"] else "down",
+        "version": settings.PORTAL_VERSION,
+        "time": timezone.now().isoformat(),
+        "database": database,
+    }
+    return body, 200 if database["ok"] else 503
+
+
 def health_report() -> tuple[dict, int]:
+    """The probe's answer plus the task queue and the Intercom outbox (a few count queries)."""
     database = database_status()
     queue = queue_status() if database["ok"] or "orm" not in settings.Q_CLUSTER else {"ok": False}
     status = "ok" if database["ok"] and queue["ok"] else ("degraded" if database["ok"] else "down")

@@ -250,6 +250,13 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
     SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 
+# The load balancer probes /healthz over plain HTTP: answer it there rather than redirect it
+# (its `?detail` is still redirected to HTTPS by the view).
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# Monitoring that sends `Authorization: Bearer <token>` may read /healthz?detail (the task queue
+# and the Intercom outbox); Admins may too. Empty: Admins only.
+HEALTHZ_TOKEN = env("HEALTHZ_TOKEN", default="")
+
 SILENCED_SYSTEM_CHECKS = [
     # W021 asks for HSTS preload. Submitting a domain to browsers' preload lists is hard to
     # undo and belongs to whoever owns the domain; they set SECURE_HSTS_PRELOAD=true.

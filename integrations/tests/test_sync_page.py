@@ -348,6 +348,12 @@ def test_admins_see_that_intercom_is_not_connected(client, portal_admin, special
 # --- /healthz ---------------------------------------------------------------------------------
 
 
+def health_detail(client, settings) -> dict:
+    """/healthz?detail as monitoring reads it: over HTTPS with the token."""
+    settings.HEALTHZ_TOKEN = "monitoring-token"
+    return client.get("/healthz?detail", HTTP_AUTHORIZATION="Bearer monitoring-token", secure=True).json()
+
+
 def test_healthz_reports_the_outbox(client, settings):
     settings.INTERCOM_ENABLED = True
     make_job(key="account:1", age=timedelta(seconds=90))
@@ -355,7 +361,7 @@ def test_healthz_reports_the_outbox(client, settings):
     make_dead(key="account:3")
     make_job(key="account:4", status="done")
 
-    intercom = client.get("/healthz").json()["intercom"]
+    intercom = health_detail(client, settings)["intercom"]
 
     assert intercom["enabled"] is True
     assert (intercom["pending"], intercom["failed"], intercom["dead"]) == (1, 1, 1)
@@ -364,7 +370,7 @@ def test_healthz_reports_the_outbox(client, settings):
 
 def test_healthz_outbox_when_empty_and_disconnected(client, settings):
     settings.INTERCOM_ENABLED = False
-    assert client.get("/healthz").json()["intercom"] == {
+    assert health_detail(client, settings)["intercom"] == {
         "enabled": False,
         "pending": 0,
         "failed": 0,

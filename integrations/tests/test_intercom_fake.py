@@ -1,4 +1,4 @@
-"""The fake Intercom (integrations/intercom/fake.py) over real HTTP: every endpoint's happy path and
+"""The fake Intercom (integrations/intercom/fake/) over real HTTP: every endpoint's happy path and
 error cases, each response checked against the official OpenAPI description (see intercom_openapi)
 and for its `type`; then the knobs: rate limit, search lag, injected failures, latency, dropped
 connections, downtime and reset."""

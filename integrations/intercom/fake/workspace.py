@@ -1,0 +1,58 @@
+"""The workspace: its admins and teams, and `/me` (the token's admin and its app)."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from integrations.intercom.fake.errors import _ApiError
+
+ME_ADMIN_ID = "991267001"
+SUPPORT_TEAM_ID = "5017691"
+APP_ID_CODE = "fakeintercomworkspace01"
+
+
+class Workspace:
+    @property
+    def admin_ids(self) -> list[str]:
+        return list(self._admins)
+
+    def _get_me(self, params: dict, query: dict, body: dict) -> tuple[int, dict]:
+        admin = self._admins[ME_ADMIN_ID]
+        me = {
+            "type": "admin",
+            "id": admin["id"],
+            "email": admin["email"],
+            "name": admin["name"],
+            "email_verified": True,
+            "app": {**self.app, "timezone": self.workspace_timezone},
+            "avatar": {"type": "avatar", "image_url": None},
+            "has_inbox_seat": True,
+        }
+        return 200, me
+
+    def _list_admins(self, params: dict, query: dict, body: dict) -> tuple[int, dict]:
+        return 200, {"type": "admin.list", "admins": [dict(a) for a in self._admins.values()]}
+
+    def _get_admin(self, params: dict, query: dict, body: dict) -> tuple[int, dict]:
+        admin = self._admins.get(params["admin_id"])
+        if admin is None:
+            raise _ApiError(404, "admin_not_found", "Admin not found")
+        return 200, dict(admin)
+
+    def _list_teams(self, params: dict, query: dict, body: dict) -> tuple[int, dict]:
+        return 200, {"type": "team.list", "teams": [copy.deepcopy(t) for t in self._teams.values()]}
+
+    def _get_team(self, params: dict, query: dict, body: dict) -> tuple[int, dict]:
+        team = self._teams.get(params["team_id"])
+        if team is None:
+            raise _ApiError(404, "team_not_found", "Team not found")
+        return 200, copy.deepcopy(team)
+
+    def _admin_or_404(
+        self, admin_id: Any, code: str = "not_found", message: str = "Resource Not Found"
+    ) -> dict:
+        admin = self._admins.get(str(admin_id)) if admin_id is not None else None
+        if admin is None:
+            raise _ApiError(404, code, message)
+        return admin

@@ -81,11 +81,12 @@ class DemoPeople:
     by_username: dict[str, User] = field(default_factory=dict)
 
 
-def seed_people(*, rng: random.Random, password: str, specialists: int) -> DemoPeople:
+def seed_people(*, rng: random.Random, password: str | None, specialists: int) -> DemoPeople:
     """Create the five named demo users and enough more specialists to reach `specialists`.
 
     `specialist` and `specialist2` count among the specialists, so the total is at least two.
-    One password hash is shared by all, because hashing is deliberately slow.
+    One password hash is shared by all, because hashing is deliberately slow. `password=None`
+    gives every user an unusable password (nobody can sign in until one is set).
     """
     password_hash = make_password(password)
     extra = [(f"specialist{n}", Role.SPECIALIST) for n in range(3, max(specialists, 2) + 1)]

@@ -4,6 +4,7 @@ from io import StringIO
 
 from django.core.management import call_command
 from django.db import connection
+from django.test import override_settings
 
 
 def seed(*args: str) -> str:
@@ -15,5 +16,8 @@ def seed(*args: str) -> str:
         with connection.cursor() as cursor:
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     out = StringIO()
-    call_command("seed_demo", *args, stdout=out)
+    # The test settings run with DEBUG off, where seed_demo refuses to run without
+    # --i-know-this-is-production; the demo tests build the data set `make run` builds (DEBUG on).
+    with override_settings(DEBUG=True):
+        call_command("seed_demo", *args, stdout=out)
     return out.getvalue()

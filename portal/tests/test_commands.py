@@ -54,6 +54,49 @@ def test_seed_demo_takes_a_password_and_validates_sizes():
 
 
 @pytest.mark.django_db
+def test_seed_demo_refuses_to_run_with_debug_off_unless_told_it_is_production(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="--i-know-this-is-production"):
+        call_command("seed_demo", "--accounts", "0", stdout=StringIO())
+    assert not User.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("password", ["demo", "short"])
+def test_seed_demo_in_production_refuses_the_demo_password_and_weak_ones(settings, password):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="--password"):
+        call_command("seed_demo", "--i-know-this-is-production", "--password", password, stdout=StringIO())
+    assert not User.objects.exists()
+
+
+@pytest.mark.django_db
+def test_seed_demo_in_production_leaves_every_password_unusable(settings):
+    settings.DEBUG = False
+    out = StringIO()
+    call_command(
+        "seed_demo", "--i-know-this-is-production", "--specialists", "3", "--accounts", "5",
+        "--markets", "2", "--disputes", "2", "--feedback", "2", stdout=out,
+    )  # fmt: skip
+    users = list(User.objects.all())
+    assert len(users) == 6
+    assert not any(user.has_usable_password() or user.check_password("demo") for user in users)
+    assert "changepassword" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_seed_demo_in_production_takes_a_strong_password_without_printing_it(settings):
+    settings.DEBUG = False
+    out = StringIO()
+    call_command(
+        "seed_demo", "--i-know-this-is-production", "--password", "a-long-staging-passphrase",
+        "--specialists", "2", "--accounts", "0", stdout=out,
+    )  # fmt: skip
+    assert User.objects.get(username="admin").check_password("a-long-staging-passphrase")
+    assert "a-long-staging-passphrase" not in out.getvalue()
+
+
+@pytest.mark.django_db
 def test_setup_schedules_upserts_by_name_without_duplicates():
     call_command("setup_schedules", stdout=StringIO())
     first_run = {s.name: s.next_run for s in Schedule.objects.all()}

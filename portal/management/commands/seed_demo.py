@@ -1,6 +1,9 @@
 import random
 import time
 
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
@@ -15,16 +18,25 @@ from portal.models import User
 from portal.services import roles_sync, schedules_sync
 from support.demo import seed_conversations
 
+DEMO_PASSWORD = "demo"
+
 
 class Command(BaseCommand):
     help = (
         "Fill an empty database with a realistic, deterministic demo data set. "
-        "Refuses a database that already holds data unless --force (which flushes it first)."
+        "Refuses a database that already holds data unless --force (which flushes it first), and "
+        "refuses to run with DEBUG off unless --i-know-this-is-production (the users then get no "
+        "usable password unless --password gives a strong one; never demo)."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("--seed", type=int, default=20261125, help="Random seed (same seed, same data).")
-        parser.add_argument("--password", default="demo", help="Password of every demo user (default: demo).")
+        parser.add_argument(
+            "--password",
+            default=None,
+            help=f"Password of every demo user (default: {DEMO_PASSWORD} with DEBUG on; with DEBUG off none: "
+            "the users get unusable passwords, and the password demo is refused).",
+        )
         parser.add_argument(
             "--specialists",
             type=int,
@@ -63,6 +75,12 @@ class Command(BaseCommand):
             "(default: 4 per 3 accounts, at most 400; none without accounts).",
         )
         parser.add_argument("--force", action="store_true", help="Flush the database first.")
+        parser.add_argument(
+            "--i-know-this-is-production",
+            action="store_true",
+            dest="production",
+            help="Seed even though DEBUG is off (a staging or production database).",
+        )
 
     def handle(self, *args, **options):
         if options["specialists"] < 2:
@@ -77,8 +95,7 @@ class Command(BaseCommand):
             options["conversations"] = min(400, options["accounts"] * 4 // 3)
         if options["conversations"] < 0:
             raise CommandError("--conversations must be 0 or more.")
-        if options["password"] == "":
-            raise CommandError("--password must not be empty.")
+        password = self._password(options)
         if User.objects.exists():
             if not options["force"]:
                 raise CommandError(
@@ -92,9 +109,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             people = self._step(
                 "People",
-                lambda: seed_people(
-                    rng=rng, password=options["password"], specialists=options["specialists"]
-                ),
+                lambda: seed_people(rng=rng, password=password, specialists=options["specialists"]),
             )
             markets = self._step(
                 "Markets and rulebook",
@@ -173,7 +188,42 @@ class Command(BaseCommand):
             f"product areas: {feedback['areas']}"
         )
         self.stdout.write(
-            f"  sign in as specialist, specialist2, leadership, product or admin; password: {options['password']}"
+            f"  sign in as specialist, specialist2, leadership, product or admin; {self._password_note(options)}"
+        )
+
+    def _password(self, options) -> str | None:
+        """The demo users' password: `demo` only with DEBUG on. With DEBUG off the command runs only
+        when told it is production, and then the users get unusable passwords unless --password
+        names one the password validators accept."""
+        password = options["password"]
+        if password == "":
+            raise CommandError("--password must not be empty.")
+        if settings.DEBUG:
+            return DEMO_PASSWORD if password is None else password
+        if not options["production"]:
+            raise CommandError(
+                "DEBUG is off, so this looks like a production database, and seed_demo creates "
+                "well-known users (admin, specialist, …). Run it with DEBUG=true (make run does), or "
+                "pass --i-know-this-is-production: the users then get unusable passwords unless "
+                "--password gives a strong one."
+            )
+        if password == DEMO_PASSWORD:
+            raise CommandError(f"--password {DEMO_PASSWORD} is refused with DEBUG off: choose a strong one.")
+        if password is not None:
+            try:
+                validate_password(password)
+            except ValidationError as error:
+                raise CommandError("--password: " + " ".join(error.messages)) from error
+        return password
+
+    def _password_note(self, options) -> str:
+        if settings.DEBUG:
+            return f"password: {options['password'] or DEMO_PASSWORD}"
+        if options["password"]:
+            return "password: the one given with --password"
+        return (
+            "no one can sign in yet: set a password with `python manage.py changepassword admin` "
+            "(and the others), or use password reset"
         )
 
     def _progress(self, message: str) -> None:

@@ -27,4 +27,12 @@ def _lookup(user, reference: str) -> dict | None:
     return {"account": account_template_context(matches[0])}
 
 
-register_context_source(ContextSource(key="account", label="Account", lookup=_lookup))
+register_context_source(
+    ContextSource(
+        key="account",
+        label="Account",
+        lookup=_lookup,
+        provides=("account",),
+        help_text="E-mail, external id or wallet address of an account.",
+    )
+)

@@ -86,4 +86,12 @@ def _lookup(user, reference: str) -> dict | None:
     return case_template_context(case) if case else None
 
 
-register_context_source(ContextSource(key="case", label="Case", lookup=_lookup))
+register_context_source(
+    ContextSource(
+        key="case",
+        label="Case",
+        lookup=_lookup,
+        provides=("account", "case", "market", "decision", "citations"),
+        help_text="A case reference, DSP-…",
+    )
+)

@@ -62,3 +62,5 @@ register_panel(
         order=8,
     )
 )
+
+from feedback import template_context  # noqa: E402, F401 - the "feedback" source for template previews

@@ -2,6 +2,7 @@ from django import forms
 
 from accounts.forms import SpecialistChoiceField
 from accounts.selectors import specialists
+from playbooks.contexts import context_sources
 from playbooks.models import Playbook, ResponseTemplate
 from portal.forms import SafeModelChoiceField
 
@@ -50,7 +51,12 @@ class TemplateForm(forms.Form):
 
 
 class PreviewForm(forms.Form):
-    account = forms.CharField(
-        max_length=200, required=False, help_text="E-mail, external id or wallet address of an account."
-    )
-    case = forms.CharField(max_length=30, required=False, help_text="A case reference, DSP-…")
+    """One field per registered context source (an account, a case, a feedback item…): what a
+    preview is filled from."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for source in context_sources():
+            self.fields[source.key] = forms.CharField(
+                max_length=200, required=False, label=source.label, help_text=source.help_text
+            )

@@ -78,6 +78,7 @@ __all__ = [
     "TemplateProblem",
     "example_context",
     "placeholder_help",
+    "placeholder_roots",
     "plain_context",
     "render_preview",
     "render_template",
@@ -867,6 +868,21 @@ def _compiled(source: str):
     except TemplateProblem as exc:
         return tuple(f"{message.rstrip('.')} (tried with the sample data)." for message in exc.messages), None
     return (), template
+
+
+def placeholder_roots(source: str) -> frozenset[str]:
+    """The placeholder groups a source reads (``{"account", "case"}``), for a preview that must
+    know which parts of its context a template needs. A loop variable named like a group does not
+    count as reading it; a source that does not parse reads nothing (rendering it reports why)."""
+    _problems, tree = _parse(source)
+    if tree is None:
+        return frozenset()
+    loaded = {node.name for node in tree.find_all(nodes.Name) if node.ctx == "load"}
+    loop_names: set[str] = set()
+    for loop in tree.find_all(nodes.For):
+        targets = [loop.target, *loop.target.find_all(nodes.Name)]
+        loop_names |= {target.name for target in targets if isinstance(target, nodes.Name)}
+    return frozenset(name for name in loaded - loop_names if name in PLACEHOLDERS)
 
 
 def validate_template(source: str) -> list[str]:

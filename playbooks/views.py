@@ -4,7 +4,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from playbooks import selectors, services
-from playbooks.contexts import context_for, context_sources
+from playbooks.contexts import context_for, context_sources, preview_context
 from playbooks.filters import PlaybookFilter
 from playbooks.forms import PlaybookEditForm, PlaybookForm, PreviewForm, TemplateForm
 from playbooks.markdown import rendered_revision
@@ -312,29 +312,29 @@ def template_edit(request, pk):
 
 @role_required(*PLAYBOOK_READERS)
 def template_preview(request, pk):
-    """The template filled from a real account or case (or the sample data)."""
+    """The template filled from the real records chosen (an account, a case, a feedback item),
+    with sample data for what they cannot supply, named as such; or from sample data alone."""
     template = selectors.template_get(user=request.user, pk=pk)
+    revision = template.current_revision
     form = PreviewForm(request.GET or None)
-    context_data, source_label, problem = None, "sample data", None
+    found = {}
     if form.is_bound and form.is_valid():
         for source in context_sources():
-            reference = form.cleaned_data.get(source.key)
-            if reference:
-                context_data = context_for(user=request.user, key=source.key, reference=reference)
-                if context_data is None:
-                    form.add_error(source.key, f"No {source.label.lower()} matches “{reference}”.")
-                else:
-                    source_label = f"{source.label.lower()} {reference}"
-                break
-    revision = template.current_revision
+            reference = form.cleaned_data.get(source.key, "").strip()
+            if not reference:
+                continue
+            parts = context_for(user=request.user, key=source.key, reference=reference)
+            if parts is None:
+                form.add_error(source.key, f"No {source.label.lower()} matches “{reference}”.")
+            else:
+                found[source.key] = (reference, parts)
+    preview = preview_context(user=request.user, found=found, texts=(revision.subject, revision.body))
     subject = body = ""
+    problem = None
     if not form.errors:
         try:
-            if context_data is None:
-                subject, body = render_preview(revision.subject), render_preview(revision.body)
-            else:
-                subject = render_template(revision.subject, context_data)
-                body = render_template(revision.body, context_data)
+            subject = render_template(revision.subject, preview.data) if revision.subject else ""
+            body = render_template(revision.body, preview.data)
         except TemplateProblem as error:
             problem = error.messages
     context = {
@@ -343,7 +343,7 @@ def template_preview(request, pk):
         "form": form,
         "subject": subject,
         "body": body,
-        "source_label": source_label,
+        "preview": preview,
         "problem": problem,
         "can_edit": can_edit(request.user),
     }

@@ -7,14 +7,14 @@ from django.urls import reverse
 from feedback import areas
 from feedback.forms import FeedbackForm, TriageForm
 from feedback.models import ProductArea
-from feedback.services import feedback_create
+from feedback.tests.factories import FeedbackItemFactory, ProductAreaFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def fees():
-    return ProductArea.objects.create(name="Fees")
+    return ProductAreaFactory(name="Fees")
 
 
 def _update(client, area, **data):
@@ -22,8 +22,8 @@ def _update(client, area, **data):
 
 
 def test_product_sees_every_area_with_its_item_count(client, product_person, specialist, fees):
-    ProductArea.objects.create(name="Legacy wallet", is_active=False)
-    feedback_create(by=specialist, title="Show fees first", category="fees", area=fees)
+    ProductAreaFactory(name="Legacy wallet", is_active=False)
+    FeedbackItemFactory(created_by=specialist, area=fees)
     client.force_login(product_person)
     response = client.get(reverse("feedback:areas"))
     assert response.status_code == 200
@@ -50,7 +50,7 @@ def test_product_adds_an_area_and_a_duplicate_name_is_refused_clearly(client, pr
 
 
 def test_rename_and_a_clash_with_another_area(client, product_person, fees):
-    api = ProductArea.objects.create(name="API")
+    api = ProductAreaFactory(name="API")
     client.force_login(product_person)
     assert _update(client, fees, action="rename", name="Fees and rebates").status_code == 302
     fees.refresh_from_db()
@@ -68,7 +68,7 @@ def test_rename_and_a_clash_with_another_area(client, product_person, fees):
 def test_deactivated_areas_are_not_offered_for_new_feedback_but_stay_on_items(
     client, product_person, specialist, fees
 ):
-    item = feedback_create(by=specialist, title="Show fees first", category="fees", area=fees)
+    item = FeedbackItemFactory(created_by=specialist, area=fees)
     client.force_login(product_person)
     assert _update(client, fees, action="deactivate").status_code == 302
     fees.refresh_from_db()
@@ -109,7 +109,7 @@ def test_only_product_and_admins_manage_areas(client, specialist, leader, fees):
 
 
 def test_admins_see_areas_and_items_in_the_django_admin(client, portal_admin, specialist, fees):
-    item = feedback_create(by=specialist, title="Show fees first", category="fees", area=fees)
+    item = FeedbackItemFactory(created_by=specialist, area=fees)
     client.force_login(portal_admin)
     assert client.get(reverse("admin:feedback_productarea_change", args=[fees.pk])).status_code == 200
     page = client.get(reverse("admin:feedback_feedbackitem_change", args=[item.pk]))

@@ -14,6 +14,7 @@ from feedback import services
 from feedback.digest import digest_build, iso_week, weekly_digest_send
 from feedback.models import DigestRun, FeedbackItem
 from feedback.tasks import weekly_digest
+from feedback.tests.factories import FeedbackItemFactory, FeedbackSourceFactory
 from portal.roles import Role
 from portal.schedules import SCHEDULES
 from portal.tests.factories import UserFactory
@@ -37,7 +38,7 @@ def base_url(settings):
 
 
 def _item(by, title, *, days_ago=0, account=None, **kwargs):
-    item = services.feedback_create(by=by, title=title, category="fees", account=account, **kwargs)
+    item = FeedbackItemFactory(created_by=by, title=title, account=account, **kwargs)
     if days_ago:
         FeedbackItem.objects.filter(pk=item.pk).update(
             created_at=timezone.now() - dt.timedelta(days=days_ago)
@@ -48,8 +49,8 @@ def _item(by, title, *, days_ago=0, account=None, **kwargs):
 
 def _link(item, by, volume, *, rank=1, days_ago=0.5):
     account = make_account(owner=by, tier_rank=rank, volume_30d_usd=Decimal(volume))
-    services.source_link(
-        item=item, account=account, by=by, said_at=timezone.now() - dt.timedelta(days=days_ago)
+    FeedbackSourceFactory(
+        item=item, account=account, added_by=by, said_at=timezone.now() - dt.timedelta(days=days_ago)
     )
     return account
 

@@ -11,6 +11,7 @@ from accounts.services import account_update
 from accounts.tests.factories import make_account
 from feedback import services
 from feedback.models import FeedbackItem, FeedbackSource, FollowUp
+from feedback.tests.factories import FeedbackCommentFactory, FeedbackItemFactory
 from integrations.models import SyncJob
 
 pytestmark = pytest.mark.django_db
@@ -20,15 +21,9 @@ def _account(owner, volume, rank=1):
     return make_account(owner=owner, tier_rank=rank, volume_30d_usd=Decimal(volume))
 
 
-def _item(by, **kwargs):
-    return services.feedback_create(
-        by=by, title=kwargs.pop("title", "Show fees before confirming"), category="fees", **kwargs
-    )
-
-
 def test_impact_counts_accounts_volume_and_tier_weight(specialist):
     whale, small = _account(specialist, "100000", rank=1), _account(specialist, "1000", rank=3)
-    item = _item(specialist, account=whale, note="Asked on a call")
+    item = FeedbackItemFactory(created_by=specialist, account=whale, note="Asked on a call")
     services.source_link(item=item, account=small, by=specialist)
     item.refresh_from_db()
     w1, w3 = Tier.objects.get(rank=1).weight, Tier.objects.get(rank=3).weight
@@ -39,7 +34,7 @@ def test_impact_counts_accounts_volume_and_tier_weight(specialist):
 
 def test_impact_follows_volume_tier_and_unlinking(specialist):
     account = _account(specialist, "5000", rank=2)
-    item = _item(specialist, account=account)
+    item = FeedbackItemFactory(created_by=specialist, account=account)
     account_update(account=account, by=specialist, changes={"volume_30d_usd": Decimal("7000")})
     item.refresh_from_db()
     assert item.impact_volume_usd == Decimal("7000.00")
@@ -60,16 +55,16 @@ def test_bad_capture_and_double_linking_are_refused(specialist, leader):
         services.feedback_create(by=specialist, title=" ", category="nope")
     assert {"title", "category"} <= set(error.value.message_dict)
     account = _account(specialist, "10")
-    item = _item(specialist, account=account)
+    item = FeedbackItemFactory(created_by=specialist, account=account)
     with pytest.raises(ValidationError, match="already linked"):
         services.source_link(item=item, account=account, by=specialist)
     with pytest.raises(ValidationError, match="Your role"):
-        _item(leader)
+        services.feedback_create(by=leader, title="Show fees before confirming", category="fees")
     assert FeedbackSource.objects.count() == 1
 
 
 def test_only_product_triages_and_history_records_it(specialist, product_person):
-    item = _item(specialist)
+    item = FeedbackItemFactory(created_by=specialist)
     with pytest.raises(ValidationError, match="Product does"):
         services.item_triage(item=item, by=specialist, status="planned")
     services.item_triage(item=item, by=product_person, status="planned", owner_team="engineering")
@@ -82,7 +77,7 @@ def test_only_product_triages_and_history_records_it(specialist, product_person)
 
 def test_shipping_gives_each_owner_a_follow_up_and_completing_it_logs_a_check_in(specialist, product_person):
     a, b = _account(specialist, "10"), _account(specialist, "20")
-    item = _item(specialist, account=a)
+    item = FeedbackItemFactory(created_by=specialist, account=a)
     services.source_link(item=item, account=b, by=specialist)
     services.item_triage(item=item, by=product_person, status="shipped")
     services.item_triage(item=item, by=product_person, status="shipped")  # no second round
@@ -99,10 +94,10 @@ def test_merge_moves_accounts_and_comments_and_only_an_admin_undoes_it(
     specialist, product_person, portal_admin
 ):
     shared, only_dup = _account(specialist, "10"), _account(specialist, "20")
-    survivor = _item(specialist, title="Survivor", account=shared)
-    duplicate = _item(specialist, title="Duplicate", account=shared)
+    survivor = FeedbackItemFactory(created_by=specialist, title="Survivor", account=shared)
+    duplicate = FeedbackItemFactory(created_by=specialist, title="Duplicate", account=shared)
     services.source_link(item=duplicate, account=only_dup, by=specialist)
-    services.comment_add(item=duplicate, by=product_person, body="Same as the other one")
+    FeedbackCommentFactory(item=duplicate, author=product_person)
     services.item_merge(item=duplicate, into=survivor, by=product_person)
     duplicate.refresh_from_db()
     survivor.refresh_from_db()
@@ -129,7 +124,7 @@ def test_merge_moves_accounts_and_comments_and_only_an_admin_undoes_it(
 
 def test_impact_refresh_handles_many_items_in_bounded_queries(specialist, django_assert_max_num_queries):
     account = _account(specialist, "100")
-    items = [_item(specialist, title=f"Item {n}", account=account) for n in range(40)]
+    items = FeedbackItemFactory.create_batch(40, created_by=specialist, account=account)
     with django_assert_max_num_queries(4):
         services.impact_refresh([i.pk for i in items])
     assert set(FeedbackItem.objects.values_list("impact_accounts", flat=True)) == {1}

@@ -10,15 +10,10 @@ from django.urls import reverse
 from accounts.tests.factories import make_account
 from feedback import services
 from feedback.models import FeedbackItem, FollowUp
+from feedback.tests.factories import FeedbackItemFactory
 from portal.tests.pages import form_on, link_to, submit
 
 pytestmark = pytest.mark.django_db
-
-
-def _item(by, title="Show fees before confirming", account=None, **kwargs):
-    return services.feedback_create(
-        by=by, title=title, category=kwargs.pop("category", "fees"), account=account, **kwargs
-    )
 
 
 def test_list_sorts_by_impact_filters_exports_and_keeps_queries_flat(
@@ -26,10 +21,9 @@ def test_list_sorts_by_impact_filters_exports_and_keeps_queries_flat(
 ):
     small = make_account(owner=specialist, volume_30d_usd=Decimal("10"))
     big = make_account(owner=specialist, volume_30d_usd=Decimal("1000000"))
-    low = _item(specialist, title="Low impact", account=small)
-    high = _item(specialist, title="High impact", account=big, category="bug")
-    for n in range(30):
-        _item(specialist, title=f"Other {n}")
+    low = FeedbackItemFactory(created_by=specialist, title="Low impact", account=small)
+    high = FeedbackItemFactory(created_by=specialist, title="High impact", account=big, category="bug")
+    FeedbackItemFactory.create_batch(30, created_by=specialist)
     client.force_login(specialist)
     with django_assert_max_num_queries(10):
         page = client.get(reverse("feedback:list")).content.decode()
@@ -51,9 +45,9 @@ def _exported(client, listing) -> list[list[str]]:
 
 def test_the_export_csv_link_downloads_what_the_log_shows(client, specialist, product_person):
     big = make_account(owner=specialist, volume_30d_usd=Decimal("1000000"))
-    high = _item(specialist, title="High impact", account=big, category="bug")
-    _item(specialist, title="Low impact", category="fees")
-    _item(specialist, title="Fees are unclear")
+    high = FeedbackItemFactory(created_by=specialist, title="High impact", account=big, category="bug")
+    FeedbackItemFactory(created_by=specialist, title="Low impact", category="fees")
+    FeedbackItemFactory(created_by=specialist, title="Fees are unclear")
     client.force_login(product_person)
     page = client.get(reverse("feedback:list"))
     rows = _exported(client, page)
@@ -69,7 +63,7 @@ def test_product_sees_names_tiers_and_volumes_but_no_emails_or_wallets(client, s
     account = make_account(
         owner=specialist, email="secret@example.com", wallets=["0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"]
     )
-    item = _item(specialist, account=account, note="Asked twice")
+    item = FeedbackItemFactory(created_by=specialist, account=account, note="Asked twice")
     client.force_login(product_person)
     page = client.get(reverse("feedback:detail", args=[item.pk])).content.decode()
     assert account.display_name in page and account.tier.name in page and "Asked twice" in page
@@ -78,7 +72,7 @@ def test_product_sees_names_tiers_and_volumes_but_no_emails_or_wallets(client, s
 
 
 def test_quick_capture_finds_existing_items_and_links_the_account(client, specialist):
-    existing = _item(specialist, title="Withdrawals to Coinbase are slow")
+    existing = FeedbackItemFactory(created_by=specialist, title="Withdrawals to Coinbase are slow")
     account = make_account(owner=specialist)
     client.force_login(specialist)
     page = client.get(
@@ -124,8 +118,8 @@ def test_new_item_from_a_page_and_bad_input(client, specialist):
 
 
 def test_triage_is_product_work_and_merge_refuses_loops(client, specialist, product_person):
-    item = _item(specialist)
-    other = _item(specialist, title="Other")
+    item = FeedbackItemFactory(created_by=specialist)
+    other = FeedbackItemFactory(created_by=specialist, title="Other")
     client.force_login(specialist)
     assert (
         client.post(
@@ -157,8 +151,7 @@ def test_triage_is_product_work_and_merge_refuses_loops(client, specialist, prod
 
 
 def test_board_caps_columns_and_links_to_the_rest(client, specialist, django_assert_max_num_queries):
-    for n in range(30):
-        _item(specialist, title=f"Item {n}")
+    FeedbackItemFactory.create_batch(30, created_by=specialist)
     client.force_login(specialist)
     with django_assert_max_num_queries(14):
         page = client.get(reverse("feedback:board")).content.decode()
@@ -167,7 +160,7 @@ def test_board_caps_columns_and_links_to_the_rest(client, specialist, django_ass
 
 def test_follow_up_on_my_day_and_done(client, specialist, product_person):
     account = make_account(owner=specialist)
-    item = _item(specialist, title="Export trades as CSV", account=account)
+    item = FeedbackItemFactory(created_by=specialist, title="Export trades as CSV", account=account)
     services.item_triage(item=item, by=product_person, status="shipped")
     client.force_login(specialist)
     page = client.get(reverse("home")).content.decode()
@@ -180,7 +173,7 @@ def test_follow_up_on_my_day_and_done(client, specialist, product_person):
 
 
 def test_detail_queries_do_not_grow_with_linked_accounts(client, specialist, django_assert_max_num_queries):
-    item = _item(specialist)
+    item = FeedbackItemFactory(created_by=specialist)
     for _ in range(3):
         services.source_link(item=item, account=make_account(owner=specialist), by=specialist)
     client.force_login(specialist)
@@ -195,7 +188,7 @@ def test_detail_queries_do_not_grow_with_linked_accounts(client, specialist, dja
 
 
 def test_board_shows_shipped_and_declined_columns_too(client, specialist, product_person):
-    shipped = _item(specialist, title="Shipped thing")
+    shipped = FeedbackItemFactory(created_by=specialist, title="Shipped thing")
     services.item_triage(item=shipped, by=product_person, status="shipped")
     client.force_login(product_person)
     board = client.get(reverse("feedback:board")).content.decode()

@@ -1,6 +1,7 @@
 """The Intercom webhook: signature, storage once, answers, and processing by topic."""
 
 import copy
+import datetime as dt
 import hashlib
 import hmac
 import json
@@ -13,12 +14,14 @@ from django.urls import reverse
 from integrations.intercom.fake import FakeIntercom
 from integrations.intercom.processing import CONTACT_TOPICS, CONVERSATION_TOPICS, process_event
 from integrations.models import IntercomContact, WebhookEvent
+from integrations.tests.factories import DrainRequestFactory, IntercomContactFactory, WebhookEventFactory
 from support import services as support_services
 from support.models import Conversation
 
 SECRET = "webhook-test-secret"
 URL = "/integrations/intercom/webhook/"
 T0 = 1_750_000_000
+LONG_AGO = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
 
 pytestmark = pytest.mark.django_db
 
@@ -149,7 +152,7 @@ def test_a_drain_clears_its_request_before_reading_what_waits(fake, contact):
     from integrations.intercom import processing
     from integrations.models import DrainRequest
 
-    DrainRequest.objects.create(name=processing.WEBHOOK_DRAIN, queued=True)
+    DrainRequestFactory(queued=True)
     seen_flag = []
     real_filter = WebhookEvent.objects.filter
 
@@ -167,7 +170,7 @@ def test_a_drain_out_of_time_hands_over_to_a_new_one(fake, contact):
     from integrations.models import DrainRequest
 
     for n in range(3):
-        store_received(notification(fake.add_conversation(contact["id"]), notif_id=f"notif_{n}"))
+        WebhookEventFactory(item=fake.add_conversation(contact["id"]), notification_id=f"notif_{n}")
     with mock.patch("integrations.intercom.processing.async_task") as queue:
         assert processing.process_waiting(budget_seconds=0) == {"processed": 1}
     queue.assert_called_once_with("integrations.tasks.intercom_process_webhooks", save=False)
@@ -181,7 +184,7 @@ def test_a_drain_passes_over_an_event_another_worker_holds(fake, contact):
     from integrations.intercom import processing
 
     events = [
-        store_received(notification(fake.add_conversation(contact["id"]), notif_id=f"notif_{n}"))
+        WebhookEventFactory(item=fake.add_conversation(contact["id"]), notification_id=f"notif_{n}")
         for n in range(3)
     ]
     real = processing.process_event
@@ -192,10 +195,6 @@ def test_a_drain_passes_over_an_event_another_worker_holds(fake, contact):
     with mock.patch("integrations.intercom.processing.process_event", side_effect=held_elsewhere):
         assert processing.process_waiting() == {"processed": 2, "busy": 1}  # and it ends
     assert WebhookEvent.objects.get(pk=events[1].pk).status == WebhookEvent.Status.RECEIVED
-
-
-def store_received(payload: dict) -> WebhookEvent:
-    return WebhookEvent.objects.create(notification_id=payload["id"], topic=payload["topic"], payload=payload)
 
 
 @pytest.mark.parametrize("topic", sorted(CONVERSATION_TOPICS))
@@ -515,12 +514,7 @@ def test_contact_topics_record_the_intercom_id(post, contact, topic):
 
 
 def test_a_contact_moved_to_a_new_intercom_id_is_followed(post, contact):
-    IntercomContact.objects.create(
-        external_id="user-77",
-        intercom_id="old0000000000000000000001",
-        tier_tag_id="12",
-        synced_at="2025-01-01T00:00Z",
-    )
+    IntercomContactFactory(external_id="user-77", intercom_id="old0000000000000000000001", tier_tag_id="12")
     post(notification(contact, topic="contact.user.updated"))
     link = IntercomContact.objects.get()
     assert link.intercom_id == contact["id"]
@@ -528,8 +522,8 @@ def test_a_contact_moved_to_a_new_intercom_id_is_followed(post, contact):
 
 
 def test_the_same_mapping_is_refreshed(post, contact):
-    IntercomContact.objects.create(
-        external_id="user-77", intercom_id=contact["id"], tier_tag_id="12", synced_at="2025-01-01T00:00Z"
+    IntercomContactFactory(
+        external_id="user-77", intercom_id=contact["id"], tier_tag_id="12", synced_at=LONG_AGO
     )
     post(notification(contact, topic="contact.user.updated"))
     link = IntercomContact.objects.get()
@@ -538,9 +532,7 @@ def test_the_same_mapping_is_refreshed(post, contact):
 
 
 def test_a_contact_mapped_to_another_external_id_is_left_alone(post, contact):
-    IntercomContact.objects.create(
-        external_id="user-1", intercom_id=contact["id"], synced_at="2025-01-01T00:00Z"
-    )
+    IntercomContactFactory(external_id="user-1", intercom_id=contact["id"])
     post(notification(contact, topic="contact.user.updated"))
     assert list(IntercomContact.objects.values_list("external_id", "intercom_id")) == [
         ("user-1", contact["id"])
@@ -563,9 +555,7 @@ def test_the_view_stores_with_one_insert_and_requests_a_drain_with_one_update(
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from integrations.models import DrainRequest
-
-    DrainRequest.objects.create(name="intercom.webhooks", queued=False)
+    DrainRequestFactory(queued=False)
     payload = notification(fake.add_conversation(contact["id"]))
     with (
         CaptureQueriesContext(connection) as queries,
@@ -614,29 +604,12 @@ def test_deeply_nested_json_is_400(post):
 
 @pytest.mark.django_db
 def test_a_notification_whose_task_was_lost_is_processed_by_the_sweep():
-    import datetime as dt
-
     from django.utils import timezone
 
-    from integrations.models import WebhookEvent
     from integrations.tasks import intercom_reprocess_stale_webhooks
 
-    old = WebhookEvent.objects.create(
-        notification_id="notif_lost",
-        topic="conversation.admin.noted.unknown",
-        payload={
-            "type": "notification_event",
-            "id": "notif_lost",
-            "topic": "unknown.topic",
-            "data": {"item": {}},
-        },
-        received_at=timezone.now() - dt.timedelta(minutes=30),
-    )
-    fresh = WebhookEvent.objects.create(
-        notification_id="notif_fresh",
-        topic="unknown.topic",
-        payload={"id": "notif_fresh", "topic": "unknown.topic"},
-    )
+    old = WebhookEventFactory(topic="unknown.topic", received_at=timezone.now() - dt.timedelta(minutes=30))
+    fresh = WebhookEventFactory(topic="unknown.topic")
     with mock.patch("integrations.intercom.processing.async_task") as queue:
         assert intercom_reprocess_stale_webhooks() == 1
     old.refresh_from_db()
@@ -652,7 +625,7 @@ def test_the_sweep_clears_a_drain_request_whose_task_never_ran(
     from integrations.models import DrainRequest
     from integrations.tasks import intercom_reprocess_stale_webhooks
 
-    DrainRequest.objects.create(name="intercom.webhooks", queued=True)  # its task was lost
+    DrainRequestFactory(queued=True)  # its task was lost
     with mock.patch("integrations.intercom.processing.async_task") as queue:
         with django_capture_on_commit_callbacks(execute=True):
             deliver(client, notification(fake.add_conversation(contact["id"]), notif_id="notif_a"))
@@ -675,7 +648,7 @@ def test_two_drains_at_once_apply_every_notification_exactly_once(fake, contact)
 
     for n in range(30):
         item = fake.add_conversation(contact["id"], updated_at=T0 + n)
-        store_received(notification(item, notif_id=f"notif_{n}"))
+        WebhookEventFactory(item=item, notification_id=f"notif_{n}")
     applied: list[str] = []
     guard = threading.Lock()
     real_dispatch = processing._dispatch
@@ -738,7 +711,7 @@ def test_one_drain_at_a_time_and_a_second_one_leaves_the_work_to_it(fake, contac
     from integrations.intercom import processing
 
     for n in range(3):
-        store_received(notification(fake.add_conversation(contact["id"]), notif_id=f"notif_{n}"))
+        WebhookEventFactory(item=fake.add_conversation(contact["id"]), notification_id=f"notif_{n}")
     if connection.vendor == "postgresql":
         holder = connections.create_connection("default")  # another worker's session
         try:

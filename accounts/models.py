@@ -101,6 +101,13 @@ class Account(TimeStampedModel):
     health_score = models.PositiveSmallIntegerField(null=True, blank=True)
     health_components = models.JSONField(default=dict, blank=True)
     health_updated_at = models.DateTimeField(null=True, blank=True)
+    wallets_refresh_requested_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When the account page queued the wallet refresh still waiting for a worker "
+        "(cleared when it has run): one queued refresh per account at most.",
+    )
 
     class Meta:
         ordering = ["display_name"]

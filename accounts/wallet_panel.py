@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -18,6 +19,9 @@ from integrations.polymarket.data_api import Position
 STALE_AFTER = dt.timedelta(minutes=15)
 # Polymarket being down must not turn every page view into another queued fetch.
 RETRY_AFTER = dt.timedelta(minutes=2)
+# A queued refresh blocks the next one until it has run; one whose task was lost (a worker
+# killed, the broker flushed) stops blocking after this, well past the task timeout and retry.
+REQUEST_EXPIRES_AFTER = dt.timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -75,7 +79,12 @@ def wallet_panel(account: Account) -> WalletPanel:
 def wallet_panel_request_refresh(account: Account, *, panel: WalletPanel | None = None) -> bool:
     """Queue a background refresh when some wallet's data is missing or older than 15 minutes and
     no attempt for it was made in the last 2 minutes. Runs after the current transaction commits.
-    Pass the `panel` already built for the page to save its query. Returns whether it queued."""
+    Pass the `panel` already built for the page to save its query. Returns whether it queued.
+
+    At most one refresh per account waits in the queue: the page claims the account's
+    `wallets_refresh_requested_at` with a conditional UPDATE (so of twenty views, or two web
+    processes at once, only one queues), and the task clears it when it has run. A claim older
+    than REQUEST_EXPIRES_AFTER is taken over, so a lost task does not stop refreshes for good."""
     if panel is None:
         panel = wallet_panel(account)
     now = timezone.now()
@@ -89,6 +98,11 @@ def wallet_panel_request_refresh(account: Account, *, panel: WalletPanel | None 
     if not any(wants_fetch(h) for h in panel.wallets):
         return False
     account_id = account.pk
+    unclaimed = Q(wallets_refresh_requested_at__isnull=True) | Q(
+        wallets_refresh_requested_at__lt=now - REQUEST_EXPIRES_AFTER
+    )
+    if not Account.objects.filter(unclaimed, pk=account_id).update(wallets_refresh_requested_at=now):
+        return False  # a refresh is already waiting for a worker
     transaction.on_commit(lambda: async_task("accounts.tasks.wallet_portfolios_refresh", account_id))
     return True
 

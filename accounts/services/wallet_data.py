@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts.models import Wallet, WalletPortfolio
+from accounts.models import Account, Wallet, WalletPortfolio
 from integrations.polymarket.data_api import DataApiClient, PolymarketError
 
 logger = logging.getLogger(__name__)
@@ -23,7 +23,16 @@ def wallet_portfolios_refresh(*, account_id: int) -> dict:
     error the data fetched before is kept; only `attempted_at` and `last_error` (a message for
     people) change. Never raises for API trouble, and a missing account is simply nothing to do.
     Idempotent: safe to retry or to run twice at once. Returns counts of wallets by outcome.
+    When it ends, however it ends, the account page may queue a refresh again
+    (`Account.wallets_refresh_requested_at` is cleared).
     """
+    try:
+        return _refresh(account_id)
+    finally:
+        Account.objects.filter(pk=account_id).update(wallets_refresh_requested_at=None)
+
+
+def _refresh(account_id: int) -> dict:
     wallets = list(Wallet.objects.filter(account_id=account_id).order_by("pk"))
     refreshed = failed = 0
     # No transaction is held open across the HTTP calls; each wallet's row is written on its own.

@@ -33,10 +33,16 @@ BIG_ID = "9223372036854775808"  # 2**63, one past the largest bigint
 # --- helpers ---------------------------------------------------------------------------------
 
 
+ACCOUNT_FIELDS = [
+    f.attname for f in Account._meta.concrete_fields if f.name != "wallets_refresh_requested_at"
+]
+
+
 def db_state() -> dict:
     """Everything a portfolio page can write, in full: any write changes it."""
     return {
-        "accounts": list(Account.objects.order_by("pk").values()),
+        # Not the claim of a queued wallet refresh: any render of the account page may set it.
+        "accounts": list(Account.objects.order_by("pk").values(*ACCOUNT_FIELDS)),
         "check_ins": list(CheckIn.objects.order_by("pk").values()),
         "wallets": list(Wallet.objects.order_by("pk").values()),
         "events": list(AccountEvent.objects.order_by("pk").values()),

@@ -13,7 +13,7 @@ from django.utils import timezone
 from accounts.models import WalletPortfolio
 from accounts.services.wallet_data import wallet_portfolios_refresh
 from accounts.tests.factories import make_account
-from accounts.wallet_panel import wallet_panel, wallet_panel_request_refresh
+from accounts.wallet_panel import REQUEST_EXPIRES_AFTER, wallet_panel, wallet_panel_request_refresh
 
 FIXTURES = Path(__file__).resolve().parents[2] / "integrations" / "tests" / "fixtures" / "polymarket"
 BASE = "https://data-api.polymarket.test"
@@ -51,6 +51,10 @@ def age_portfolios(account, *, fetched: dt.timedelta | None, attempted: dt.timed
         fetched_at=now - fetched if fetched is not None else None,
         attempted_at=now - attempted if attempted is not None else None,
     )
+
+
+def _raise(*args, **kwargs):
+    raise RuntimeError("the database went away")
 
 
 def render(account) -> str:
@@ -194,6 +198,46 @@ class TestRequestRefresh:
             assert wallet_panel_request_refresh(account) is False
 
         assert callbacks == []
+
+    def test_a_queued_refresh_blocks_the_next_until_it_has_run(
+        self, polymarket, django_capture_on_commit_callbacks
+    ):
+        account = make_account(wallets=[WHALE])
+
+        with django_capture_on_commit_callbacks() as callbacks:  # queued, not yet run
+            assert wallet_panel_request_refresh(account) is True
+            assert wallet_panel_request_refresh(account) is False
+        assert len(callbacks) == 1
+
+        callbacks[0]()  # the worker runs it: data fresh, the claim cleared
+        account.refresh_from_db()
+        assert account.wallets_refresh_requested_at is None
+        age_portfolios(account, fetched=dt.timedelta(minutes=20), attempted=dt.timedelta(minutes=20))
+        with django_capture_on_commit_callbacks() as callbacks:
+            assert wallet_panel_request_refresh(account) is True
+        assert len(callbacks) == 1
+
+    def test_a_refresh_whose_task_was_lost_is_queued_again_after_a_while(
+        self, django_capture_on_commit_callbacks
+    ):
+        account = make_account(wallets=[WHALE])
+        with django_capture_on_commit_callbacks():
+            assert wallet_panel_request_refresh(account) is True
+        type(account).objects.filter(pk=account.pk).update(
+            wallets_refresh_requested_at=timezone.now() - REQUEST_EXPIRES_AFTER - dt.timedelta(seconds=1)
+        )
+        with django_capture_on_commit_callbacks() as callbacks:
+            assert wallet_panel_request_refresh(account) is True
+        assert len(callbacks) == 1
+
+    def test_a_refresh_that_fails_still_clears_its_claim(self, polymarket, monkeypatch):
+        account = make_account(wallets=[WHALE])
+        type(account).objects.filter(pk=account.pk).update(wallets_refresh_requested_at=timezone.now())
+        monkeypatch.setattr(WalletPortfolio.objects, "update_or_create", _raise)
+        with pytest.raises(RuntimeError):
+            wallet_portfolios_refresh(account_id=account.pk)
+        account.refresh_from_db()
+        assert account.wallets_refresh_requested_at is None
 
     def test_an_account_without_wallets_never_queues(self, django_capture_on_commit_callbacks):
         account = make_account()

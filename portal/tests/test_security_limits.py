@@ -88,3 +88,23 @@ def test_over_https_a_plain_http_address_on_our_own_host_is_refused(rf):
     assert next_url(request, default="/") == "/"
     request = rf.post("/", {"next": "https://testserver/accounts/"}, secure=True)
     assert next_url(request, default="/") == "https://testserver/accounts/"
+
+
+# --- Wallet fetches queued by page views ---------------------------------------------------
+
+
+def test_twenty_views_of_an_account_queue_one_wallet_fetch(
+    client, specialist, django_capture_on_commit_callbacks, monkeypatch
+):
+    """A specialist (or a script with their session) reloading the account page while the worker
+    is busy must not fill the task queue with copies of the same fetch."""
+    queued = []
+    monkeypatch.setattr("accounts.wallet_panel.async_task", lambda *args, **kwargs: queued.append(args))
+    account = make_account(owner=specialist, wallets=["0x7c3db723f1d4d8cb9c550095203b686cb11e5c6b"])
+    client.force_login(specialist)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        for _ in range(20):
+            assert client.get(reverse("accounts:detail", args=[account.pk])).status_code == 200
+
+    assert queued == [("accounts.tasks.wallet_portfolios_refresh", account.pk)]

@@ -171,7 +171,7 @@ def _case_context(request, case):
     current = next((d for d in reversed(decisions) if d.state != Decision.State.SUPERSEDED), None)
     return {
         "case": case,
-        "events": list(case.events.select_related("actor")),
+        "events": selectors.case_history(case),
         "decisions": decisions,
         "evidence": list(case.evidence.select_related("added_by")),
         "snapshots": snapshots_taken,

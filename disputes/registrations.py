@@ -121,6 +121,21 @@ def approvals_panel(*, user):
     return {"decisions": waiting} if waiting else None
 
 
+def refused_replies_panel(*, user):
+    refused = selectors.replies_refused_for(user)
+    return {"replies": refused} if refused else None
+
+
+register_panel(
+    Panel(
+        key="disputes-replies-refused",
+        title="Replies Intercom refused",
+        template="disputes/myday/_replies_refused.html",
+        roles=(Role.SPECIALIST,),
+        build=refused_replies_panel,
+        order=4,
+    )
+)
 register_panel(
     Panel(
         key="disputes-open",

@@ -24,7 +24,7 @@ from disputes.models import (
     RulebookSectionVersion,
     RuleCitation,
 )
-from disputes.selectors import decisions_conflicting
+from disputes.selectors import REPLY_JOB_KIND, decisions_conflicting, reply_job_key
 from integrations.outbox import outbox_record
 from portal.models import User
 from portal.roles import Role, user_roles
@@ -596,8 +596,8 @@ def case_reply_record(
     )
     if send:
         outbox_record(
-            kind="conversation.reply",
-            key=f"reply:{use.pk}",
+            kind=REPLY_JOB_KIND,
+            key=reply_job_key(use.pk),
             payload={
                 "conversation_id": case.intercom_conversation_id,
                 "body": use.rendered_body,

@@ -162,16 +162,20 @@ def form_on(
     return form
 
 
-def submit(client, form: PageForm, *, button: str | None = None, **values):
+def submit(client, form: PageForm, *, button: str | tuple[str, str] | None = None, **values):
     """Send the form as a browser would: its current values, `values` typed over them, and the
-    submit button named `button` (or the first one)."""
+    submit button named `button` — or (name, value) when several buttons share a name — or else
+    the first one."""
     data = {name: list(items) for name, items in form.data.items()}
     for name, value in values.items():
         if value is None:
             data.pop(name, None)
         else:
             data[name] = value if isinstance(value, list) else [value]
-    chosen = [b for b in form.buttons if b[0] == button] if button else form.buttons[:1]
+    if isinstance(button, tuple):
+        chosen = [b for b in form.buttons if b == button]
+    else:
+        chosen = [b for b in form.buttons if b[0] == button][:1] if button else form.buttons[:1]
     if button:
         assert chosen, f"no button {button!r} in the form"
     for name, value in chosen:

@@ -129,11 +129,39 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 3
 
-# Throttling of failed logins (django-axes): after AXES_FAILURE_LIMIT failures for one
-# username from one address, that pair is locked out for AXES_COOLOFF_MINUTES.
+# Proxies in front of the portal that each append the address they were reached from to
+# X-Forwarded-For (nginx with `$proxy_add_x_forwarded_for`, a load balancer...). 0: the
+# connection's own address is the client's and the header is ignored (anyone can send it).
+# N: the client is the N-th address from the right of the header. TLS_TERMINATED_BY_PROXY
+# implies 1 unless this is set.
+TLS_TERMINATED_BY_PROXY = env.bool("TLS_TERMINATED_BY_PROXY", default=False)
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1 if TLS_TERMINATED_BY_PROXY else 0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more.")
+
+# Throttling of failed logins (django-axes, portal/sign_in_throttle.py): after
+# AXES_FAILURE_LIMIT failures for one username from one address, that pair is locked out for
+# AXES_COOLOFF_MINUTES; after AXES_ADDRESS_FAILURE_LIMIT failures from one address, whatever the
+# usernames (one password tried against many), the address is.
+AXES_HANDLER = "portal.sign_in_throttle.SignInThrottle"
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_ADDRESS_FAILURE_LIMIT = env.int("AXES_ADDRESS_FAILURE_LIMIT", default=20)
+if not 0 < AXES_FAILURE_LIMIT <= AXES_ADDRESS_FAILURE_LIMIT:
+    raise ImproperlyConfigured("AXES_ADDRESS_FAILURE_LIMIT must be at least AXES_FAILURE_LIMIT (> 0).")
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+# The client's address, through django-ipware. ipware counts the proxies listed in the header
+# (the last proxy's own address is the connection's, not in the header), hence N - 1, and takes
+# the address at that position from the right ("left-most" names the order of the list); not
+# strict, so a client's own forged entries on the left do not make the header unusable.
+if TRUSTED_PROXY_COUNT:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+    AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT - 1
+else:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
+    AXES_IPWARE_PROXY_COUNT = None
+AXES_IPWARE_PROXY_ORDER = "left-most"
+IPWARE_STRICT = False
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
@@ -240,7 +268,7 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_FAILURE_VIEW = "portal.views.csrf_failure"
-if env.bool("TLS_TERMINATED_BY_PROXY", default=False):
+if TLS_TERMINATED_BY_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 if not DEBUG:
     SESSION_COOKIE_SECURE = True

@@ -22,6 +22,93 @@ OFF_SITE = [
 ]
 
 
+# --- Sign-in throttling --------------------------------------------------------------------
+
+
+def sign_in(client, username, password, forwarded_for=None):
+    extra = {"HTTP_X_FORWARDED_FOR": forwarded_for} if forwarded_for else {}
+    return client.post(reverse("login"), {"username": username, "password": password}, **extra)
+
+
+@pytest.fixture
+def behind_one_proxy(settings):
+    """The client addresses settings.py derives from TRUSTED_PROXY_COUNT=1 (or
+    TLS_TERMINATED_BY_PROXY=true); portal/tests/test_settings.py checks that derivation."""
+    settings.AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+    settings.AXES_IPWARE_PROXY_COUNT = 0
+
+
+@pytest.fixture
+def ana(db):
+    return UserFactory(username="ana", roles=[Role.SPECIALIST])
+
+
+def test_behind_a_proxy_a_locked_out_client_does_not_lock_out_another(
+    client, ana, settings, behind_one_proxy
+):
+    """Everyone reaches the portal from the proxy's address: an attacker guessing ana's password
+    must not lock ana herself out."""
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        sign_in(client, "ana", "guess", forwarded_for="198.51.100.66")
+    assert sign_in(client, "ana", PASSWORD, forwarded_for="198.51.100.66").status_code == 429
+
+    response = sign_in(client, "ana", PASSWORD, forwarded_for="203.0.113.10")
+
+    assert response.status_code == 302 and response["Location"] == reverse("home")
+
+
+def test_behind_a_proxy_entries_a_client_adds_to_the_header_are_ignored(
+    client, ana, settings, behind_one_proxy
+):
+    """The proxy appends the address it saw; what the client put on the left is its own say."""
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        sign_in(client, "ana", "guess", forwarded_for=f"192.0.2.{n}, 198.51.100.66")
+    response = sign_in(client, "ana", PASSWORD, forwarded_for="203.0.113.10, 198.51.100.66")
+    assert response.status_code == 429
+
+
+def test_without_a_trusted_proxy_a_forged_forwarded_for_does_not_escape_a_lockout(client, ana, settings):
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        sign_in(client, "ana", "guess", forwarded_for=f"192.0.2.{n}")
+
+    response = sign_in(client, "ana", PASSWORD, forwarded_for="203.0.113.99")
+
+    assert response.status_code == 429
+    assert "_auth_user_id" not in client.session
+
+
+def test_one_password_tried_against_many_usernames_locks_the_address(client, ana, settings):
+    for n in range(settings.AXES_ADDRESS_FAILURE_LIMIT - 1):
+        assert sign_in(client, f"user{n}", "Summer2026!").status_code == 200
+    assert sign_in(client, "user-last", "Summer2026!").status_code == 429  # the limit reached
+
+    response = sign_in(client, "ana", PASSWORD)
+
+    assert response.status_code == 429
+    assert "_auth_user_id" not in client.session
+
+
+def test_an_office_behind_one_address_survives_a_few_typos_each(client, ana, settings):
+    people = [UserFactory(username=f"colleague{n}", roles=[Role.SPECIALIST]) for n in range(6)]
+    for person in people:  # one typo each: more than the per-username limit in all
+        sign_in(client, person.username, "typo")
+    for person in people:
+        assert sign_in(client, person.username, PASSWORD).status_code == 302
+        client.logout()
+
+
+def test_a_colleagues_sign_in_does_not_wipe_the_addresss_failures(client, ana, settings):
+    """A valid password of one's own must not reset the count of guesses at everyone else's."""
+    for n in range(settings.AXES_ADDRESS_FAILURE_LIMIT - 1):
+        sign_in(client, f"user{n}", "Summer2026!")
+    assert sign_in(client, "ana", PASSWORD).status_code == 302
+    client.logout()
+
+    sign_in(client, "user-last", "Summer2026!")
+
+    assert sign_in(client, "ana", PASSWORD).status_code == 429
+
+
 # --- Return addresses (`next`) ---------------------------------------------------------------
 
 

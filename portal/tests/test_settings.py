@@ -47,6 +47,25 @@ def test_check_deploy_is_clean_behind_a_tls_proxy():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, "None ('REMOTE_ADDR',)"),
+        ({"TLS_TERMINATED_BY_PROXY": "true"}, "0 ('HTTP_X_FORWARDED_FOR', 'REMOTE_ADDR')"),
+        ({"TLS_TERMINATED_BY_PROXY": "true", "TRUSTED_PROXY_COUNT": "0"}, "None ('REMOTE_ADDR',)"),
+        ({"TRUSTED_PROXY_COUNT": "2"}, "1 ('HTTP_X_FORWARDED_FOR', 'REMOTE_ADDR')"),
+    ],
+)
+def test_sign_in_throttling_reads_the_forwarded_address_only_behind_trusted_proxies(env, expected):
+    """ipware's proxy count is the proxies listed in X-Forwarded-For: one fewer than stand in front."""
+    code = (
+        "from django.conf import settings; "
+        "print(settings.AXES_IPWARE_PROXY_COUNT, settings.AXES_IPWARE_META_PRECEDENCE_ORDER)"
+    )
+    result = manage("shell", "-c", code, **PRODUCTION_ENV, **env)
+    assert result.stdout.strip().splitlines()[-1] == expected, result.stderr
+
+
 @pytest.mark.parametrize("secret", ["", "short", "django-insecure-development-only-never-use-in-production"])
 def test_refuses_to_start_without_a_real_secret_key_when_debug_is_off(secret):
     result = manage("check", **{**PRODUCTION_ENV, "SECRET_KEY": secret})

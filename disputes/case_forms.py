@@ -33,6 +33,11 @@ class CaseForm(forms.Form):
     assignee = SpecialistChoiceField(queryset=specialists(), required=False)
     intercom_conversation_id = forms.CharField(max_length=40, required=False)
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Shown instead of "(optional)" (includes/_form.html): the service requires it by this rule.
+        self.fields["market"].required_when = "required for market-resolution cases"
+
     def clean_account(self) -> Account:
         matches = list(account_list(query=self.cleaned_data["account"])[:2])
         if len(matches) != 1:
@@ -79,37 +84,50 @@ class TransitionForm(forms.Form):
             self.fields["to"].widget.choices = [c for c in self.fields["to"].choices if c[0] in allowed]
 
 
+DIFFERS_RULE = (
+    "required when the outcome differs from earlier decisions on the same market or rulebook section"
+)
+
+
 class DecisionForm(forms.Form):
     outcome = forms.ChoiceField(choices=Decision.Outcome.choices)
     rationale = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), max_length=20_000)
     remedy = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=5_000)
+    # Present only when the market's rules changed since filing, and then required.
     governing_version = forms.TypedChoiceField(
         coerce=int,
-        required=False,
         label="Governing rules",
         help_text="The market’s rules changed since filing: which version decides this case?",
+        error_messages={
+            "required": "The market’s rules changed since filing: choose the version that governs."
+        },
     )
     governing_reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}),
-        required=False,
         max_length=5_000,
         label="Why that version governs",
+        error_messages={"required": "Say why that version governs; the reason is kept with the decision."},
     )
     consistency_note = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
         max_length=5_000,
         label="Why this case differs",
-        help_text="Needed when earlier decisions on the same market or rulebook section came out otherwise.",
+        help_text="Read the related decisions first; the note is kept with the decision.",
     )
+    # Present only on a decided case, and then required.
     amendment_reason = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=5_000
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=5_000,
+        error_messages={"required": "This case is decided; say why the decision is amended."},
     )
     revision = forms.IntegerField(widget=forms.HiddenInput, min_value=0, max_value=2**31 - 1)
 
     def __init__(self, *args, case: DisputeCase, rules_changed: bool, **kwargs):
         super().__init__(*args, **kwargs)
         self.case = case
+        # Shown instead of "(optional)" (includes/_form.html): the service requires it by this rule.
+        self.fields["consistency_note"].required_when = DIFFERS_RULE
         if rules_changed:
             self.fields["governing_version"].choices = [
                 ("", "Choose…"),

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 
 from accounts.models import Account, AccountEvent
 from accounts.services import health_refresh
@@ -283,11 +284,19 @@ def dispute_decide(
         section_ids={c.rulebook_version.section_id for c in citations if c.rulebook_version},
     )
     if conflicts and not (consistency_note or "").strip():
-        references = ", ".join(sorted({d.case.reference for d in conflicts})[:10])
+        references = sorted({d.case.reference for d in conflicts})[:10]
+        cases = format_html_join(
+            ", ",
+            '<a href="{}">{}</a>',
+            ((reverse("disputes:case_detail", args=[ref]), ref) for ref in references),
+        )
         raise ValidationError(
             {
-                "consistency_note": f"Earlier decisions on the same market or rulebook section reached "
-                f"another outcome ({references}). Read them, then say why this case differs."
+                "consistency_note": format_html(
+                    "Earlier decisions on the same market or rulebook section reached another outcome "
+                    "({}). Read them, then say why this case differs.",
+                    cases,
+                )
             }
         )
     now = timezone.now()

@@ -2,6 +2,7 @@
 the rules changed, consistency across cases, the approval queue, past decisions by cited rule,
 the printable case file, bulk changes from a market page and the account's timeline."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -22,7 +23,7 @@ from disputes.services.cases import (
     dispute_file,
 )
 from disputes.tests.factories import decision_form_data, gamma_market
-from portal.tests.pages import form_on, link_to, submit
+from portal.tests.pages import form_on, link_to, links, submit
 
 pytestmark = pytest.mark.django_db
 RULE = "The resolution source for this market is information from Chainlink"
@@ -426,3 +427,91 @@ def test_dropping_the_market_filter_keeps_the_search_and_the_other_filters(
     assert references(citing) == {on_market.reference}
     any_rule = client.get(link_to(citing, "any rule"))
     assert references(any_rule) == {on_market.reference, elsewhere.reference}
+
+
+# --- fields required by a rule say the rule, not "(optional)" -------------------------------------
+
+
+def _label(page, name: str) -> str:
+    """The text of the label of field `name` on the page, markup removed."""
+    html = page.content.decode()
+    start = html.index(f'<label for="id_{name}">')
+    return re.sub(r"<[^>]+>", "", html[start : html.index("</label>", start)]).strip()
+
+
+def test_the_market_says_when_it_is_required_and_filing_without_it_says_why(client, specialist):
+    account = make_account(owner=specialist, email="labels@example.com")
+    client.force_login(specialist)
+    new = client.get(link_to(client.get(reverse("disputes:case_list")), "File a case"))
+    assert _label(new, "market") == "Market (required for market-resolution cases)"
+    response = submit(
+        client,
+        form_on(new, has_field="claim"),
+        account=account.email,
+        category="market_resolution",
+        claim="Wrong outcome.",
+    )
+    assert response.status_code == 400 and "needs its market" in response.content.decode()
+    assert not DisputeCase.objects.exists()
+
+
+def test_amending_asks_for_the_reason_without_calling_it_optional(client, specialist, market):
+    case = _case(specialist, market)
+    _decide(case, specialist)
+    client.force_login(specialist)
+    page = client.get(reverse("disputes:case_detail", args=[case.reference]))
+    assert _label(page, "amendment_reason") == "Amendment reason"
+    form = form_on(page, action_contains="/decide/")
+    response = submit(
+        client,
+        form,
+        outcome="denied",
+        rationale="Per the rules, again.",
+        **{"citation-0-source": f"m{market.current_version.pk}", "citation-0-excerpt": RULE},
+    )
+    assert response.status_code == 400
+    assert "This case is decided; say why the decision is amended." in response.content.decode()
+    assert case.decisions.count() == 1
+
+
+def test_a_consistency_error_links_the_cases_it_names(client, specialist, market):
+    first = _case(specialist, market)
+    _decide(first, specialist, outcome="denied")
+    second = _case(specialist, market)
+    client.force_login(specialist)
+    page = client.get(reverse("disputes:case_detail", args=[second.reference]))
+    assert _label(page, "consistency_note") == (
+        "Why this case differs (required when the outcome differs from earlier decisions on the same "
+        "market or rulebook section)"
+    )
+    assert "(optional)" not in _label(page, "consistency_note")
+    response = submit(
+        client,
+        form_on(page, action_contains="/decide/"),
+        outcome="upheld",
+        rationale="The user is right.",
+        **{"citation-0-source": f"m{market.current_version.pk}", "citation-0-excerpt": RULE},
+    )
+    assert response.status_code == 400 and not second.decisions.exists()
+    html = response.content.decode()
+    error = html[html.index('<ul class="errorlist"') :]
+    error = error[: error.index("</ul>")]
+    first_url = reverse("disputes:case_detail", args=[first.reference])
+    assert f'(<a href="{first_url}">{first.reference}</a>)' in error
+    assert "&lt;a" not in error  # a link, not escaped markup
+    linked = [link.href for link in links(response) if link.text == first.reference]
+    assert first_url in linked and client.get(first_url).status_code == 200
+
+
+def test_the_consistency_error_escapes_what_it_links(specialist, market, monkeypatch):
+    from disputes.services import cases as case_services
+
+    first = _case(specialist, market)
+    decided = _decide(first, specialist, outcome="denied")
+    decided.case.reference = 'DSP-2026-1"><script>x</script>'
+    monkeypatch.setattr(case_services, "decisions_conflicting", lambda **kwargs: [decided])
+    monkeypatch.setattr(case_services, "reverse", lambda name, args: f"/disputes/{args[0]}/")
+    with pytest.raises(ValidationError) as error:
+        _decide(_case(specialist, market), specialist, outcome="upheld")
+    message = error.value.message_dict["consistency_note"][0]
+    assert "<script>" not in message and "&lt;script&gt;" in message and "&quot;" in message

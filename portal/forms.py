@@ -4,6 +4,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from portal.models import User, known_time_zones
+from portal.services import user_email_change_allowed, user_email_check_free
 
 
 def time_zone_choices() -> list[tuple[str, str]]:
@@ -16,11 +17,41 @@ class PreferencesForm(forms.ModelForm):
         choices=time_zone_choices,
         help_text="Every date and time in the portal is shown in this zone.",
     )
+    current_password = forms.CharField(
+        label="Current password",
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text="Needed only when you change your e-mail.",
+    )
 
     class Meta:
         model = User
         fields = ["first_name", "last_name", "email", "time_zone"]
         labels = {"email": "E-mail (for password resets)"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.stored_email = self.instance.email  # before the form copies the typed one onto it
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].strip()
+        user_email_check_free(user=self.instance, email=email)
+        return email
+
+    def clean(self):
+        data = super().clean()
+        if "email" in data:
+            try:
+                user_email_change_allowed(
+                    user=self.instance,
+                    stored_email=self.stored_email,
+                    email=data["email"],
+                    current_password=data.get("current_password") or "",
+                )
+            except ValidationError as error:
+                self.add_error("current_password", error)
+        return data
 
 
 EARLIEST_YEAR, LATEST_YEAR = 2000, 2100

@@ -4,6 +4,8 @@ import zoneinfo
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
 
 
 @functools.cache
@@ -39,6 +41,16 @@ class User(AbstractUser):
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
+        constraints = [
+            # One person per address: password resets go to it, and it must never let one person
+            # pass for another (Intercom authorship comes from the teammate map, not from it).
+            models.UniqueConstraint(
+                Lower("email"),
+                condition=~Q(email=""),
+                name="user_email_unique_ci",
+                violation_error_message="That e-mail is already used by another person.",
+            ),
+        ]
 
     @property
     def display_name(self) -> str:

@@ -1,19 +1,66 @@
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 
 from portal.models import User
+
+EMAIL_TAKEN = "That e-mail is already used by another person."
+
+
+def user_email_check_free(*, user: User, email: str) -> None:
+    """Raise ValidationError when another person already has `email` (case-insensitively)."""
+    if email and User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
+        raise ValidationError(EMAIL_TAKEN, code="email_taken")
+
+
+def user_email_change_allowed(*, user: User, stored_email: str, email: str, current_password: str) -> None:
+    """A changed e-mail needs the person's current password: the address receives password
+    resets, so a session left open must not be enough to take the account over."""
+    if email.strip().lower() == (stored_email or "").strip().lower():
+        return
+    if not current_password:
+        raise ValidationError("Enter your current password to change your e-mail.", code="password_required")
+    if not user.check_password(current_password):
+        raise ValidationError(
+            "Your current password was entered incorrectly; your e-mail was not changed.",
+            code="password_incorrect",
+        )
 
 
 @transaction.atomic
 def user_update_preferences(
-    *, user: User, first_name: str, last_name: str, email: str, time_zone: str
+    *, user: User, first_name: str, last_name: str, email: str, time_zone: str, current_password: str = ""
 ) -> User:
-    """Save a person's own name, e-mail and time zone. Validates the zone; safe to repeat."""
+    """Save a person's own name, e-mail and time zone. Validates the zone; a changed e-mail
+    needs the current password and must be nobody else's. Raises ValidationError (keyed by
+    field) otherwise and saves nothing; safe to repeat."""
+    email = email.strip()
+    stored_email = User.objects.select_for_update().values_list("email", flat=True).get(pk=user.pk)
+    errors = {}
+    for field, check in (
+        ("email", lambda: user_email_check_free(user=user, email=email)),
+        (
+            "current_password",
+            lambda: user_email_change_allowed(
+                user=user, stored_email=stored_email, email=email, current_password=current_password
+            ),
+        ),
+    ):
+        try:
+            check()
+        except ValidationError as error:
+            errors[field] = error.messages
+    if errors:
+        raise ValidationError(errors)
     user.first_name = first_name
     user.last_name = last_name
     user.email = email
     user.time_zone = time_zone
     user.full_clean(validate_unique=False, exclude=["password", "username"])
-    user.save(update_fields=["first_name", "last_name", "email", "time_zone"])
+    try:
+        with transaction.atomic():
+            user.save(update_fields=["first_name", "last_name", "email", "time_zone"])
+    except IntegrityError as error:  # another person took the address a moment ago
+        raise ValidationError({"email": EMAIL_TAKEN}) from error
     return user
 
 
@@ -22,8 +69,10 @@ def roles_sync() -> dict[str, int]:
     """Make the role groups and their permissions match portal.roles exactly.
 
     Idempotent. Also keeps `is_staff` true for Admins and false for everyone else who is not
-    a superuser, so only Admins reach the Django admin. Raises ImproperlyConfigured when a
-    declared permission does not exist (a typo, or a missing migration).
+    a superuser, so only Admins reach the Django admin, and removes per-user permissions from
+    everyone who is not a superuser: a role is a group, and what a person may do is exactly
+    what their groups declare. Raises ImproperlyConfigured when a declared permission does not
+    exist (a typo, or a missing migration).
     """
     from django.contrib.auth.models import Group, Permission
     from django.core.exceptions import ImproperlyConfigured
@@ -47,6 +96,7 @@ def roles_sync() -> dict[str, int]:
     User.objects.filter(is_staff=True, is_superuser=False).exclude(groups__name=Role.ADMIN).update(
         is_staff=False
     )
+    User.user_permissions.through.objects.filter(user__is_superuser=False).delete()
     return counts
 
 

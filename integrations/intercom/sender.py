@@ -121,7 +121,8 @@ class Sender:
     def __init__(self, client: IntercomClient):
         self.client = client
         self._tag_ids: dict[str, str] | None = None
-        self._admins_by_email: dict[str, str] | None = None
+        self._teammates: dict[int, str] | None = None
+        self._users_by_email: dict[str, int | None] = {}
         self._me_id: str | None = None
 
     # --- lookups, cached for one drain -----------------------------------------------------
@@ -133,16 +134,32 @@ class Sender:
             self._tag_ids[name.lower()] = str(self.client.tag_create(name)["id"])
         return self._tag_ids[name.lower()]
 
-    def admin_id(self, email: str | None) -> str | None:
-        """The Intercom teammate of a portal user, by the stored mapping (editable in the admin)."""
-        if self._admins_by_email is None:
-            self._admins_by_email = {}
-            for admin in IntercomAdmin.objects.select_related("portal_user"):
-                if admin.portal_user_id and admin.portal_user.email:
-                    self._admins_by_email[admin.portal_user.email.lower()] = admin.intercom_id
-                elif admin.email:
-                    self._admins_by_email.setdefault(admin.email.lower(), admin.intercom_id)
-        return self._admins_by_email.get((email or "").lower())
+    def teammate_of(self, *, user_id: int | None = None, email: str | None = None) -> str | None:
+        """The Intercom teammate a portal user writes as: only the stored mapping
+        (`IntercomAdmin.portal_user`, made by `intercom_setup` and corrected in the admin), never
+        an e-mail someone typed. Jobs name the user by id; a job that names them by e-mail only
+        (recorded before ids, or by an app that does not pass one yet) finds the user by that
+        address, which is unique, and then their mapping. A teammate's own e-mail is never
+        matched. None when the user has no teammate (the caller writes as the app's admin)."""
+        if self._teammates is None:
+            self._teammates = dict(
+                IntercomAdmin.objects.exclude(portal_user=None).values_list("portal_user_id", "intercom_id")
+            )
+        if user_id is None and email:
+            key = email.strip().lower()
+            if key not in self._users_by_email:
+                from portal.models import User
+
+                self._users_by_email[key] = (
+                    User.objects.filter(email__iexact=key).values_list("pk", flat=True).first()
+                )
+            user_id = self._users_by_email[key]
+        return self._teammates.get(user_id) if user_id is not None else None
+
+    def _author(self, payload: dict) -> str:
+        """Who a note or reply is written as: the author's teammate, else the app's own admin."""
+        teammate = self.teammate_of(user_id=payload.get("author_id"), email=payload.get("author_email"))
+        return teammate or self.me_id()
 
     def me_id(self) -> str:
         if self._me_id is None:
@@ -190,7 +207,7 @@ class Sender:
             "name": payload.get("name"),
             "custom_attributes": attributes,
         }
-        owner = self.admin_id(payload.get("owner_email"))
+        owner = self.teammate_of(user_id=payload.get("owner_id"), email=payload.get("owner_email"))
         if owner:
             fields["owner_id"] = owner
         fields = {k: v for k, v in fields.items() if v is not None}
@@ -223,7 +240,7 @@ class Sender:
         # error) looks first: an earlier attempt may have got through before failing.
         if (job.attempts > 1 or job.last_error) and self._note_exists(contact_id, marker):
             return
-        admin = self.admin_id(payload.get("author_email")) or self.me_id()
+        admin = self._author(payload)
         self.client.contact_note(contact_id, body=body, admin_id=admin)
 
     def _note_exists(self, contact_id: str, marker: str) -> bool:
@@ -236,7 +253,7 @@ class Sender:
         earlier attempt got through (a timeout after Intercom stored it, or a manual retry)."""
         payload = job.payload
         conversation_id = str(payload["conversation_id"])
-        admin = self.admin_id(payload.get("author_email")) or self.me_id()
+        admin = self._author(payload)
         body = reply_html(payload["body"])
         conversation = self.client.conversation_get(conversation_id)
         external_ids = {
@@ -385,8 +402,9 @@ def drain(
 
 
 def admins_sync(client: IntercomClient) -> tuple[int, int]:
-    """Refresh the teammates from `GET /admins`, matching new ones to portal users by e-mail.
-    A mapping someone edited by hand is kept. Returns (added, matched)."""
+    """Refresh the teammates from `GET /admins`, matching unmapped ones to portal users by
+    e-mail. The only place an e-mail picks a teammate: an existing mapping (made here or edited
+    by hand) is never changed, and no user is mapped twice. Returns (added, matched)."""
     from portal.models import User
 
     now = timezone.now()

@@ -12,7 +12,13 @@ def test_time_zone_is_saved_and_used_to_show_times(client, specialist):
     client.force_login(specialist)
     response = client.post(
         reverse("preferences"),
-        {"first_name": "Ana", "last_name": "Lima", "email": "ana@example.com", "time_zone": "Asia/Singapore"},
+        {
+            "first_name": "Ana",
+            "last_name": "Lima",
+            "email": "ana@example.com",
+            "time_zone": "Asia/Singapore",
+            "current_password": "correct horse battery staple",
+        },
         follow=True,
     )
     assert "Your preferences are saved." in response.content.decode()

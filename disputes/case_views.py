@@ -170,6 +170,8 @@ def _case_context(request, case):
     related = selectors.related_decisions(case)
     current = next((d for d in reversed(decisions) if d.state != Decision.State.SUPERSEDED), None)
     return {
+        # The service refuses a decision while one waits for approval, so the page offers none.
+        "waiting_proposal": current if current and current.state == Decision.State.PROPOSED else None,
         "case": case,
         "events": selectors.case_history(case),
         "decisions": decisions,

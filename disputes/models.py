@@ -389,6 +389,12 @@ class Decision(models.Model):
     def __str__(self):
         return f"{self.case}: {self.get_outcome_display()} ({self.get_state_display()})"
 
+    @property
+    def needed_no_second_approval(self) -> bool:
+        """Recorded by the one who decided it: the amount was below the four-eyes threshold (no
+        one may approve their own proposal, so approver == proposer means no approval ran)."""
+        return self.approved_by_id is not None and self.approved_by_id == self.proposed_by_id
+
 
 class RuleCitation(models.Model):
     """The exact rule text a decision rests on: a market rule version or a rulebook section

@@ -266,7 +266,8 @@ def test_the_printable_case_file_has_everything_an_auditor_reads(client, special
     for part in ("The market resolved wrongly.", "Governing rule text", "Decisions and approvals", "History"):
         assert part in page
     assert f'<mark class="cited">{RULE}</mark>' in page
-    assert "approved by spec" in page
+    assert "Recorded by spec" in page and "(below the four-eyes threshold, no second approval needed)" in page
+    assert "approved by spec" not in page
 
 
 # --- bulk changes from the market page -------------------------------------------------------
@@ -515,3 +516,57 @@ def test_the_consistency_error_escapes_what_it_links(specialist, market, monkeyp
         _decide(_case(specialist, market), specialist, outcome="upheld")
     message = error.value.message_dict["consistency_note"][0]
     assert "<script>" not in message and "&lt;script&gt;" in message and "&quot;" in message
+
+
+# --- who decided, and a proposal waiting for its second specialist ---------------------------------
+
+
+def test_a_decision_below_the_threshold_reads_recorded_not_self_approved(client, specialist, market):
+    case = _case(specialist, market, amount="50")
+    client.force_login(specialist)
+    page = client.get(reverse("disputes:case_detail", args=[case.reference]))
+    response = submit(
+        client,
+        form_on(page, action_contains="/decide/"),
+        outcome="denied",
+        rationale="Chainlink governs.",
+        **{"citation-0-source": f"m{market.current_version.pk}", "citation-0-excerpt": RULE},
+    )
+    assert response.status_code == 302
+    text = re.sub(r"\s+", " ", client.get(response["Location"]).content.decode())
+    assert "Recorded by spec" in text and "(below the four-eyes threshold, no second approval needed)" in text
+    assert "approved by spec" not in text
+
+
+def test_while_a_proposal_waits_the_page_says_so_instead_of_offering_the_form(
+    client, specialist, market, settings
+):
+    settings.DISPUTE_FOUR_EYES_THRESHOLD = Decimal("100")
+    case = _case(specialist, market, amount="500")
+    colleague = specialist_user(username="spec2")
+    client.force_login(specialist)
+    page = client.get(reverse("disputes:case_detail", args=[case.reference]))
+    proposed = submit(
+        client,
+        form_on(page, action_contains="/decide/"),
+        outcome="denied",
+        rationale="Chainlink governs.",
+        **{"citation-0-source": f"m{market.current_version.pk}", "citation-0-excerpt": RULE},
+    )
+    page = client.get(proposed["Location"])
+    text = re.sub(r"\s+", " ", page.content.decode())
+    assert "A decision proposed by spec on" in text and "waiting for approval" in text
+    assert "/decide/" not in text and "Propose the decision" not in text
+    assert "waiting for a second specialist's approval" in text
+    approvals = client.get(link_to(page, "approvals page"))
+    assert approvals.status_code == 200 and case.reference in approvals.content.decode()
+
+    client.force_login(colleague)
+    page = client.get(reverse("disputes:case_detail", args=[case.reference]))
+    approved = submit(client, form_on(page, action_contains="/approve/"))
+    assert approved.status_code == 302
+    text = re.sub(r"\s+", " ", client.get(approved["Location"]).content.decode())
+    assert (
+        "Proposed by spec" in text and "approved by spec2" in text and "four-eyes threshold, no" not in text
+    )
+    assert "Amend the decision" in text and "/decide/" in text  # decided: the form is back, to amend

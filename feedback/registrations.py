@@ -1,8 +1,12 @@
-"""How the feedback log plugs in: navigation, header search, and follow-ups on My day."""
+"""How the feedback log plugs in: navigation, header search, follow-ups and untriaged items on My day,
+and the "feedback" source of template previews."""
+
+from urllib.parse import urlencode
 
 from django.urls import reverse
 
 from feedback import selectors
+from feedback.models import FeedbackItem
 from portal.myday import Panel, register_panel
 from portal.navigation import NavItem, register_nav_item
 from portal.roles import Role
@@ -60,6 +64,26 @@ register_panel(
         roles=(Role.SPECIALIST, Role.ADMIN),
         build=follow_ups_panel,
         order=8,
+    )
+)
+
+
+def untriaged_panel(*, user):
+    count, oldest = selectors.untriaged()
+    if not count:
+        return None
+    query = urlencode({"status": FeedbackItem.Status.NEW, "sort": "created_at"})
+    return {"count": count, "items": oldest, "log_url": f"{reverse('feedback:list')}?{query}"}
+
+
+register_panel(
+    Panel(
+        key="feedback-untriaged",
+        title="Feedback waiting for triage",
+        template="feedback/myday/_untriaged.html",
+        roles=(Role.PRODUCT,),
+        build=untriaged_panel,
+        order=10,
     )
 )
 

@@ -1,7 +1,7 @@
 """Reads for the feedback log. Product sees accounts only as display name, tier and volume."""
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Window
 from django.http import Http404
 
 from feedback.models import FeedbackItem, FeedbackSource
@@ -67,3 +67,15 @@ def board_columns(queryset: QuerySet[FeedbackItem]) -> list[dict]:
         items = list(queryset.filter(status=status).order_by("-impact_score", "-pk")[:BOARD_COLUMN_LIMIT])
         columns.append({"status": status, "label": label, "items": items, "total": counts.get(status, 0)})
     return columns
+
+
+def untriaged(*, limit: int = 10) -> tuple[int, list[FeedbackItem]]:
+    """Items nobody has triaged yet (status new): how many there are, and the oldest `limit` of
+    them, oldest first. One query (the count is a window over the same rows)."""
+    items = list(
+        FeedbackItem.objects.filter(status=FeedbackItem.Status.NEW)
+        .annotate(waiting=Window(Count("pk")))
+        .only("pk", "title", "category", "created_at", "impact_accounts")
+        .order_by("created_at", "pk")[:limit]
+    )
+    return (items[0].waiting if items else 0), items

@@ -1,27 +1,56 @@
-"""The Intercom webhook: signature, storage once, answers, and processing by topic."""
+"""The Intercom webhook: signature, storage once, answers, and processing by topic.
 
+Tested from the outside: notifications signed as Intercom signs them are posted to the endpoint,
+and the outcome is read from what is stored (the events, the mirrored conversations) and what is
+queued. Processing calls nothing: a notification carries the whole Intercom object, so `fake`
+(the fake Intercom, not serving) only shapes those objects. Failures are injected where they
+come from outside the code: the broker (django-q's ORM broker) and the database
+(`connection.execute_wrapper`)."""
+
+import contextlib
 import copy
 import datetime as dt
 import hashlib
 import hmac
 import json
-from unittest import mock
+import re
+import threading
 
 import pytest
+from django.db import IntegrityError, OperationalError, connection, connections
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.module_loading import import_string
+from django_q.brokers.orm import ORM
+from django_q.conf import Conf
+from django_q.models import OrmQ
 
+from accounts.models import Account
+from accounts.tests.factories import make_account
+from integrations.intercom import processing
 from integrations.intercom.fake import FakeIntercom
-from integrations.intercom.processing import CONTACT_TOPICS, CONVERSATION_TOPICS, process_event
-from integrations.models import IntercomContact, WebhookEvent
+from integrations.intercom.processing import CONTACT_TOPICS, CONVERSATION_TOPICS, process_waiting
+from integrations.models import DrainRequest, IntercomContact, WebhookEvent
+from integrations.tasks import (
+    intercom_process_webhook,
+    intercom_process_webhooks,
+    intercom_reprocess_stale_webhooks,
+)
 from integrations.tests.factories import DrainRequestFactory, IntercomContactFactory, WebhookEventFactory
-from support import services as support_services
 from support.models import Conversation
+from support.services import conversation_delete
 
 SECRET = "webhook-test-secret"
 URL = "/integrations/intercom/webhook/"
 T0 = 1_750_000_000
 LONG_AGO = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+DRAIN_TASK = "integrations.tasks.intercom_process_webhooks"
+# The statements that lock one stored notification to process it, and look a conversation up in
+# the mirror to apply one.
+LOCK_EVENT_ROW = 'SELECT "integrations_webhookevent"."id", "integrations_webhookevent"."notification_id"'
+LOOK_UP_CONVERSATION = 'SELECT "support_conversation"."id"'
 
 pytestmark = pytest.mark.django_db
 
@@ -71,13 +100,70 @@ def deliver(client, payload, *, sign_with: str | None = SECRET, header: str | No
 
 @pytest.fixture
 def post(client, django_capture_on_commit_callbacks):
-    """Deliver a notification and run what it queued (the task runs inline: Q_CLUSTER sync)."""
+    """Deliver a notification and commit. What it queues runs inline (the test settings'
+    Q_CLUSTER "sync"), or waits in the broker when the test asks for `queue`."""
 
     def send(payload, **kwargs):
         with django_capture_on_commit_callbacks(execute=True):
             return deliver(client, payload, **kwargs)
 
     return send
+
+
+class TaskQueue:
+    """The task queue seen from outside: what is queued, and running it as a worker would."""
+
+    def tasks(self) -> list[dict]:
+        return [queued.task for queued in OrmQ.objects.order_by("pk")]
+
+    def funcs(self) -> list[str]:
+        return [task["func"] for task in self.tasks()]
+
+    def run(self) -> list:
+        """Run what is queued, oldest first, until nothing is; returns each task's result."""
+        results = []
+        while (queued := OrmQ.objects.order_by("pk").first()) is not None:
+            queued.delete()
+            task = queued.task
+            results.append(import_string(task["func"])(*task.get("args", ()), **task.get("kwargs", {})))
+        return results
+
+
+@pytest.fixture
+def queue(monkeypatch):
+    """Tasks are queued in the broker, as in production, instead of running inline (the test
+    settings' Q_CLUSTER "sync"): the test sees what was queued and runs it when it chooses."""
+    monkeypatch.setattr(Conf, "SYNC", False)
+    return TaskQueue()
+
+
+@contextlib.contextmanager
+def database_fails(statement: str, error: Exception):
+    """The database refuses the first statement starting with `statement` with `error` (a lock,
+    a full disk, a unique id another worker's row took) and runs the rest; yields the statements
+    it was asked to run that start so."""
+    seen = []
+
+    def refuse_first(execute, sql, params, many, context):
+        if sql.startswith(statement):
+            seen.append(sql)
+            if len(seen) == 1:
+                raise error
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(refuse_first):
+        yield seen
+
+
+def statements(queries) -> list[tuple[str, str]]:
+    """(verb, table) of each captured query that reads or writes a table."""
+    found = []
+    for query in queries.captured_queries:
+        table = re.search(r'\b(?:FROM|INTO|UPDATE)\s+"(\w+)"', query["sql"])
+        verb = query["sql"].split(None, 1)[0].upper()
+        if table and verb in ("SELECT", "INSERT", "UPDATE", "DELETE"):
+            found.append((verb, table.group(1)))
+    return found
 
 
 def test_the_route_is_where_intercom_is_pointed():
@@ -109,92 +195,78 @@ def test_a_signed_conversation_is_stored_answered_and_mirrored(post, fake, conta
 
 
 def test_the_task_is_queued_only_after_the_event_is_committed(
-    client, fake, contact, django_capture_on_commit_callbacks
+    client, queue, fake, contact, django_capture_on_commit_callbacks
 ):
     item = fake.add_conversation(contact["id"])
-    with mock.patch("integrations.intercom.processing.async_task") as queue:
-        with django_capture_on_commit_callbacks(execute=False) as callbacks:
-            response = deliver(client, notification(item))
-        assert response.status_code == 200
-        assert not queue.called
-        assert len(callbacks) == 1
-        callbacks[0]()
-    queue.assert_called_once_with("integrations.tasks.intercom_process_webhooks", save=False)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = deliver(client, notification(item))
+    assert response.status_code == 200
+    assert queue.tasks() == []
+    assert len(callbacks) == 1
+    callbacks[0]()  # the commit
+    # save=False: django-q keeps no result row for each drain.
+    assert [(task["func"], task["save"]) for task in queue.tasks()] == [(DRAIN_TASK, False)]
     assert WebhookEvent.objects.get().status == WebhookEvent.Status.RECEIVED
+    assert queue.run() == [{"processed": 1}]
+    assert Conversation.objects.get().intercom_id == item["id"]
 
 
-def test_a_burst_queues_one_drain_that_processes_all_of_it(
-    client, fake, contact, django_capture_on_commit_callbacks
-):
-    from integrations.intercom.processing import process_waiting
-    from integrations.models import DrainRequest
+def test_a_burst_queues_one_drain_that_processes_all_of_it(post, queue, fake, contact):
+    for n in range(5):
+        item = fake.add_conversation(contact["id"], updated_at=T0 + n)
+        assert post(notification(item, notif_id=f"notif_{n}")).status_code == 200
+    assert queue.funcs() == [DRAIN_TASK]  # the other four found a drain waiting to start
+    assert DrainRequest.objects.get().queued
 
-    with mock.patch("integrations.intercom.processing.async_task") as queue:
-        with django_capture_on_commit_callbacks(execute=True):
-            for n in range(5):
-                item = fake.add_conversation(contact["id"], updated_at=T0 + n)
-                assert deliver(client, notification(item, notif_id=f"notif_{n}")).status_code == 200
-        assert queue.call_count == 1  # the other four found a drain waiting to start
-        assert DrainRequest.objects.get().queued
+    assert queue.run() == [{"processed": 5}]
+    assert not DrainRequest.objects.get().queued
+    assert set(WebhookEvent.objects.values_list("status", flat=True)) == {WebhookEvent.Status.PROCESSED}
+    assert Conversation.objects.count() == 5
 
-        assert process_waiting() == {"processed": 5}
-        assert not DrainRequest.objects.get().queued
-        assert set(WebhookEvent.objects.values_list("status", flat=True)) == {WebhookEvent.Status.PROCESSED}
-        assert Conversation.objects.count() == 5
-
-        with django_capture_on_commit_callbacks(execute=True):  # the drain started: the next one queues again
-            deliver(client, notification(fake.add_conversation(contact["id"]), notif_id="notif_later"))
-        assert queue.call_count == 2
+    post(notification(fake.add_conversation(contact["id"]), notif_id="notif_later"))
+    assert queue.funcs() == [DRAIN_TASK]  # the drain started: the next notification queues again
 
 
-def test_a_drain_clears_its_request_before_reading_what_waits(fake, contact):
+def test_a_drain_clears_its_request_before_reading_what_waits(post, queue, fake, contact):
     """Otherwise a notification stored between its read and the clearing would wait for the sweep."""
-    from integrations.intercom import processing
-    from integrations.models import DrainRequest
-
-    DrainRequestFactory(queued=True)
-    seen_flag = []
-    real_filter = WebhookEvent.objects.filter
-
-    def spy(*args, **kwargs):
-        seen_flag.append(DrainRequest.objects.get().queued)
-        return real_filter(*args, **kwargs)
-
-    with mock.patch.object(WebhookEvent.objects, "filter", side_effect=spy):
-        processing.process_waiting()
-    assert seen_flag and seen_flag[0] is False
+    post(notification(fake.add_conversation(contact["id"])))
+    assert DrainRequest.objects.get().queued
+    with CaptureQueriesContext(connection) as queries:
+        assert queue.run() == [{"processed": 1}]
+    touched = statements(queries)
+    cleared = touched.index(("UPDATE", "integrations_drainrequest"))
+    assert cleared < touched.index(("SELECT", "integrations_webhookevent"))
+    assert not DrainRequest.objects.get().queued
 
 
-def test_a_drain_out_of_time_hands_over_to_a_new_one(fake, contact):
-    from integrations.intercom import processing
-    from integrations.models import DrainRequest
-
+def test_a_drain_out_of_time_hands_over_to_a_new_one(queue, fake, contact):
     for n in range(3):
         WebhookEventFactory(item=fake.add_conversation(contact["id"]), notification_id=f"notif_{n}")
-    with mock.patch("integrations.intercom.processing.async_task") as queue:
-        assert processing.process_waiting(budget_seconds=0) == {"processed": 1}
-    queue.assert_called_once_with("integrations.tasks.intercom_process_webhooks", save=False)
+    assert process_waiting(budget_seconds=0) == {"processed": 1}
+    assert [(task["func"], task["save"]) for task in queue.tasks()] == [(DRAIN_TASK, False)]
     assert DrainRequest.objects.get().queued
     assert WebhookEvent.objects.filter(status=WebhookEvent.Status.RECEIVED).count() == 2
-    with mock.patch("integrations.intercom.processing.async_task"):
-        assert processing.process_waiting() == {"processed": 2}
+    assert queue.run() == [{"processed": 2}]
 
 
-def test_a_drain_passes_over_an_event_another_worker_holds(fake, contact):
-    from integrations.intercom import processing
-
+def test_a_drain_passes_over_an_event_another_worker_holds(queue, fake, contact):
     events = [
         WebhookEventFactory(item=fake.add_conversation(contact["id"]), notification_id=f"notif_{n}")
         for n in range(3)
     ]
-    real = processing.process_event
+    held = events[1]
 
-    def held_elsewhere(event_id, **kwargs):
-        return "busy" if event_id == events[1].pk else real(event_id, **kwargs)
+    def locked_by_another_session(execute, sql, params, many, context):
+        # What PostgreSQL's SELECT ... FOR UPDATE SKIP LOCKED answers for a row another session
+        # holds (say a single-event task processing it): no row.
+        if sql.startswith(LOCK_EVENT_ROW) and tuple(params or ())[:1] == (held.pk,):
+            params = (0, *params[1:])
+        return execute(sql, params, many, context)
 
-    with mock.patch("integrations.intercom.processing.process_event", side_effect=held_elsewhere):
-        assert processing.process_waiting() == {"processed": 2, "busy": 1}  # and it ends
-    assert WebhookEvent.objects.get(pk=events[1].pk).status == WebhookEvent.Status.RECEIVED
+    with connection.execute_wrapper(locked_by_another_session):
+        assert process_waiting() == {"processed": 2, "busy": 1}  # and it ends
+    assert WebhookEvent.objects.get(pk=held.pk).status == WebhookEvent.Status.RECEIVED
+    assert queue.run() == [{"processed": 1}]  # a drain of its own once the other worker lets go
 
 
 @pytest.mark.parametrize("topic", sorted(CONVERSATION_TOPICS))
@@ -248,18 +320,16 @@ def test_out_of_order_events_keep_the_newer_state(post, fake, contact):
 def test_a_repeated_delivery_is_stored_once_and_processed_once(post, fake, contact):
     item = fake.add_conversation(contact["id"])
     payload = notification(item, notif_id="notif_retry")
-    with mock.patch(
-        "integrations.intercom.processing.conversation_sync", wraps=support_services.conversation_sync
-    ) as sync:
-        first = post(payload)
-        processed_at = WebhookEvent.objects.get().processed_at
-        retry = post({**payload, "delivery_attempts": 2})
+    first = post(payload)
+    processed_at = WebhookEvent.objects.get().processed_at
+    conversation_delete(intercom_id=item["id"])  # processed again, the retry would store it again
+    retry = post({**payload, "delivery_attempts": 2})
 
     assert first.json()["status"] == "accepted"
     assert retry.status_code == 200
     assert retry.json() == {"status": "duplicate", "id": "notif_retry"}
     assert WebhookEvent.objects.count() == 1
-    assert sync.call_count == 1
+    assert not Conversation.objects.exists()
     assert WebhookEvent.objects.get().processed_at == processed_at
 
 
@@ -274,12 +344,14 @@ def test_a_duplicate_queues_nothing(client, fake, contact, django_capture_on_com
 
 
 def test_running_the_task_twice_processes_once(post, fake, contact):
-    post(notification(fake.add_conversation(contact["id"])))
+    item = fake.add_conversation(contact["id"])
+    post(notification(item))
     event = WebhookEvent.objects.get()
-    with mock.patch("integrations.intercom.processing.conversation_sync") as sync:
-        assert process_event(event.pk) == "processed"
-    assert not sync.called
-    assert process_event(10**9) == "missing"
+    conversation_delete(intercom_id=item["id"])  # were it applied again, the mirror would hold it again
+    assert intercom_process_webhook(event.pk) == "processed"
+    assert intercom_process_webhooks() == {}
+    assert not Conversation.objects.exists()
+    assert intercom_process_webhook(10**9) == "missing"
 
 
 # --- Refused -----------------------------------------------------------------------------------
@@ -494,12 +566,18 @@ def test_a_missing_item_fails_without_raising(post):
     assert WebhookEvent.objects.get().status == WebhookEvent.Status.FAILED
 
 
-def test_an_unexpected_error_fails_the_event_and_rolls_back(post, fake, contact):
-    with mock.patch("integrations.intercom.processing.conversation_sync", side_effect=RuntimeError("boom")):
+def test_an_unexpected_error_fails_the_event_and_rolls_back(post, fake, contact, specialist):
+    account = make_account(owner=specialist, external_id="user-77", email="ann@example.com")
+    # The conversation is stored, then the account's last contact fails to update.
+    with database_fails('UPDATE "accounts_account"', OperationalError("database is locked")) as tried:
         post(notification(fake.add_conversation(contact["id"])))
+    assert tried
     event = WebhookEvent.objects.get()
     assert event.status == WebhookEvent.Status.FAILED
-    assert event.error == "RuntimeError: boom"
+    assert event.error == "OperationalError: database is locked"
+    assert event.processed_at is not None
+    assert not Conversation.objects.exists()  # rolled back with the rest of the notification's work
+    assert Account.objects.get(pk=account.pk).last_contact_at == account.last_contact_at
 
 
 # --- Contacts ----------------------------------------------------------------------------------
@@ -550,45 +628,37 @@ def test_a_contact_without_external_id_is_ignored(post, fake):
 
 
 def test_the_view_stores_with_one_insert_and_requests_a_drain_with_one_update(
-    client, fake, contact, django_capture_on_commit_callbacks
+    client, queue, fake, contact, django_capture_on_commit_callbacks
 ):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     DrainRequestFactory(queued=False)
     payload = notification(fake.add_conversation(contact["id"]))
     with (
         CaptureQueriesContext(connection) as queries,
-        mock.patch("integrations.intercom.processing.async_task"),
         django_capture_on_commit_callbacks(execute=True),
     ):
         deliver(client, payload)
         duplicate = deliver(client, payload)
-    statements = [q["sql"].split()[0].upper() for q in queries.captured_queries]
     assert duplicate.json()["status"] == "duplicate"
-    # The callbacks run when the capture ends: two INSERTs (one refused as a duplicate), one UPDATE.
-    assert sorted(s for s in statements if s not in ("SAVEPOINT", "RELEASE", "ROLLBACK")) == [
-        "INSERT",
-        "INSERT",
-        "UPDATE",
+    # The callbacks run when the capture ends: two INSERTs (one refused as a duplicate), one
+    # UPDATE claiming the drain request, and the broker's own INSERT of the task.
+    assert sorted(statements(queries)) == [
+        ("INSERT", "django_q_ormq"),
+        ("INSERT", "integrations_webhookevent"),
+        ("INSERT", "integrations_webhookevent"),
+        ("UPDATE", "integrations_drainrequest"),
     ]
+    assert queue.funcs() == [DRAIN_TASK]
 
 
 def test_a_conversation_inserted_meanwhile_by_another_worker_is_retried(post, fake, contact):
-    from django.db import IntegrityError
-
-    calls = []
-
-    def racing(**kwargs):
-        calls.append(kwargs)
-        if len(calls) == 1:
-            raise IntegrityError("duplicate key value violates unique constraint")
-        return support_services.conversation_sync(**kwargs)
-
-    with mock.patch("integrations.intercom.processing.conversation_sync", side_effect=racing):
+    # Two notifications of a conversation the mirror does not hold yet, processed at once by two
+    # workers: the other one's row takes the id between this one's look-up and its insert.
+    taken = IntegrityError("UNIQUE constraint failed: support_conversation.intercom_id")
+    with database_fails('INSERT INTO "support_conversation"', taken) as inserts:
         post(notification(fake.add_conversation(contact["id"])))
-    assert len(calls) == 2
-    assert WebhookEvent.objects.get().status == WebhookEvent.Status.PROCESSED
+    assert len(inserts) == 2
+    event = WebhookEvent.objects.get()
+    assert (event.status, event.error) == (WebhookEvent.Status.PROCESSED, "")
     assert Conversation.objects.count() == 1
 
 
@@ -602,114 +672,91 @@ def test_deeply_nested_json_is_400(post):
     assert post(b"[" * 100_000 + b"]" * 100_000).status_code == 400
 
 
-@pytest.mark.django_db
-def test_a_notification_whose_task_was_lost_is_processed_by_the_sweep():
-    from django.utils import timezone
-
-    from integrations.tasks import intercom_reprocess_stale_webhooks
-
+def test_a_notification_whose_task_was_lost_is_processed_by_the_sweep(queue):
     old = WebhookEventFactory(topic="unknown.topic", received_at=timezone.now() - dt.timedelta(minutes=30))
     fresh = WebhookEventFactory(topic="unknown.topic")
-    with mock.patch("integrations.intercom.processing.async_task") as queue:
-        assert intercom_reprocess_stale_webhooks() == 1
+    assert intercom_reprocess_stale_webhooks() == 1
     old.refresh_from_db()
     fresh.refresh_from_db()
     assert old.status != "received" and fresh.status == "received"
-    queue.assert_called_once()  # the fresh one is left to a drain, requested in case its own was lost
+    # The fresh one is left to a drain, requested in case its own was lost.
+    assert queue.funcs() == [DRAIN_TASK]
+    assert queue.run() == [{"ignored": 1}]
     assert intercom_reprocess_stale_webhooks() == 0
 
 
-def test_the_sweep_clears_a_drain_request_whose_task_never_ran(
-    client, fake, contact, django_capture_on_commit_callbacks
-):
-    from integrations.models import DrainRequest
-    from integrations.tasks import intercom_reprocess_stale_webhooks
-
+def test_the_sweep_clears_a_drain_request_whose_task_never_ran(post, queue, fake, contact):
     DrainRequestFactory(queued=True)  # its task was lost
-    with mock.patch("integrations.intercom.processing.async_task") as queue:
-        with django_capture_on_commit_callbacks(execute=True):
-            deliver(client, notification(fake.add_conversation(contact["id"]), notif_id="notif_a"))
-        assert not queue.called  # a task seems queued already
-        assert intercom_reprocess_stale_webhooks() == 0  # the notification is fresh: left to a drain
-        queue.assert_called_once_with("integrations.tasks.intercom_process_webhooks", save=False)
-        assert DrainRequest.objects.get().queued
+    post(notification(fake.add_conversation(contact["id"]), notif_id="notif_a"))
+    assert queue.tasks() == []  # a task seems queued already
+    assert intercom_reprocess_stale_webhooks() == 0  # the notification is fresh: left to a drain
+    assert [(task["func"], task["save"]) for task in queue.tasks()] == [(DRAIN_TASK, False)]
+    assert DrainRequest.objects.get().queued
+    assert queue.run() == [{"processed": 1}]
 
 
 @pytest.mark.django_db(transaction=True)
 def test_two_drains_at_once_apply_every_notification_exactly_once(fake, contact):
     """Two workers draining together (a burst queued a second drain while the first ran):
     on PostgreSQL each skips the rows the other holds; on SQLite transactions queue."""
-    import threading
-
-    from django.db import connection as main_connection
-    from django.db import connections
-
-    from integrations.intercom import processing
-
-    for n in range(30):
-        item = fake.add_conversation(contact["id"], updated_at=T0 + n)
+    items = [fake.add_conversation(contact["id"], updated_at=T0 + n) for n in range(30)]
+    for n, item in enumerate(items):
         WebhookEventFactory(item=item, notification_id=f"notif_{n}")
-    applied: list[str] = []
+    looked_up: list[str] = []  # each application of a notification looks its conversation up once
     guard = threading.Lock()
-    real_dispatch = processing._dispatch
 
-    def counting_dispatch(topic, payload):
-        with guard:
-            applied.append(payload["id"])
-        return real_dispatch(topic, payload)
+    def count_mirror_look_ups(execute, sql, params, many, context):
+        if sql.startswith(LOOK_UP_CONVERSATION):
+            with guard:
+                looked_up.append(params[0])
+        return execute(sql, params, many, context)
 
     errors = []
 
     def drain():
         try:
-            processing.process_waiting()
+            with connection.execute_wrapper(count_mirror_look_ups):  # this thread's connection
+                process_waiting()
         except Exception as exc:  # surfaced below; a thread's exception would otherwise vanish
             errors.append(exc)
         finally:
             connections.close_all()
 
-    with mock.patch.object(processing, "_dispatch", side_effect=counting_dispatch):
-        threads = [threading.Thread(target=drain) for _ in range(2)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=60)
+    threads = [threading.Thread(target=drain) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
     assert not errors, errors
-    assert sorted(applied) == sorted(f"notif_{n}" for n in range(30)), main_connection.vendor
+    assert sorted(looked_up) == sorted(item["id"] for item in items), connection.vendor
     assert set(WebhookEvent.objects.values_list("status", flat=True)) == {WebhookEvent.Status.PROCESSED}
     assert Conversation.objects.count() == 30
 
 
 def test_a_broker_failure_is_logged_and_the_next_notification_queues_again(
-    client, fake, contact, django_capture_on_commit_callbacks, caplog
+    post, queue, fake, contact, monkeypatch, caplog
 ):
-    from integrations.models import DrainRequest
+    def refuse(self, task):
+        raise ConnectionError("down")
 
-    broker_down = mock.patch(
-        "integrations.intercom.processing.async_task", side_effect=ConnectionError("down")
-    )
-    with broker_down, django_capture_on_commit_callbacks(execute=True):
-        response = deliver(client, notification(fake.add_conversation(contact["id"]), notif_id="notif_x"))
+    with monkeypatch.context() as broker_down:  # the broker refuses the task (Redis down, say)
+        broker_down.setattr(ORM, "enqueue", refuse)
+        response = post(notification(fake.add_conversation(contact["id"]), notif_id="notif_x"))
     assert response.status_code == 200 and response.json()["status"] == "accepted"  # it is stored
     assert WebhookEvent.objects.get().status == WebhookEvent.Status.RECEIVED
     assert not DrainRequest.objects.get().queued  # not left saying a drain is on its way
     assert "Could not queue the Intercom webhook drain" in caplog.text
-    with (
-        mock.patch("integrations.intercom.processing.async_task") as queue,
-        django_capture_on_commit_callbacks(execute=True),
-    ):
-        deliver(client, notification(fake.add_conversation(contact["id"]), notif_id="notif_y"))
-    queue.assert_called_once()
+    assert queue.tasks() == []
+
+    post(notification(fake.add_conversation(contact["id"]), notif_id="notif_y"))
+    assert queue.funcs() == [DRAIN_TASK]
+    assert queue.run() == [{"processed": 2}]  # the one that waited, too
 
 
 @pytest.mark.django_db(transaction=True)
-def test_one_drain_at_a_time_and_a_second_one_leaves_the_work_to_it(fake, contact):
+def test_one_drain_at_a_time_and_a_second_one_leaves_the_work_to_it(queue, fake, contact):
     """So a burst takes one worker's CPU, not every worker's (PostgreSQL: a session advisory
     lock; on SQLite writes queue anyway and every drain may run)."""
-    from django.db import connection, connections
-
-    from integrations.intercom import processing
-
     for n in range(3):
         WebhookEventFactory(item=fake.add_conversation(contact["id"]), notification_id=f"notif_{n}")
     if connection.vendor == "postgresql":
@@ -717,10 +764,9 @@ def test_one_drain_at_a_time_and_a_second_one_leaves_the_work_to_it(fake, contac
         try:
             with holder.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_lock(%s)", [processing._DRAIN_LOCK_KEY])
-            with mock.patch("integrations.intercom.processing.async_task") as queue:
-                assert processing.process_waiting() == {"another drain is running": 1}
-            assert not queue.called  # the running drain requests the next one when it lets go
+            assert process_waiting() == {"another drain is running": 1}
+            assert queue.tasks() == []  # the running drain requests the next one when it lets go
             assert WebhookEvent.objects.filter(status=WebhookEvent.Status.RECEIVED).count() == 3
         finally:
             holder.close()  # a closed session releases its advisory locks, as a killed worker's does
-    assert processing.process_waiting() == {"processed": 3}
+    assert process_waiting() == {"processed": 3}

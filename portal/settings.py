@@ -62,6 +62,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: a body over REQUEST_BODY_MAX_BYTES is refused before anything below reads it.
+    "portal.middleware.RequestBodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -226,6 +228,18 @@ INTERCOM_WEBHOOK_MAX_BYTES = env.int("INTERCOM_WEBHOOK_MAX_BYTES", default=1024 
 DISPUTE_FOUR_EYES_THRESHOLD = Decimal(env("DISPUTE_FOUR_EYES_THRESHOLD", default="10000"))
 # Largest evidence file a specialist may attach to a case (PDF, images, text, CSV, JSON).
 DISPUTE_EVIDENCE_MAX_MB = env.int("DISPUTE_EVIDENCE_MAX_MB", default=10)
+
+# Request bodies. The largest the portal takes is its largest upload — a CSV import (5 MB,
+# MAX_FILE_BYTES in accounts/importing), an evidence file, a webhook notification — plus room for
+# the other form fields and the multipart framing; a longer Content-Length is refused (413)
+# before anything reads the body (portal.middleware.RequestBodyLimitMiddleware). The proxy in
+# front should refuse the same (nginx: client_max_body_size 11m with the defaults; README).
+REQUEST_BODY_MAX_BYTES = (
+    max(5 * 1024 * 1024, DISPUTE_EVIDENCE_MAX_MB * 1024 * 1024, INTERCOM_WEBHOOK_MAX_BYTES) + 256 * 1024
+)
+# Form fields other than files, and raw bodies read whole (the webhook): Django's default 2.5 MB,
+# raised if a webhook notification may be larger.
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(2_621_440, INTERCOM_WEBHOOK_MAX_BYTES)
 
 EMAIL_CONFIG = env.email("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)

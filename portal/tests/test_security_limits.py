@@ -1,6 +1,9 @@
 """Abuse and limits: each attack run through the test client as the person who would try it."""
 
+from urllib.parse import urlencode
+
 import pytest
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -195,3 +198,81 @@ def test_twenty_views_of_an_account_queue_one_wallet_fetch(
             assert client.get(reverse("accounts:detail", args=[account.pk])).status_code == 200
 
     assert queued == [("accounts.tasks.wallet_portfolios_refresh", account.pk)]
+
+
+# --- Request bodies ------------------------------------------------------------------------
+
+MB = 1024 * 1024
+
+
+class Unreadable:
+    """A request body that must not be read."""
+
+    def read(self, *args):
+        raise AssertionError("the body was read")
+
+    readline = read
+
+
+def post_unread(client, path, length, content_type="multipart/form-data; boundary=x", **extra):
+    return client.generic(
+        "POST", path, b"", CONTENT_LENGTH=str(length), CONTENT_TYPE=content_type,
+        **{"wsgi.input": Unreadable()}, **extra,
+    )  # fmt: skip
+
+
+def test_an_anonymous_upload_too_large_is_refused_before_the_form_is_parsed():
+    """Anyone can get a CSRF cookie from the sign-in page; with it, CSRF parsed a 1 GB form (to
+    find the token) before the sign-in check ever ran."""
+    client = Client(enforce_csrf_checks=True)
+    client.get(reverse("login"))
+
+    response = post_unread(client, reverse("accounts:import"), 1024 * MB, HTTP_ACCEPT="text/html")
+
+    assert response.status_code == 413
+    assert response["Content-Type"].startswith("text/html")
+    assert "too large" in response.content.decode()
+
+
+def test_an_oversized_evidence_upload_by_a_specialist_is_refused_unread(client, specialist, settings):
+    client.force_login(specialist)
+    length = settings.DISPUTE_EVIDENCE_MAX_MB * MB + 2 * MB
+
+    response = post_unread(client, "/disputes/DSP-2026-1/evidence/", length)
+
+    assert response.status_code == 413
+
+
+def test_an_oversized_webhook_is_refused_with_json_before_its_signature_is_checked(client):
+    response = post_unread(client, reverse("integrations:intercom_webhook"), 64 * MB, "application/json")
+
+    assert response.status_code == 413
+    assert "too large" in response.json()["error"]
+
+
+def test_a_chunked_body_cannot_slip_past_the_limit(client):
+    response = client.generic(
+        "POST", reverse("login"), b"", HTTP_TRANSFER_ENCODING="chunked", **{"wsgi.input": Unreadable()}
+    )
+
+    assert response.status_code == 411
+
+
+def test_a_body_within_the_limit_goes_through_and_one_byte_more_does_not(client, settings):
+    UserFactory(username="ana", roles=[Role.SPECIALIST])
+    body = urlencode({"username": "ana", "password": PASSWORD})
+    form = "application/x-www-form-urlencoded"
+    settings.REQUEST_BODY_MAX_BYTES = len(body)
+
+    assert client.post(reverse("login"), body, content_type=form).status_code == 302
+    client.logout()
+    settings.REQUEST_BODY_MAX_BYTES -= 1
+    assert client.post(reverse("login"), body, content_type=form).status_code == 413
+
+
+def test_the_limit_covers_every_upload_the_portal_accepts(settings):
+    uploads = [5 * MB, settings.DISPUTE_EVIDENCE_MAX_MB * MB, settings.INTERCOM_WEBHOOK_MAX_BYTES]
+    largest = max(uploads) + 64 * 1024  # with room for the other fields of the form
+    assert largest <= settings.REQUEST_BODY_MAX_BYTES
+    webhook = settings.INTERCOM_WEBHOOK_MAX_BYTES  # read whole into memory
+    assert webhook <= settings.DATA_UPLOAD_MAX_MEMORY_SIZE

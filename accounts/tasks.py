@@ -22,6 +22,6 @@ def account_import_run(import_id: int) -> None:
     """Run an uploaded CSV import too large for the upload request. Never raises: a failure is
     recorded on the import. Safe to retry: a finished import is left alone, and one whose worker
     died restarts (nothing of it was committed)."""
-    from accounts.importing import account_import_run as _account_import_run
+    from accounts.services.importing import account_import_run as _account_import_run
 
     _account_import_run(import_id=import_id)

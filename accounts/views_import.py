@@ -1,4 +1,5 @@
-"""Pages for importing a book of business from CSV. The rules live in `accounts.importing`."""
+"""Pages for importing a book of business from CSV. The rules live in `accounts.importing`, the
+writes in `accounts.services.importing`."""
 
 from django import forms
 from django.contrib import messages
@@ -6,18 +7,12 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
-from accounts import importing
-from accounts.importing import (
-    COLUMN_HELP,
-    MAX_FILE_BYTES,
-    MAX_ROWS,
-    VALID_ONLY_LABEL,
-    account_import_start,
-    account_imports_recent,
-    example_csv,
-    example_owner,
-)
+from accounts.importing.help import COLUMN_HELP, example_csv, example_owner
+from accounts.importing.parsing import MAX_FILE_BYTES, MAX_ROWS
+from accounts.importing.selectors import account_imports_recent
 from accounts.models import AccountImport
+from accounts.services import importing
+from accounts.services.importing import VALID_ONLY_LABEL, account_import_start
 from portal.forms import add_service_errors
 from portal.roles import Role, role_required
 

@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command, execute_from_command_line
 from django.core.management.base import CommandError
 
-from accounts.importing import COLUMNS
+from accounts.importing.parsing import COLUMNS
 from accounts.models import Account, AccountEvent
 from accounts.tests.test_importing import csv_bytes, row
 from portal.tests.factories import UserFactory

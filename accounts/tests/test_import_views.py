@@ -6,8 +6,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from accounts import importing
+from accounts.importing.parsing import COLUMNS
+from accounts.importing.results import CHECKING
 from accounts.models import Account, AccountImport
+from accounts.services import importing
 from accounts.tests.test_importing import csv_bytes, row
 from portal.roles import Role
 
@@ -81,7 +83,7 @@ def test_form_documents_the_format(client, specialist):
 
     text = page_text(client.get(reverse("accounts:import")))
 
-    for column in importing.COLUMNS:
+    for column in COLUMNS:
         assert f"<code>{column}</code>" in text
     assert reverse("accounts:import_example") in text
     assert "Import only the valid rows" in text
@@ -139,7 +141,7 @@ def test_valid_only_upload_imports_the_good_rows(client, specialist):
         ("display_name\nZo\xeb\n".encode("cp1252"), "CSV UTF-8"),
         # Within the request limit (larger bodies get 413 unread: portal/tests/test_security_limits.py).
         (b"x" * (6 * 1024 * 1024), "The file is 6.0 MB; the limit is 5 MB — split it into smaller files."),
-        (",".join(importing.COLUMNS).encode() + b"\n", "no accounts below it"),
+        (",".join(COLUMNS).encode() + b"\n", "no accounts below it"),
         (b"", "The submitted file is empty."),
     ],
 )
@@ -191,7 +193,7 @@ def test_large_file_is_imported_in_the_background_with_progress_on_the_page(
 
     def report_and_look(self, phase, done, total):
         report(self, phase, done, total)
-        if (phase, done) == (importing.CHECKING, 2):
+        if (phase, done) == (CHECKING, 2):
             seen_while_running.append(page_text(client.get(detail_url)))
 
     monkeypatch.setattr(importing._ImportProgress, "__call__", report_and_look)

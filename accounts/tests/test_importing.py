@@ -7,10 +7,14 @@ from decimal import Decimal
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from accounts import importing
-from accounts.importing import CHECKING, COLUMNS, WRITING, RowError, accounts_import
+from accounts.importing import parsing
+from accounts.importing.help import example_csv, example_owner
+from accounts.importing.parsing import COLUMNS
+from accounts.importing.results import CHECKING, WRITING, RowError
 from accounts.models import Account, AccountEvent, AccountImport, Wallet
 from accounts.services import account_create as real_account_create
+from accounts.services import importing
+from accounts.services.importing import accounts_import
 from accounts.tests.factories import make_account
 from accounts.wallets import to_checksum_address
 from integrations.models import SyncJob
@@ -316,7 +320,7 @@ def test_file_over_5_mb_is_refused_before_it_is_kept(specialist):
 def test_too_many_rows_are_refused(specialist, monkeypatch):
     from django.core.exceptions import ValidationError
 
-    monkeypatch.setattr(importing, "MAX_ROWS", 2)
+    monkeypatch.setattr(parsing, "MAX_ROWS", 2)
 
     with pytest.raises(ValidationError, match="The file has 3 rows; the limit is 2"):
         accounts_import(by=specialist, raw=csv_bytes([row(1), row(2), row(3)]))
@@ -467,7 +471,7 @@ def test_running_a_finished_import_again_does_nothing(specialist):
 
 
 def test_example_file_imports_cleanly(specialist, portal_admin):
-    raw = importing.example_csv(owner=importing.example_owner(portal_admin)).encode()
+    raw = example_csv(owner=example_owner(portal_admin)).encode()
 
     result = accounts_import(by=portal_admin, raw=raw)
 

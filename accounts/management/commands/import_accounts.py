@@ -7,12 +7,9 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, OutputWrapper
 from django.db.models import Q
 
-from accounts.importing import (
-    CHECKING,
-    MAX_FILE_BYTES,
-    accounts_import,
-    file_too_large_message,
-)
+from accounts.importing.parsing import MAX_FILE_BYTES, file_too_large_message
+from accounts.importing.results import CHECKING
+from accounts.services.importing import accounts_import
 from portal.models import User
 from portal.roles import Role, has_role
 

@@ -26,6 +26,7 @@ from integrations.intercom.ratelimit import SharedRateBudget
 from integrations.intercom.sender import drain
 from integrations.models import IntercomAdmin, IntercomContact, RateBudget, SyncJob
 from integrations.outbox import outbox_record
+from integrations.tests.waiting import wait_until
 
 pytestmark = pytest.mark.django_db
 
@@ -339,9 +340,11 @@ def test_a_worker_killed_mid_batch_leaves_intercom_right(intercom):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
-    deadline = time.monotonic() + 60
-    while intercom.call_count < 15 and time.monotonic() < deadline and worker.poll() is None:
-        time.sleep(0.02)
+    wait_until(
+        lambda: intercom.call_count >= 15 or worker.poll() is not None,
+        timeout=60,
+        what="the worker to make 15 calls to Intercom",
+    )
     worker.send_signal(signal.SIGKILL)
     worker.wait(timeout=10)
     assert intercom.call_count >= 15, worker.stderr.read().decode()[-2000:]

@@ -117,6 +117,13 @@ class CheckInForm(forms.ModelForm):
         if not self.is_bound and not self.instance.pk:
             self.initial.setdefault("occurred_at", timezone.localtime().replace(second=0, microsecond=0))
 
+    def clean_occurred_at(self):
+        value = self.cleaned_data["occurred_at"]
+        stored = self.instance.occurred_at if self.instance.pk else None
+        if value and stored and value == stored.replace(second=0, microsecond=0):
+            return stored  # the field shows minutes: left as it was, it keeps the stored time
+        return value
+
     def clean(self):
         data = super().clean()
         if data.get("follow_up_due") and not (data.get("follow_up") or "").strip():

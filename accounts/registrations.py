@@ -1,6 +1,7 @@
 """How the portfolio plugs into the portal: navigation, header search and My day panels."""
 
 import datetime as dt
+import zoneinfo
 
 from django.urls import reverse
 from django.utils import timezone
@@ -56,20 +57,47 @@ class AccountSearch:
 register_search_provider(AccountSearch())
 
 
-def _end_of_today(user) -> dt.datetime:
-    local_now = timezone.localtime()
-    return (local_now + dt.timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+def _today_in_zone_of(user) -> tuple[dt.datetime, dt.datetime]:
+    """Start of today and of tomorrow in the person's own time zone."""
+    try:
+        zone = zoneinfo.ZoneInfo(user.time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        zone = timezone.get_current_timezone()
+    today = timezone.localtime(timezone.now(), zone).date()
+    start = dt.datetime.combine(today, dt.time.min, tzinfo=zone)
+    return start, dt.datetime.combine(today + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
+
+
+def overdue_panel(*, user):
+    """Accounts whose check-in was due before today (in the person's zone), most overdue first."""
+    start_of_today, _ = _today_in_zone_of(user)
+    accounts = list(selectors.due_check_ins_for(user, until=start_of_today, limit=DUE_PANEL_LIMIT + 1))
+    if not accounts:
+        return None
+    return {
+        "accounts": accounts[:DUE_PANEL_LIMIT],
+        "more": len(accounts) > DUE_PANEL_LIMIT,
+        "more_query": "due=overdue",
+        "more_label": "All overdue accounts",
+    }
 
 
 def due_panel(*, user):
+    """Accounts whose check-in falls due today in the person's zone (overdue ones are not here)."""
+    start_of_today, start_of_tomorrow = _today_in_zone_of(user)
     accounts = list(
         selectors.due_check_ins_for(
-            user, now=timezone.now(), until=_end_of_today(user), limit=DUE_PANEL_LIMIT + 1
+            user, since=start_of_today, until=start_of_tomorrow, limit=DUE_PANEL_LIMIT + 1
         )
     )
     if not accounts:
         return None
-    return {"accounts": accounts[:DUE_PANEL_LIMIT], "more": len(accounts) > DUE_PANEL_LIMIT}
+    return {
+        "accounts": accounts[:DUE_PANEL_LIMIT],
+        "more": len(accounts) > DUE_PANEL_LIMIT,
+        "more_query": "due=due_soon",
+        "more_label": "All accounts due within 7 days",
+    }
 
 
 def follow_up_panel(*, user):
@@ -77,6 +105,16 @@ def follow_up_panel(*, user):
     return {"follow_ups": follow_ups} if follow_ups else None
 
 
+register_panel(
+    Panel(
+        key="accounts-overdue",
+        title="Overdue check-ins",
+        template="accounts/myday/_due.html",
+        roles=(Role.SPECIALIST,),
+        build=overdue_panel,
+        order=9,
+    )
+)
 register_panel(
     Panel(
         key="accounts-due",

@@ -45,6 +45,32 @@ def account_get_for_user(*, user: User, pk: int, for_update: bool = False) -> Ac
         raise Http404("No such account.") from None
 
 
+def check_in_editable_by(check_in: CheckIn, user: User, *, account: Account | None = None) -> bool:
+    """Who may change or delete a check-in: its author, the account's owner, and Admins. Runs
+    no query when `account` (the check-in's) is given or already loaded."""
+    if not has_role(user, *ACCOUNT_WRITERS):
+        return False
+    owner_id = (account or check_in.account).owner_id
+    return user.pk in (check_in.specialist_id, owner_id) or has_role(user, Role.ADMIN)
+
+
+def check_in_get_for_change(*, user: User, pk: int) -> CheckIn:
+    """The one permission-checked way to fetch a check-in to edit or delete: 403 for a role that
+    may not write the portfolio, 404 when missing, 403 for a colleague's check-in on an account
+    they do not own."""
+    if not has_role(user, *ACCOUNT_WRITERS):
+        raise PermissionDenied("Your role does not include the advanced-user portfolio.")
+    try:
+        check_in = CheckIn.objects.select_related("account").get(pk=pk)
+    except (CheckIn.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such check-in.") from None
+    if not check_in_editable_by(check_in, user):
+        raise PermissionDenied(
+            "Only the person who logged a check-in, the account's owner or an Admin may change it."
+        )
+    return check_in
+
+
 def due_state_filter(state: str, now: dt.datetime) -> Q:
     week = now + dt.timedelta(days=7)
     return {
@@ -83,11 +109,15 @@ def health_trend(account: Account, *, days: int = 90) -> list[HealthSnapshot]:
 
 
 def due_check_ins_for(
-    user: User, *, now: dt.datetime, until: dt.datetime, limit: int = 50
+    user: User, *, until: dt.datetime, since: dt.datetime | None = None, limit: int = 50
 ) -> QuerySet[Account]:
-    """The user's active accounts due before `until` (overdue first, most overdue first)."""
+    """The user's active accounts due before `until` (and from `since`, when given), most
+    overdue first."""
+    due = Q(next_check_in_due__lt=until)
+    if since is not None:
+        due &= Q(next_check_in_due__gte=since)
     return (
-        Account.objects.filter(owner=user, status=Account.Status.ACTIVE, next_check_in_due__lt=until)
+        Account.objects.filter(due, owner=user, status=Account.Status.ACTIVE)
         .select_related("tier")
         .order_by("next_check_in_due")[:limit]
     )

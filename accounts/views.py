@@ -197,8 +197,7 @@ def check_in_new(request, pk):
 
 @role_required(*ACCOUNT_WRITERS)
 def check_in_edit(request, pk):
-    check_in = get_object_or_404(CheckIn.objects.select_related("account"), pk=pk)
-    selectors.account_get_for_user(user=request.user, pk=check_in.account_id, for_update=True)
+    check_in = selectors.check_in_get_for_change(user=request.user, pk=pk)
     form = CheckInForm(request.POST if request.method == "POST" else None, instance=check_in)
     if request.method == "POST" and form.is_valid():
         try:
@@ -215,8 +214,7 @@ def check_in_edit(request, pk):
 @require_POST
 @role_required(*ACCOUNT_WRITERS)
 def check_in_delete(request, pk):
-    check_in = get_object_or_404(CheckIn, pk=pk)
-    selectors.account_get_for_user(user=request.user, pk=check_in.account_id, for_update=True)
+    check_in = selectors.check_in_get_for_change(user=request.user, pk=pk)
     account_pk = check_in.account_id
     services.check_in_delete(check_in=check_in, by=request.user)
     messages.success(request, "Check-in deleted; the account’s dates are recomputed.")

@@ -8,12 +8,13 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
 from accounts.models import Account, AccountEvent, CheckIn, Tier, Wallet
+from accounts.selectors import check_in_editable_by
 from accounts.signals import accounts_weighing_changed
 from accounts.wallets import normalise_address, to_checksum_address
 from integrations.outbox import outbox_record, outbox_record_many
@@ -87,13 +88,13 @@ def compute_next_due(account: Account) -> dt.datetime | None:
 
 def contact_payload(account: Account) -> dict:
     """What Intercom keeps about an advanced user: custom attributes on the contact, the tier's
-    tag, and the owner (the sender maps the owner to their Intercom teammate)."""
+    tag, and the owner (the sender maps the owner's id to their Intercom teammate)."""
     due = account.next_check_in_due
     return {
         "external_id": account.external_id,
         "email": account.email,
         "name": account.display_name,
-        "owner_email": account.owner.email,
+        "owner_id": account.owner_id,  # the sender writes as the owner's mapped teammate
         "tier_tag": account.tier.intercom_tag or f"Advanced: {account.tier.name}",
         "portal_path": f"/accounts/{account.pk}/",
         "custom_attributes": {
@@ -392,7 +393,14 @@ def portfolio_reassign(*, from_owner: User, to: User, by: User, reason: str = ""
 # --- check-ins -------------------------------------------------------------------------------
 
 
-def _validate_check_in(occurred_at: dt.datetime | None, summary: str, follow_up: str, follow_up_due) -> None:
+PAST_FOLLOW_UP = "A follow-up can’t be due in the past. Choose today or a later day."
+
+
+def _validate_check_in(
+    occurred_at: dt.datetime | None, summary: str, follow_up: str, follow_up_due, *, due_changed: bool = True
+) -> None:
+    """The rules of every check-in. A back-dated check-in is fine; its follow-up, when set or
+    moved, is due today or later in the writer's zone (the active one)."""
     errors = {}
     if occurred_at is None:
         errors["occurred_at"] = "Say when the check-in happened."
@@ -404,6 +412,8 @@ def _validate_check_in(occurred_at: dt.datetime | None, summary: str, follow_up:
         errors["summary"] = "Write a short summary of what was discussed."
     if follow_up_due and not (follow_up or "").strip():
         errors["follow_up"] = "Describe the follow-up that is due."
+    if follow_up_due and due_changed and follow_up_due < timezone.localdate():
+        errors["follow_up_due"] = PAST_FOLLOW_UP
     if errors:
         raise ValidationError(errors)
 
@@ -423,7 +433,8 @@ def check_in_log(
 ) -> CheckIn:
     """Log a check-in (any kind, possibly back-dated) and, in the same transaction, update the
     account's last check-in, last contact and next due. A logged check-in ends any snooze.
-    Raises ValidationError for a future time, an empty summary or a follow-up date without text."""
+    Raises ValidationError for a future time, an empty summary, a follow-up date without text
+    or a follow-up due in the past."""
     _validate_check_in(occurred_at, summary, follow_up, follow_up_due)
     account = _lock(account)
     check_in = CheckIn(
@@ -446,26 +457,70 @@ def check_in_log(
     return check_in
 
 
+CHECK_IN_EDITABLE = ("occurred_at", "kind", "channel", "summary", "sentiment", "follow_up", "follow_up_due")
+
+
+def _describe_check_in(name: str, value) -> str:
+    """A check-in field's value as the timeline shows it (times with their zone)."""
+    if value is None or value == "":
+        return "—"
+    if name == "occurred_at":
+        local = timezone.localtime(value)
+        return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+    choices = dict(CheckIn._meta.get_field(name).choices or ())
+    if value in choices:
+        return str(choices[value])
+    return value.isoformat() if isinstance(value, dt.date) else str(value)
+
+
+def _require_may_change(check_in: CheckIn, by: User) -> None:
+    if not check_in_editable_by(check_in, by):
+        raise PermissionDenied(
+            "Only the person who logged a check-in, the account's owner or an Admin may change it."
+        )
+
+
 @transaction.atomic
 def check_in_update(*, check_in: CheckIn, by: User, changes: dict) -> CheckIn:
-    """Edit a check-in; the account's dates are recomputed and the edit is kept in the timeline."""
-    editable = {"occurred_at", "kind", "channel", "summary", "sentiment", "follow_up", "follow_up_due"}
-    unknown = set(changes) - editable
+    """Edit a check-in; the account's dates are recomputed and the edit is kept in the timeline
+    with the before and after of every changed field. Only the check-in's author, the account's
+    owner or an Admin may (PermissionDenied otherwise). Nothing changed: nothing is recorded."""
+    unknown = set(changes) - set(CHECK_IN_EDITABLE)
     if unknown:
         raise ValueError(f"Not editable: {', '.join(sorted(unknown))}")
-    merged = {name: changes.get(name, getattr(check_in, name)) for name in editable}
-    _validate_check_in(merged["occurred_at"], merged["summary"], merged["follow_up"], merged["follow_up_due"])
+    _require_may_change(check_in, by)
     account = _lock(check_in.account)
-    for name, value in changes.items():
-        setattr(check_in, name, value.strip() if isinstance(value, str) else value)
+    # Compare with the stored row: a ModelForm bound to `check_in` has already copied the
+    # submitted values onto it.
+    check_in = CheckIn.objects.select_related("account").get(pk=check_in.pk)
+    changes = {name: value.strip() if isinstance(value, str) else value for name, value in changes.items()}
+    before = {name: getattr(check_in, name) for name in CHECK_IN_EDITABLE}
+    merged = {**before, **changes}
+    _validate_check_in(
+        merged["occurred_at"],
+        merged["summary"],
+        merged["follow_up"],
+        merged["follow_up_due"],
+        due_changed=merged["follow_up_due"] != before["follow_up_due"],
+    )
+    changed = [name for name in CHECK_IN_EDITABLE if merged[name] != before[name]]
+    if not changed:
+        return check_in
+    for name in changed:
+        setattr(check_in, name, merged[name])
     check_in.full_clean()
     check_in.save()
+    labels = ", ".join(str(CheckIn._meta.get_field(name).verbose_name) for name in changed)
     _event(
         account,
         AccountEvent.Kind.CHECK_IN_EDITED,
         by,
-        f"Edited the check-in of {timezone.localtime(check_in.occurred_at):%Y-%m-%d %H:%M}",
+        f"Edited the check-in of {timezone.localtime(before['occurred_at']):%Y-%m-%d %H:%M}: {labels}"[:300],
         check_in=check_in.pk,
+        changes={
+            name: [_describe_check_in(name, before[name]), _describe_check_in(name, merged[name])]
+            for name in changed
+        },
     )
     _refresh_contact_times(account)
     _record_contact_sync(account)
@@ -474,7 +529,10 @@ def check_in_update(*, check_in: CheckIn, by: User, changes: dict) -> CheckIn:
 
 @transaction.atomic
 def check_in_delete(*, check_in: CheckIn, by: User) -> None:
-    """Delete a check-in (logged by mistake); the account's dates are recomputed."""
+    """Delete a check-in (logged by mistake); the account's dates are recomputed and the deleted
+    text is kept in the timeline. Only the check-in's author, the account's owner or an Admin
+    may (PermissionDenied otherwise)."""
+    _require_may_change(check_in, by)
     account = _lock(check_in.account)
     when = timezone.localtime(check_in.occurred_at)
     summary = check_in.summary

@@ -155,7 +155,7 @@ def test_reassigning_selected_accounts_records_each_change():
         AccountEvent.objects.filter(kind=AccountEvent.Kind.REASSIGNED, details__to=bob.username).count() == 2
     )
     job = SyncJob.objects.get(key=f"account:{mine[0].pk}", status="pending")
-    assert job.payload["owner_email"] == bob.email
+    assert job.payload["owner_id"] == bob.pk
     assert job.payload["custom_attributes"]["advanced_owner"] == (bob.get_full_name() or bob.username)
 
 

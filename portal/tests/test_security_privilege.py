@@ -13,7 +13,8 @@ from django.utils import timezone
 from django_q.models import OrmQ, Schedule, Task
 from django_q.signing import SignedPackage
 
-from accounts.tests.factories import make_account
+from accounts.models import AccountEvent, CheckIn
+from accounts.tests.factories import make_account, make_check_in, specialist_user
 from portal.models import User
 from portal.roles import Role
 from portal.tests.factories import UserFactory
@@ -414,3 +415,93 @@ def test_a_reply_is_written_as_the_mapped_teammate_never_by_a_typed_e_mail(
     _send_reply(client, case, template, "Hi Dana, second.")
     _drain()
     assert _reply_authors(intercom, conversation["id"]) == [ME, GRACE]
+
+
+# --- 4. check-ins: only the author, the account's owner and Admins change them -----------------
+
+
+@pytest.fixture
+def colleagues_check_in(specialist):
+    owner = specialist_user(username="owner")
+    account = make_account(owner=owner, display_name="Owned Elsewhere")
+    return make_check_in(account, by=owner, days_ago=1, summary="Agreed a fee review in March.")
+
+
+def test_a_specialist_cannot_rewrite_or_delete_a_colleagues_check_in(client, specialist, colleagues_check_in):
+    check_in = colleagues_check_in
+    client.force_login(specialist)
+    page = client.get(reverse("accounts:detail", args=[check_in.account_id]))
+    edit_url = reverse("accounts:check_in_edit", args=[check_in.pk])
+    assert page.status_code == 200 and edit_url not in _html(page)
+
+    assert client.get(edit_url).status_code == 403
+    rewritten = client.post(
+        edit_url,
+        {
+            "occurred_at": timezone.localtime(check_in.occurred_at).strftime("%Y-%m-%dT%H:%M"),
+            "kind": "scheduled",
+            "channel": "intercom",
+            "sentiment": "negative",
+            "summary": "Customer threatened to leave.",
+        },
+    )
+    assert rewritten.status_code == 403
+    deleted = client.post(reverse("accounts:check_in_delete", args=[check_in.pk]))
+    assert deleted.status_code == 403
+    check_in.refresh_from_db()
+    assert check_in.summary == "Agreed a fee review in March." and check_in.sentiment == "neutral"
+    assert not AccountEvent.objects.filter(kind=AccountEvent.Kind.CHECK_IN_EDITED).exists()
+
+
+@pytest.mark.parametrize("who", ["owner", "author", "admin"])
+def test_the_author_the_owner_and_admins_edit_and_the_timeline_keeps_before_and_after(
+    client, who, portal_admin, colleagues_check_in
+):
+    check_in = colleagues_check_in
+    owner = check_in.account.owner
+    if who == "author":  # logged by a colleague covering the account
+        author = specialist_user(username="cover")
+        check_in = make_check_in(
+            check_in.account, by=author, days_ago=2, summary="Agreed a fee review in March."
+        )
+        editor = author
+    else:
+        editor = owner if who == "owner" else portal_admin
+    client.force_login(editor)
+    account_page = client.get(reverse("accounts:detail", args=[check_in.account_id]))
+    edit_page = client.get(link_to_edit(account_page, check_in))
+
+    response = submit(
+        client,
+        form_on(edit_page, has_field="summary"),
+        summary="Agreed a fee review in April.",
+        sentiment="positive",
+    )
+
+    assert response.status_code == 302
+    event = AccountEvent.objects.get(kind=AccountEvent.Kind.CHECK_IN_EDITED)
+    assert event.actor == editor and event.details["check_in"] == check_in.pk
+    assert event.details["changes"] == {
+        "summary": ["Agreed a fee review in March.", "Agreed a fee review in April."],
+        "sentiment": ["Neutral", "Positive"],
+    }
+    timeline = _html(client.get(reverse("accounts:detail", args=[check_in.account_id])))
+    assert "Agreed a fee review in March." in timeline  # the old text stays readable
+    assert "<del>Neutral</del>" in timeline and "<ins>Positive</ins>" in timeline
+
+
+def link_to_edit(page, check_in: CheckIn) -> str:
+    """The Edit link the timeline renders for this check-in."""
+    from portal.tests.pages import links, resolve
+
+    target = reverse("accounts:check_in_edit", args=[check_in.pk])
+    [link] = [link for link in links(page) if link.text == "Edit" and link.href == target]
+    return resolve(page, link.href)
+
+
+def test_saving_an_unchanged_check_in_records_nothing(client, specialist):
+    check_in = make_check_in(make_account(owner=specialist), days_ago=1)
+    client.force_login(specialist)
+    edit_page = client.get(reverse("accounts:check_in_edit", args=[check_in.pk]))
+    assert submit(client, form_on(edit_page, has_field="summary")).status_code == 302
+    assert not AccountEvent.objects.filter(kind=AccountEvent.Kind.CHECK_IN_EDITED).exists()

@@ -3,12 +3,13 @@ import hmac
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import ValidationError
 from django.http import HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from portal.forms import PreferencesForm
+from portal.forms import PreferencesForm, add_service_errors
 from portal.health import health_report, probe_report
 from portal.myday import my_day
 from portal.roles import ALL_ROLES, role_required
@@ -36,9 +37,13 @@ def search(request):
 def preferences(request):
     form = PreferencesForm(request.POST if request.method == "POST" else None, instance=request.user)
     if request.method == "POST" and form.is_valid():
-        user_update_preferences(user=request.user, **form.cleaned_data)
-        messages.success(request, "Your preferences are saved.")
-        return redirect("preferences")
+        try:
+            user_update_preferences(user=request.user, **form.cleaned_data)
+        except ValidationError as error:  # the address was taken since the form checked it
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Your preferences are saved.")
+            return redirect("preferences")
     return render(request, "portal/preferences.html", {"form": form})
 
 

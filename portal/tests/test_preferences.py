@@ -67,3 +67,29 @@ def test_middleware_renders_stored_utc_in_the_viewers_zone(rf, specialist):
         assert UserTimezoneMiddleware(view)(request).content.decode() == "12:00 EDT"
     finally:
         timezone.deactivate()
+
+
+def test_an_address_taken_while_the_form_was_checked_is_a_form_error_not_a_500(client, specialist, leader):
+    from unittest import mock
+
+    from portal import services
+
+    def taken_meanwhile(**kwargs):
+        User.objects.filter(pk=leader.pk).update(email="shared@example.com")
+        return services.user_update_preferences(**kwargs)
+
+    client.force_login(specialist)
+    with mock.patch("portal.views.user_update_preferences", taken_meanwhile):
+        response = client.post(
+            reverse("preferences"),
+            {
+                "first_name": "",
+                "last_name": "",
+                "email": "shared@example.com",
+                "time_zone": "UTC",
+                "current_password": "correct horse battery staple",
+            },
+        )
+    assert response.status_code == 200
+    assert "That e-mail is already used by another person." in response.content.decode()
+    assert User.objects.get(pk=specialist.pk).email == "spec@example.com"

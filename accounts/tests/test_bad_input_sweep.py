@@ -382,9 +382,8 @@ def test_a_page_past_the_end_shows_the_last_page(web, book):
     assert response.context["table"].page.number == 3
 
 
-# Was a bug at HEAD (fixed in the working tree): per_page=-5 reaches the paginator (RequestConfig
-# re-reads ?per_page, overriding the clamped value); num_pages <= 0 so the 'silent' fallback
-# page(num_pages) raises EmptyPage -> 500
+# A negative page size must not reach the paginator: django-tables2's RequestConfig reads
+# ?per_page itself, and with no pages its fallback to the last page raises EmptyPage (a 500).
 @pytest.mark.parametrize("per_page", ["-5", "-1"])
 def test_a_negative_per_page_is_not_a_500(web, book, per_page):
     response = web.get(reverse("accounts:list"), {"per_page": per_page})
@@ -392,9 +391,8 @@ def test_a_negative_per_page_is_not_a_500(web, book, per_page):
     assert 1 <= response.context["table"].paginator.per_page <= 200
 
 
-# Was a bug at HEAD (fixed in the working tree): per_page above MAX_PER_PAGE is not capped
-# (RequestConfig re-reads ?per_page and overrides the clamped value), so one request can render the
-# whole portfolio
+# One request must not render the whole portfolio: the page size stays capped at MAX_PER_PAGE,
+# although RequestConfig reads ?per_page itself.
 @pytest.mark.parametrize("per_page", ["201", "100000", HUGE_ID])
 def test_per_page_is_capped_at_200(web, book, per_page):
     response = web.get(reverse("accounts:list"), {"per_page": per_page})
@@ -426,8 +424,8 @@ def test_csv_export_with_bad_filters_does_not_crash_or_leak_unfiltered_rows(web,
         assert not exported & {"Theirs 0", "Theirs 1"}
 
 
-# Was a bug at HEAD (fixed in the working tree): export=csv with an invalid filter silently downloads a
-# header-only CSV (200) instead of saying the filter is invalid
+# An export with an invalid filter says so: a CSV with only its header would read as "no account
+# matches".
 def test_csv_export_with_an_invalid_filter_says_so(web, book):
     response = web.get(reverse("accounts:list"), {"export": "csv", "owner": "abc"})
     assert is_client_error(response) or not response.get("Content-Type", "").startswith("text/csv")
@@ -436,8 +434,8 @@ def test_csv_export_with_an_invalid_filter_says_so(web, book):
 # --- new account -----------------------------------------------------------------------------
 
 
-# Was a bug at HEAD (fixed in the working tree): an empty POST to /accounts/new/ (request.POST is falsy,
-# so the form is unbound) re-renders the blank form with 200 and no message
+# An empty POST is a submission too (though request.POST, being empty, is falsy): it is answered
+# with the form's messages and a 400, not with the blank form as on a first visit.
 def test_an_empty_post_to_new_account_is_a_400_with_messages(web, specialist):
     before = db_state()
     response = web.post(reverse("accounts:new"), {})
@@ -523,8 +521,8 @@ def test_a_missing_required_field_on_new_account_is_a_400(web, specialist, field
     assert db_state() == before
 
 
-# Was a bug at HEAD (fixed in the working tree): a negative 30-day volume is accepted by the account
-# form (the CSV import refuses it: 'The 30-day volume can’t be negative')
+# The account form refuses a negative 30-day volume as the CSV import does ('The 30-day volume
+# can’t be negative'): two ways in, one rule.
 @pytest.mark.parametrize("field", ["volume_30d_usd", "volume_prior_30d_usd"])
 def test_a_negative_volume_is_refused(web, specialist, field):
     before = db_state()
@@ -682,8 +680,8 @@ def test_edit_ignores_fields_it_does_not_offer(web, account, other_account):
     assert Account.objects.get(pk=other_account.pk).display_name == "Theirs"
 
 
-# Was a bug at HEAD (fixed in the working tree): an empty POST to /accounts/<pk>/edit/ (request.POST
-# falsy -> unbound form) answers 200 with no message, as if nothing had been submitted
+# An empty POST to the edit page is a submission too (though request.POST is falsy): a 400 with
+# the form's messages, not the form again as if nothing had been sent.
 def test_an_empty_post_to_edit_is_a_400(web, account):
     before = db_state()
     response = web.post(reverse("accounts:edit", args=[account.pk]), {})
@@ -759,8 +757,8 @@ def test_a_check_in_missing_a_field_is_a_400(web, account, field):
     assert db_state() == before
 
 
-# Was a bug at HEAD (fixed in the working tree): occurred_at 0001-01-01T00:00 entered east of UTC is
-# before datetime.min in UTC: saving it overflows (OverflowError) -> 500; CheckInForm accepts any year
+# Year 1 entered east of UTC falls before datetime.min once in UTC: the form refuses it, so saving
+# never overflows (an OverflowError, a 500).
 @pytest.mark.parametrize("time_zone", ["Pacific/Kiritimati", "Asia/Tokyo", "Europe/Berlin"])
 def test_a_year_one_check_in_east_of_utc_is_refused_not_a_500(client, account, time_zone):
     person = specialist_user(username="east", time_zone=time_zone)
@@ -775,9 +773,8 @@ def test_a_year_one_check_in_east_of_utc_is_refused_not_a_500(client, account, t
     assert db_state() == before
 
 
-# Was a bug at HEAD (fixed in the working tree): a check-in dated 0001-01-01 00:00 UTC is accepted;
-# afterwards the account page and the portfolio list crash (OverflowError in localtime) for anyone west
-# of UTC
+# A check-in dated 0001-01-01 00:00 UTC must not break the account page or the portfolio list for
+# anyone west of UTC, where showing it in local time would overflow (OverflowError in localtime).
 def test_a_year_one_check_in_does_not_break_the_account_for_people_west_of_utc(web, client, account):
     web.post(
         reverse("accounts:check_in_new", args=[account.pk]),
@@ -789,9 +786,8 @@ def test_a_year_one_check_in_does_not_break_the_account_for_people_west_of_utc(w
     assert client.get(reverse("accounts:list"), {"owner": ""}).status_code == 200
 
 
-# Was a bug at HEAD (fixed in the working tree): CheckInForm accepts any past year (0001): a typo
-# back-dates the check-in by centuries and makes the account overdue by ~740,000 days; no plausibility
-# bound
+# A check-in date centuries back is a typo, refused: it would make the account overdue by
+# ~740,000 days.
 def test_an_absurdly_old_check_in_date_is_refused(web, account):
     before = db_state()
     response = web.post(
@@ -855,8 +851,7 @@ def test_a_follow_up_date_without_text_on_edit_is_a_400(web, check_in):
     assert db_state() == before
 
 
-# Was a bug at HEAD (fixed in the working tree): editing a check-in to 0001-01-01T00:00 as a user east
-# of UTC overflows on save -> 500
+# Editing a check-in to year 1 as someone east of UTC is refused, never an overflow on save (a 500).
 def test_editing_a_check_in_to_year_one_east_of_utc_is_not_a_500(client, check_in):
     person = specialist_user(username="east", time_zone="Asia/Tokyo")
     client.force_login(person)
@@ -1116,8 +1111,8 @@ def test_reassigning_bad_account_ids_moves_nothing_and_says_why(web, account, co
     assert db_state() == before
 
 
-# Was a bug at HEAD (fixed in the working tree): reassign with selected=<id beyond 64 bits> crashes on
-# SQLite (OverflowError from ModelMultipleChoiceField's pk__in query, not caught) -> 500
+# A selected id beyond 64 bits moves nothing and says why: on SQLite the pk__in query of
+# ModelMultipleChoiceField overflows (OverflowError), which must not become a 500.
 @pytest.mark.parametrize("huge", [HUGE_ID, BIG_ID])
 def test_reassigning_an_id_beyond_64_bits_moves_nothing_and_says_why(web, account, colleague, huge):
     before = db_state()

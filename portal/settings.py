@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from portal import __version__
@@ -52,6 +53,7 @@ INSTALLED_APPS = [
     "django_filters",
     "django_q",
     "axes",
+    "csp",
     "portal.apps.PortalConfig",
     "integrations.apps.IntegrationsConfig",
     "accounts.apps.AccountsConfig",
@@ -65,6 +67,7 @@ MIDDLEWARE = [
     # First: a body over REQUEST_BODY_MAX_BYTES is refused before anything below reads it.
     "portal.middleware.RequestBodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -280,6 +283,23 @@ if Q_CLUSTER["retry"] <= Q_CLUSTER["timeout"]:
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy on every response (django-csp): scripts and styles only from our own
+# static files, so a script that slipped into a page would not run. Templates carry no inline
+# <script>, event handler or style attribute (portal/tests/test_security_limits.py checks); a
+# script that must stay inline takes the request's nonce ({{ request.csp_nonce }}). A view that
+# sets its own header keeps it (the evidence file's `sandbox`).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    }
+}
 SESSION_COOKIE_HTTPONLY = True
 CSRF_FAILURE_VIEW = "portal.views.csrf_failure"
 if TLS_TERMINATED_BY_PROXY:

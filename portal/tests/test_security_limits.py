@@ -1,5 +1,7 @@
 """Abuse and limits: each attack run through the test client as the person who would try it."""
 
+import re
+from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
@@ -12,6 +14,7 @@ from feedback import services as feedback_services
 from feedback.models import FollowUp
 from portal.roles import Role
 from portal.tests.factories import UserFactory
+from portal.tests.test_access_roles import PAGES, world  # noqa: F401 - world is a fixture
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "correct horse battery staple"  # the factories' password
@@ -276,3 +279,93 @@ def test_the_limit_covers_every_upload_the_portal_accepts(settings):
     assert largest <= settings.REQUEST_BODY_MAX_BYTES
     webhook = settings.INTERCOM_WEBHOOK_MAX_BYTES  # read whole into memory
     assert webhook <= settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+
+
+# --- Content-Security-Policy -----------------------------------------------------------------
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+PAGE_TEMPLATES = sorted(
+    path
+    for path in TEMPLATES.rglob("*.html")
+    # E-mails are not pages: mail clients need inline styles and never run scripts.
+    if "email" not in path.parent.name and not path.name.endswith("_email.html")
+)
+
+
+def directives(response) -> dict[str, list[str]]:
+    header = response["Content-Security-Policy"]
+    return {name: values for name, *values in (part.split() for part in header.split(";") if part.strip())}
+
+
+def assert_tight_policy(response, label):
+    policy = directives(response)
+    assert policy["script-src"] == ["'self'"], label
+    assert policy["style-src"] == ["'self'"], label
+    assert policy["object-src"] == ["'none'"] and policy["base-uri"] == ["'none'"], label
+    assert policy["frame-ancestors"] == ["'none'"] and policy["form-action"] == ["'self'"], label
+
+
+GET_PAGES = sorted(
+    name for name, page in PAGES.items() if page.method == "get" and 200 in page.expected.values()
+)
+
+
+@pytest.mark.parametrize("url_name", GET_PAGES)
+def test_every_page_carries_a_policy_that_runs_no_injected_script(client, people, request, url_name):
+    objects = request.getfixturevalue("world")  # the objects of the role table's pages
+    page = PAGES[url_name]
+    role = next(role for role, status in page.expected.items() if status == 200)
+    client.force_login(people[role])
+    response = client.get(reverse(url_name, args=[objects[name] for name in page.args]), page.data)
+    assert response.status_code == 200
+    if url_name == "disputes:evidence_file":
+        # The file view's own, stricter policy is kept, not replaced.
+        assert response["Content-Security-Policy"].startswith("sandbox; default-src 'none'")
+        return
+    assert_tight_policy(response, url_name)
+
+
+@pytest.mark.parametrize(
+    "path", ["/login/", "/password/reset/", "/healthz", "/admin/login/", "/no-such-page/"]
+)
+def test_pages_for_anonymous_visitors_and_errors_carry_the_policy(client, path):
+    assert_tight_policy(client.get(path), path)
+
+
+@pytest.mark.parametrize(
+    "path", ["/admin/", "/admin/accounts/account/", "/admin/accounts/tier/add/", "/admin/axes/accessattempt/"]
+)
+def test_the_django_admin_works_under_the_same_policy(client, portal_admin, path):
+    client.force_login(portal_admin)
+    response = client.get(path)
+    assert response.status_code == 200
+    assert_tight_policy(response, path)
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", response.content.decode())
+
+
+INLINE_HANDLER = re.compile(r"<[a-z][^>]*\son[a-z]+\s*=", re.IGNORECASE)
+INLINE_SCRIPT = re.compile(r"<script\b(?![^>]*\bsrc=)(?![^>]*\bnonce=)[^>]*>", re.IGNORECASE)
+INLINE_STYLE = re.compile(r"<style\b(?![^>]*\bnonce=)|<[a-z][^>]*\sstyle\s*=", re.IGNORECASE)
+SCRIPT_URL = re.compile(r"(href|src|action)\s*=\s*[\"']?\s*javascript:", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("template", PAGE_TEMPLATES, ids=lambda path: str(path.relative_to(TEMPLATES)))
+def test_no_template_has_inline_scripts_handlers_or_styles(template):
+    text = template.read_text()
+    for name, pattern in [
+        ("inline event handler", INLINE_HANDLER),
+        ("inline <script> without a nonce", INLINE_SCRIPT),
+        ("inline style", INLINE_STYLE),
+        ("javascript: URL", SCRIPT_URL),
+    ]:
+        found = pattern.search(text)
+        assert not found, f"{name}: {found.group(0)!r}"
+
+
+def test_the_template_check_catches_what_it_looks_for():
+    assert INLINE_HANDLER.search('<button class="x" onclick="go()">')
+    assert INLINE_SCRIPT.search("<script>alert(1)</script>")
+    assert not INLINE_SCRIPT.search('<script src="/static/js/copy.js" defer></script>')
+    assert not INLINE_SCRIPT.search('<script nonce="{{ request.csp_nonce }}">')
+    assert INLINE_STYLE.search('<p style="color: red">') and INLINE_STYLE.search("<style>p{}</style>")
+    assert SCRIPT_URL.search('<a href="javascript:alert(1)">')

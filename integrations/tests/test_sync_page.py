@@ -325,7 +325,13 @@ def test_specialists_never_see_the_banner_and_pay_no_query_for_it(client, specia
     with CaptureQueriesContext(connection) as queries:
         text = client.get(reverse("home")).content.decode()
     assert BANNER not in text
-    assert not [q for q in queries.captured_queries if "integrations_syncjob" in q["sql"]]
+    # The banner's own question is a COUNT of the outbox; My day's reply panel may join the outbox
+    # for the specialist's own cases, which is work for them, not the Admin banner.
+    assert not [
+        q
+        for q in queries.captured_queries
+        if q["sql"].startswith('SELECT COUNT(*) AS "__count" FROM "integrations_syncjob"')
+    ]
 
 
 def test_no_banner_without_dead_jobs(client, portal_admin, settings):

@@ -277,7 +277,12 @@ def follow_up_complete(*, follow_up: FollowUp, by: User, summary: str = "") -> F
     outbox_record(
         kind="contact.note",
         key=f"feedback:{item.pk}:account:{follow_up.account_id}",
-        payload={"external_id": follow_up.account.external_id, "author_email": by.email, "body": text[:2000]},
+        payload={
+            "external_id": follow_up.account.external_id,
+            "author_id": by.pk,
+            "author_email": by.email,
+            "body": text[:2000],
+        },
     )
     return follow_up
 

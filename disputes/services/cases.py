@@ -415,6 +415,7 @@ def _record(case: DisputeCase, decision: Decision, by: User, *, amended: bool) -
         key=f"decision:{decision.pk}",
         payload={
             "external_id": case.account.external_id,
+            "author_id": by.pk,
             "author_email": by.email,
             "body": f"{case.reference} decided: {decision.get_outcome_display()}. {decision.rationale}"[
                 :2000
@@ -610,6 +611,7 @@ def case_reply_record(
             payload={
                 "conversation_id": case.intercom_conversation_id,
                 "body": use.rendered_body,
+                "author_id": by.pk,
                 "author_email": by.email,
                 "external_id": case.account.external_id,  # keeps it in order with the contact's jobs
             },

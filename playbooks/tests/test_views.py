@@ -264,6 +264,7 @@ def test_a_reply_is_sent_to_the_cases_intercom_conversation_through_the_outbox(c
     assert job.payload == {
         "conversation_id": "215470000000042",
         "body": "Hi Dana, sent.",
+        "author_id": specialist.pk,
         "author_email": specialist.email,
         "external_id": case.account.external_id,
     }

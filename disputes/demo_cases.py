@@ -75,7 +75,6 @@ CATEGORY_WEIGHTS = [
     (Category.ORDER_EXECUTION, 0.35),
     (Category.PLATFORM_MECHANICS, 0.20),
 ]
-OPEN_STATUSES = (Status.NEW, Status.INVESTIGATING, Status.WAITING_ON_USER, Status.ESCALATED)
 HISTORY_DAYS = 730
 LONG_HISTORY_EVENTS = 110
 HOT_MARKETS = 10
@@ -1461,7 +1460,9 @@ def _accounts_changed(cases: list[_Case], world: _World) -> None:
     """Each account's open-case count for Intercom, and health rescored where cases are open."""
     open_counts = {}
     for case in cases:
-        open_counts[case.account.pk] = open_counts.get(case.account.pk, 0) + (case.status in OPEN_STATUSES)
+        open_counts[case.account.pk] = open_counts.get(case.account.pk, 0) + (
+            case.status in DisputeCase.OPEN_STATUSES
+        )
     by_pk = {a.pk: a for a in world.accounts}
     outbox_record_many(
         kind="contact.attributes",

@@ -71,7 +71,7 @@ class CaseFilter(django_filters.FilterSet):
 
     def filter_sla(self, queryset, name, value):
         now = timezone.now()
-        open_cases = queryset.exclude(status__in=["decided", "closed"])
+        open_cases = queryset.filter(status__in=DisputeCase.OPEN_STATUSES)
         if value == "breached":
             return open_cases.filter(resolution_due__lt=now)
         return open_cases.filter(resolution_due__gte=now, resolution_due__lt=now + dt.timedelta(hours=24))

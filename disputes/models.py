@@ -201,6 +201,12 @@ class CaseCounter(models.Model):
         return f"{self.year}: {self.last_number}"
 
 
+class DisputeCaseQuerySet(models.QuerySet):
+    def open(self):
+        """Cases still being worked: not decided and not closed."""
+        return self.filter(status__in=DisputeCase.OPEN_STATUSES)
+
+
 class DisputeCase(TimeStampedModel):
     class Category(models.TextChoices):
         MARKET_RESOLUTION = "market_resolution", "Market resolution"
@@ -214,6 +220,9 @@ class DisputeCase(TimeStampedModel):
         ESCALATED = "escalated", "Escalated"
         DECIDED = "decided", "Decided"
         CLOSED = "closed", "Closed"
+
+    # The one definition of an open case: every panel, count, filter and health fact uses it.
+    OPEN_STATUSES = (Status.NEW, Status.INVESTIGATING, Status.WAITING_ON_USER, Status.ESCALATED)
 
     class Priority(models.TextChoices):
         URGENT = "urgent", "Urgent"
@@ -259,6 +268,8 @@ class DisputeCase(TimeStampedModel):
     # against an older revision is refused instead of overwriting someone else's.
     revision = models.PositiveIntegerField(default=1)
 
+    objects = DisputeCaseQuerySet.as_manager()
+
     class Meta:
         ordering = ["-year", "-number"]
         constraints = [
@@ -288,7 +299,7 @@ class DisputeCase(TimeStampedModel):
 
     @property
     def is_open(self) -> bool:
-        return self.status not in (self.Status.DECIDED, self.Status.CLOSED)
+        return self.status in self.OPEN_STATUSES
 
 
 class CaseEvent(models.Model):

@@ -73,15 +73,13 @@ class CaseSearch:
 register_search_provider(CaseSearch())
 
 
-OPEN_STATUSES = ("new", "investigating", "waiting_on_user", "escalated")
-
-
 def _open_disputes(facts, now):
     """Open dispute cases weigh on an account's health: none 100, one 60, two 30, more 0."""
     from disputes.models import DisputeCase
 
     counts = dict(
-        DisputeCase.objects.filter(account_id__in=[f.id for f in facts], status__in=OPEN_STATUSES)
+        DisputeCase.objects.open()
+        .filter(account_id__in=[f.id for f in facts])
         .values_list("account_id")
         .annotate(n=Count("id"))
     )
@@ -102,7 +100,8 @@ def open_cases_panel(*, user):
 
     now = timezone.now()
     cases = list(
-        DisputeCase.objects.filter(assignee=user, status__in=OPEN_STATUSES)
+        DisputeCase.objects.open()
+        .filter(assignee=user)
         .select_related("account")
         .order_by("resolution_due")[:25]
     )

@@ -30,6 +30,7 @@ from accounts.services.portfolio import (
     wallet_add,
     wallet_remove,
 )
+from accounts.services.timeline import account_event_record
 
 __all__ = [
     "CONTACT_SYNC_KIND",
@@ -37,6 +38,7 @@ __all__ = [
     "AccountInput",
     "WalletInput",
     "account_create",
+    "account_event_record",
     "account_snooze",
     "account_update",
     "accounts_reassign",

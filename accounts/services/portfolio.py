@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from accounts.models import Account, AccountEvent, CheckIn, Tier, Wallet
 from accounts.selectors import check_in_editable_by
+from accounts.services.timeline import account_event_record
 from accounts.signals import accounts_weighing_changed
 from accounts.wallets import normalise_address, to_checksum_address
 from integrations.outbox import outbox_record, outbox_record_many
@@ -112,9 +113,7 @@ def _record_contact_sync(account: Account) -> None:
 
 
 def _event(account: Account, kind: str, by: User | None, summary: str, **details) -> AccountEvent:
-    return AccountEvent.objects.create(
-        account=account, kind=kind, actor=by, at=timezone.now(), summary=summary[:300], details=details
-    )
+    return account_event_record(account_id=account.pk, kind=kind, actor=by, summary=summary, details=details)
 
 
 def _refresh_contact_times(account: Account) -> None:

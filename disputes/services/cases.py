@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from accounts.models import Account, AccountEvent
-from accounts.services import health_refresh
+from accounts.services import account_event_record, health_refresh_soon
 from disputes.models import (
     CaseCounter,
     CaseEvent,
@@ -360,23 +360,18 @@ def _governing_errors(case, governing_version, governing_reason) -> dict:
 
 def _account_timeline(case: DisputeCase, by: User, summary: str) -> None:
     """Cases show on the account's timeline, linked to the case file."""
-    AccountEvent.objects.create(
+    account_event_record(
         account_id=case.account_id,
         kind=AccountEvent.Kind.DISPUTE,
         actor=by,
-        at=timezone.now(),
-        summary=summary[:300],
+        summary=summary,
         details={"case": case.reference, "url": reverse("disputes:case_detail", args=[case.reference])},
     )
 
 
 def _account_changed(case: DisputeCase) -> None:
     """Open-case counts feed the account's health and its Intercom contact."""
-    open_count = (
-        DisputeCase.objects.filter(account_id=case.account_id)
-        .exclude(status__in=["decided", "closed"])
-        .count()
-    )
+    open_count = DisputeCase.objects.open().filter(account_id=case.account_id).count()
     outbox_record(
         kind="contact.attributes",
         key=f"account:{case.account_id}:disputes",
@@ -385,7 +380,7 @@ def _account_changed(case: DisputeCase) -> None:
             "custom_attributes": {"advanced_open_disputes": open_count},
         },
     )
-    health_refresh(account_ids=[case.account_id])
+    health_refresh_soon(account_ids=[case.account_id])
 
 
 def _record(case: DisputeCase, decision: Decision, by: User, *, amended: bool) -> None:

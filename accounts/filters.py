@@ -2,10 +2,9 @@ import django_filters
 from django import forms
 from django.utils import timezone
 
-from accounts.forms import SpecialistChoiceField
 from accounts.models import Account, Tier
-from accounts.selectors import due_state_filter, specialists
-from portal.forms import SafeModelChoiceField
+from accounts.selectors import due_state_filter
+from portal.forms import SafeModelChoiceField, SpecialistChoiceField, specialists
 
 DUE_STATES = [
     ("overdue", "Overdue"),

@@ -5,7 +5,6 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from accounts.models import Account, CheckIn, Tier
-from accounts.selectors import specialists
 from accounts.services import MAX_SNOOZE_DAYS, WalletInput
 from accounts.services.portfolio import ACCOUNT_FIELDS
 from accounts.wallets import normalise_address
@@ -14,17 +13,14 @@ from portal.forms import (
     BoundedDateTimeField,
     SafeModelChoiceField,
     SafeModelMultipleChoiceField,
+    SpecialistChoiceField,
+    specialists,
     time_zone_choices,
 )
 from portal.models import User
 
 DATETIME_LOCAL = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-
-
-class SpecialistChoiceField(SafeModelChoiceField):
-    def label_from_instance(self, obj):
-        return f"{obj.get_full_name()} ({obj.username})" if obj.get_full_name() else obj.username
 
 
 class AccountForm(forms.ModelForm):

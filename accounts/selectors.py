@@ -4,7 +4,6 @@ import datetime as dt
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import Account, AccountEvent, CheckIn, HealthSnapshot, Wallet
@@ -12,6 +11,7 @@ from accounts.timeline import timeline_sources
 from accounts.wallets import ADDRESS_RE
 from portal.models import User
 from portal.roles import Role, has_role
+from portal.selectors import object_get_for_user
 
 # Who may see the portfolio. Product sees accounts only through the feedback log.
 ACCOUNT_READERS = (Role.SPECIALIST, Role.LEADERSHIP, Role.ADMIN)
@@ -33,16 +33,17 @@ def account_list(*, query: str = "") -> QuerySet[Account]:
     return accounts.filter(condition)
 
 
-def account_get_for_user(*, user: User, pk: int, for_update: bool = False) -> Account:
+def account_get_for_user(*, user: User, pk, to_change: bool = False) -> Account:
     """The one permission-checked way to fetch an account: 404 when missing, 403 when the
-    person's role may not see (or, with for_update, change) accounts."""
-    require = ACCOUNT_WRITERS if for_update else ACCOUNT_READERS
-    if not has_role(user, *require):
-        raise PermissionDenied("Your role does not include the advanced-user portfolio.")
-    try:
-        return Account.objects.select_related("tier", "owner").get(pk=pk)
-    except (Account.DoesNotExist, ValueError, TypeError):
-        raise Http404("No such account.") from None
+    person's role may not see (or, with to_change, change) accounts."""
+    return object_get_for_user(
+        Account.objects.select_related("tier", "owner"),
+        user=user,
+        roles=ACCOUNT_WRITERS if to_change else ACCOUNT_READERS,
+        denied="Your role does not include the advanced-user portfolio.",
+        missing="No such account.",
+        pk=pk,
+    )
 
 
 def check_in_editable_by(check_in: CheckIn, user: User, *, account: Account | None = None) -> bool:
@@ -54,16 +55,18 @@ def check_in_editable_by(check_in: CheckIn, user: User, *, account: Account | No
     return user.pk in (check_in.specialist_id, owner_id) or has_role(user, Role.ADMIN)
 
 
-def check_in_get_for_change(*, user: User, pk: int) -> CheckIn:
+def check_in_get_for_user(*, user: User, pk) -> CheckIn:
     """The one permission-checked way to fetch a check-in to edit or delete: 403 for a role that
     may not write the portfolio, 404 when missing, 403 for a colleague's check-in on an account
     they do not own."""
-    if not has_role(user, *ACCOUNT_WRITERS):
-        raise PermissionDenied("Your role does not include the advanced-user portfolio.")
-    try:
-        check_in = CheckIn.objects.select_related("account").get(pk=pk)
-    except (CheckIn.DoesNotExist, ValueError, TypeError):
-        raise Http404("No such check-in.") from None
+    check_in = object_get_for_user(
+        CheckIn.objects.select_related("account"),
+        user=user,
+        roles=ACCOUNT_WRITERS,
+        denied="Your role does not include the advanced-user portfolio.",
+        missing="No such check-in.",
+        pk=pk,
+    )
     if not check_in_editable_by(check_in, user):
         raise PermissionDenied(
             "Only the person who logged a check-in, the account's owner or an Admin may change it."
@@ -131,10 +134,6 @@ def open_follow_ups_for(user: User, *, limit: int = 50) -> QuerySet[CheckIn]:
         .select_related("account")
         .order_by("follow_up_due", "occurred_at")[:limit]
     )
-
-
-def specialists() -> QuerySet[User]:
-    return User.objects.filter(groups__name=Role.SPECIALIST, is_active=True).order_by("username")
 
 
 def recent_events(account: Account) -> QuerySet[AccountEvent]:

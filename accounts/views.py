@@ -160,7 +160,7 @@ def account_new(request):
 
 @role_required(*ACCOUNT_WRITERS)
 def account_edit(request, pk):
-    account = selectors.account_get_for_user(user=request.user, pk=pk, for_update=True)
+    account = selectors.account_get_for_user(user=request.user, pk=pk, to_change=True)
     form = AccountForm(request.POST if request.method == "POST" else None, instance=account)
     if request.method == "POST" and form.is_valid():
         try:
@@ -178,7 +178,7 @@ def account_edit(request, pk):
 @require_POST
 @role_required(*ACCOUNT_WRITERS)
 def check_in_new(request, pk):
-    account = selectors.account_get_for_user(user=request.user, pk=pk, for_update=True)
+    account = selectors.account_get_for_user(user=request.user, pk=pk, to_change=True)
     form = CheckInForm(request.POST)
     script = chosen_template(CHECK_IN_SCRIPTS, request.POST.get("script"))
     if form.is_valid():
@@ -197,7 +197,7 @@ def check_in_new(request, pk):
 
 @role_required(*ACCOUNT_WRITERS)
 def check_in_edit(request, pk):
-    check_in = selectors.check_in_get_for_change(user=request.user, pk=pk)
+    check_in = selectors.check_in_get_for_user(user=request.user, pk=pk)
     form = CheckInForm(request.POST if request.method == "POST" else None, instance=check_in)
     if request.method == "POST" and form.is_valid():
         try:
@@ -214,7 +214,7 @@ def check_in_edit(request, pk):
 @require_POST
 @role_required(*ACCOUNT_WRITERS)
 def check_in_delete(request, pk):
-    check_in = selectors.check_in_get_for_change(user=request.user, pk=pk)
+    check_in = selectors.check_in_get_for_user(user=request.user, pk=pk)
     account_pk = check_in.account_id
     services.check_in_delete(check_in=check_in, by=request.user)
     messages.success(request, "Check-in deleted; the account’s dates are recomputed.")
@@ -225,7 +225,7 @@ def check_in_delete(request, pk):
 @role_required(*ACCOUNT_WRITERS)
 def follow_up_done(request, pk):
     check_in = get_object_or_404(CheckIn, pk=pk)
-    selectors.account_get_for_user(user=request.user, pk=check_in.account_id, for_update=True)
+    selectors.account_get_for_user(user=request.user, pk=check_in.account_id, to_change=True)
     try:
         services.follow_up_complete(check_in=check_in, by=request.user)
     except ValidationError as error:
@@ -238,7 +238,7 @@ def follow_up_done(request, pk):
 @require_POST
 @role_required(*ACCOUNT_WRITERS)
 def account_snooze(request, pk):
-    account = selectors.account_get_for_user(user=request.user, pk=pk, for_update=True)
+    account = selectors.account_get_for_user(user=request.user, pk=pk, to_change=True)
     form = SnoozeForm(request.POST)
     if form.is_valid():
         try:
@@ -254,7 +254,7 @@ def account_snooze(request, pk):
 @require_POST
 @role_required(*ACCOUNT_WRITERS)
 def wallet_new(request, pk):
-    account = selectors.account_get_for_user(user=request.user, pk=pk, for_update=True)
+    account = selectors.account_get_for_user(user=request.user, pk=pk, to_change=True)
     form = WalletForm(request.POST)
     if form.is_valid():
         data = services.WalletInput(**form.cleaned_data)
@@ -271,7 +271,7 @@ def wallet_new(request, pk):
 @require_POST
 @role_required(*ACCOUNT_WRITERS)
 def wallet_remove(request, pk, wallet_pk):
-    account = selectors.account_get_for_user(user=request.user, pk=pk, for_update=True)
+    account = selectors.account_get_for_user(user=request.user, pk=pk, to_change=True)
     wallet = get_object_or_404(Wallet, pk=wallet_pk, account=account)
     services.wallet_remove(wallet=wallet, by=request.user)
     messages.success(request, "Wallet removed.")

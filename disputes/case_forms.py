@@ -1,9 +1,9 @@
 from django import forms
 from django.core.exceptions import ValidationError
 
-from accounts.forms import DATETIME_LOCAL, SpecialistChoiceField
+from accounts.forms import DATETIME_LOCAL
 from accounts.models import Account
-from accounts.selectors import account_list, specialists
+from accounts.selectors import account_list
 from disputes.models import (
     Decision,
     DisputeCase,
@@ -13,7 +13,12 @@ from disputes.models import (
     RulebookSectionVersion,
 )
 from disputes.selectors import market_list
-from portal.forms import BoundedDateTimeField, SafeModelMultipleChoiceField
+from portal.forms import (
+    BoundedDateTimeField,
+    SafeModelMultipleChoiceField,
+    SpecialistChoiceField,
+    specialists,
+)
 
 
 class CaseForm(forms.Form):

@@ -498,7 +498,7 @@ def decision_search(request):
 @require_POST
 @role_required(*MARKET_WRITERS)
 def market_cases_bulk(request, pk):
-    market = selectors.market_get_for_user(user=request.user, pk=pk, for_update=True)
+    market = selectors.market_get_for_user(user=request.user, pk=pk, to_change=True)
     form = CaseBulkForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data

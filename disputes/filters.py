@@ -6,8 +6,8 @@ from django.utils import timezone
 
 from accounts.filters import SafeModelChoiceFilter
 from accounts.models import Account, Venue
-from accounts.selectors import specialists
 from disputes.models import Decision, DisputeCase, Market, RulebookSection, RuleCitation
+from portal.forms import specialists
 
 UMA_STATUSES = [(s, s.capitalize()) for s in ("proposed", "disputed", "resolved")] + [("none", "None")]
 

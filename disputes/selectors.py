@@ -19,6 +19,7 @@ from disputes.models import (
 from integrations.models import SyncJob
 from portal.models import User
 from portal.roles import Role, has_role
+from portal.selectors import object_get_for_user
 
 # Who works with markets and the rulebook. Product reads playbooks, not case material.
 RULE_READERS = (Role.SPECIALIST, Role.LEADERSHIP, Role.ADMIN)
@@ -46,13 +47,15 @@ def market_list(*, query: str = "") -> QuerySet[Market]:
     return markets.filter(Q(question__icontains=query) | Q(slug=query) | Q(event_slug=query))
 
 
-def market_get_for_user(*, user: User, pk, for_update: bool = False) -> Market:
-    if not has_role(user, *(MARKET_WRITERS if for_update else RULE_READERS)):
-        raise PermissionDenied("Your role does not include markets and rules.")
-    try:
-        return Market.objects.select_related("current_version").get(pk=int(pk))
-    except (Market.DoesNotExist, ValueError, TypeError, OverflowError):
-        raise Http404("No such market.") from None
+def market_get_for_user(*, user: User, pk, to_change: bool = False) -> Market:
+    return object_get_for_user(
+        Market.objects.select_related("current_version"),
+        user=user,
+        roles=MARKET_WRITERS if to_change else RULE_READERS,
+        denied="Your role does not include markets and rules.",
+        missing="No such market.",
+        pk=pk,
+    )
 
 
 def rule_versions(market: Market) -> list[MarketRuleVersion]:
@@ -69,13 +72,15 @@ def rulebook(*, venue: str | None = None) -> QuerySet[RulebookSection]:
     return sections.filter(venue=venue) if venue else sections
 
 
-def rulebook_section_get(*, user: User, pk, for_update: bool = False) -> RulebookSection:
-    if not has_role(user, *(RULEBOOK_EDITORS if for_update else RULE_READERS)):
-        raise PermissionDenied("Your role does not include the rulebook.")
-    try:
-        return RulebookSection.objects.select_related("current_version").get(pk=int(pk))
-    except (RulebookSection.DoesNotExist, ValueError, TypeError, OverflowError):
-        raise Http404("No such rulebook section.") from None
+def rulebook_section_get_for_user(*, user: User, pk, to_change: bool = False) -> RulebookSection:
+    return object_get_for_user(
+        RulebookSection.objects.select_related("current_version"),
+        user=user,
+        roles=RULEBOOK_EDITORS if to_change else RULE_READERS,
+        denied="Your role does not include the rulebook.",
+        missing="No such rulebook section.",
+        pk=pk,
+    )
 
 
 def rulebook_section_at(section: RulebookSection, day: dt.date) -> RulebookSectionVersion | None:

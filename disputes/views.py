@@ -125,7 +125,7 @@ def market_detail(request, pk, *, clarification_form=None, status=200):
 @require_POST
 @role_required(*MARKET_WRITERS)
 def market_clarify(request, pk):
-    market = selectors.market_get_for_user(user=request.user, pk=pk, for_update=True)
+    market = selectors.market_get_for_user(user=request.user, pk=pk, to_change=True)
     form = ClarificationForm(request.POST)
     if form.is_valid():
         try:
@@ -142,7 +142,7 @@ def market_clarify(request, pk):
 def market_rules_edit(request, pk):
     """New rules text for a hand-entered (US venue) market; imported markets take theirs from
     Polymarket and get clarifications instead."""
-    market = selectors.market_get_for_user(user=request.user, pk=pk, for_update=True)
+    market = selectors.market_get_for_user(user=request.user, pk=pk, to_change=True)
     if market.source != market.Source.MANUAL:
         raise Http404("Only hand-entered markets have rules edited here.")
     current = market.current_version
@@ -202,7 +202,7 @@ def rulebook(request):
 
 @role_required(*RULE_READERS)
 def rulebook_section(request, pk):
-    section = selectors.rulebook_section_get(user=request.user, pk=pk)
+    section = selectors.rulebook_section_get_for_user(user=request.user, pk=pk)
     versions = list(section.versions.select_related("recorded_by").order_by("-number"))
     diff = None
     if "from" in request.GET:
@@ -224,7 +224,9 @@ def rulebook_section(request, pk):
 
 @role_required(*RULEBOOK_EDITORS)
 def rulebook_section_edit(request, pk=None):
-    section = selectors.rulebook_section_get(user=request.user, pk=pk, for_update=True) if pk else None
+    section = (
+        selectors.rulebook_section_get_for_user(user=request.user, pk=pk, to_change=True) if pk else None
+    )
     initial = {"effective_from": timezone.localdate()}
     if section is not None:
         current = section.current_version

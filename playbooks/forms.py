@@ -1,10 +1,8 @@
 from django import forms
 
-from accounts.forms import SpecialistChoiceField
-from accounts.selectors import specialists
 from playbooks.contexts import context_sources
 from playbooks.models import Playbook, ResponseTemplate
-from portal.forms import SafeModelChoiceField
+from portal.forms import SafeModelChoiceField, SpecialistChoiceField, specialists
 
 BODY_HELP = (
     "Markdown: # headings, - lists, - [ ] task lists, | tables |, `code`, [links](https://…). Up to 200 KB."

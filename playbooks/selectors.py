@@ -1,6 +1,5 @@
 """Reads for playbooks and templates: who may see what, search, staleness."""
 
-from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.db.models import F, Q, QuerySet
 from django.http import Http404
@@ -9,6 +8,7 @@ from django.utils import timezone
 from playbooks.models import Playbook, PlaybookRevision, ResponseTemplate, TemplateRevision
 from portal.models import User
 from portal.roles import Role, has_role
+from portal.selectors import object_get_for_user
 
 PLAYBOOK_READERS = (Role.SPECIALIST, Role.LEADERSHIP, Role.PRODUCT, Role.ADMIN)
 PLAYBOOK_EDITORS = (Role.SPECIALIST, Role.ADMIN)
@@ -52,13 +52,15 @@ def playbook_search(playbooks: QuerySet[Playbook], query: str) -> QuerySet[Playb
     return playbooks
 
 
-def playbook_get(*, user: User, slug: str, for_update: bool = False) -> Playbook:
-    if not has_role(user, *(PLAYBOOK_EDITORS if for_update else PLAYBOOK_READERS)):
-        raise PermissionDenied("Your role does not include editing playbooks.")
-    try:
-        return visible_playbooks(user).select_related("current_revision__author").get(slug=slug)
-    except Playbook.DoesNotExist:
-        raise Http404("No such playbook.") from None
+def playbook_get_for_user(*, user: User, slug: str, to_change: bool = False) -> Playbook:
+    return object_get_for_user(
+        visible_playbooks(user).select_related("current_revision__author"),
+        user=user,
+        roles=PLAYBOOK_EDITORS if to_change else PLAYBOOK_READERS,
+        denied="Your role does not include editing playbooks.",
+        missing="No such playbook.",
+        slug=slug,
+    )
 
 
 def revisions(playbook: Playbook) -> list[PlaybookRevision]:
@@ -83,13 +85,15 @@ def templates_visible(user: User) -> QuerySet[ResponseTemplate]:
     return templates.filter(playbook__status=Playbook.Status.PUBLISHED)
 
 
-def template_get(*, user: User, pk, for_update: bool = False) -> ResponseTemplate:
-    if not has_role(user, *(PLAYBOOK_EDITORS if for_update else PLAYBOOK_READERS)):
-        raise PermissionDenied("Your role does not include editing templates.")
-    try:
-        return templates_visible(user).select_related("current_revision__author").get(pk=int(pk))
-    except (ResponseTemplate.DoesNotExist, ValueError, TypeError, OverflowError):
-        raise Http404("No such template.") from None
+def template_get_for_user(*, user: User, pk, to_change: bool = False) -> ResponseTemplate:
+    return object_get_for_user(
+        templates_visible(user).select_related("current_revision__author"),
+        user=user,
+        roles=PLAYBOOK_EDITORS if to_change else PLAYBOOK_READERS,
+        denied="Your role does not include editing templates.",
+        missing="No such template.",
+        pk=pk,
+    )
 
 
 def template_revision_get(template: ResponseTemplate, number) -> TemplateRevision:

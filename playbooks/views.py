@@ -47,7 +47,7 @@ def playbook_new(request):
 
 @role_required(*PLAYBOOK_READERS)
 def playbook_detail(request, slug):
-    playbook = selectors.playbook_get(user=request.user, slug=slug)
+    playbook = selectors.playbook_get_for_user(user=request.user, slug=slug)
     rendered = rendered_revision(playbook)
     context = {
         "playbook": playbook,
@@ -69,7 +69,7 @@ def _today():
 
 @role_required(*PLAYBOOK_EDITORS)
 def playbook_edit(request, slug):
-    playbook = selectors.playbook_get(user=request.user, slug=slug, for_update=True)
+    playbook = selectors.playbook_get_for_user(user=request.user, slug=slug, to_change=True)
     initial = {
         "title": playbook.title,
         "category": playbook.category,
@@ -119,7 +119,7 @@ def _conflict(versioned, based_on: int, current, my_text: str) -> dict:
 
 @role_required(*PLAYBOOK_READERS)
 def playbook_history(request, slug):
-    playbook = selectors.playbook_get(user=request.user, slug=slug)
+    playbook = selectors.playbook_get_for_user(user=request.user, slug=slug)
     context = {
         "playbook": playbook,
         "revisions": selectors.revisions(playbook),
@@ -142,7 +142,7 @@ def _pick_pair(request, latest: int) -> tuple[int, int]:
 
 @role_required(*PLAYBOOK_READERS)
 def playbook_diff(request, slug):
-    playbook = selectors.playbook_get(user=request.user, slug=slug)
+    playbook = selectors.playbook_get_for_user(user=request.user, slug=slug)
     try:
         old_number, new_number = _pick_pair(request, playbook.revision_count)
     except ValueError:
@@ -168,7 +168,7 @@ def playbook_diff(request, slug):
 @require_POST
 @role_required(*PLAYBOOK_EDITORS)
 def playbook_revert(request, slug, number):
-    playbook = selectors.playbook_get(user=request.user, slug=slug, for_update=True)
+    playbook = selectors.playbook_get_for_user(user=request.user, slug=slug, to_change=True)
     revision = get_object_or_404(PlaybookRevision, playbook=playbook, number=number)
     try:
         new = services.playbook_revert(playbook=playbook, by=request.user, revision=revision)
@@ -184,7 +184,7 @@ def playbook_revert(request, slug, number):
 @require_POST
 @role_required(*PLAYBOOK_EDITORS)
 def playbook_status(request, slug):
-    playbook = selectors.playbook_get(user=request.user, slug=slug, for_update=True)
+    playbook = selectors.playbook_get_for_user(user=request.user, slug=slug, to_change=True)
     status = request.POST.get("status", "")
     if status == "reviewed":
         services.playbook_mark_reviewed(playbook=playbook, by=request.user)
@@ -266,7 +266,7 @@ def template_new(request):
 
 @role_required(*PLAYBOOK_EDITORS)
 def template_edit(request, pk):
-    template = selectors.template_get(user=request.user, pk=pk, for_update=True)
+    template = selectors.template_get_for_user(user=request.user, pk=pk, to_change=True)
     current = template.current_revision
     initial = {
         "name": template.name,
@@ -314,7 +314,7 @@ def template_edit(request, pk):
 def template_preview(request, pk):
     """The template filled from the real records chosen (an account, a case, a feedback item),
     with sample data for what they cannot supply, named as such; or from sample data alone."""
-    template = selectors.template_get(user=request.user, pk=pk)
+    template = selectors.template_get_for_user(user=request.user, pk=pk)
     revision = template.current_revision
     form = PreviewForm(request.GET or None)
     found = {}
@@ -352,7 +352,7 @@ def template_preview(request, pk):
 
 @role_required(*PLAYBOOK_READERS)
 def template_history(request, pk):
-    template = selectors.template_get(user=request.user, pk=pk)
+    template = selectors.template_get_for_user(user=request.user, pk=pk)
     revisions = list(template.revisions.select_related("author").order_by("-number"))
     compare = None
     if "from" in request.GET or "to" in request.GET:
@@ -380,7 +380,7 @@ def template_history(request, pk):
 @require_POST
 @role_required(*PLAYBOOK_EDITORS)
 def template_revert(request, pk, number):
-    template = selectors.template_get(user=request.user, pk=pk, for_update=True)
+    template = selectors.template_get_for_user(user=request.user, pk=pk, to_change=True)
     revision = get_object_or_404(TemplateRevision, template=template, number=number)
     try:
         new = services.template_revert(template=template, by=request.user, revision=revision)

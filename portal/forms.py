@@ -100,6 +100,18 @@ class SafeModelChoiceField(forms.ModelChoiceField):
         return super().to_python(value)
 
 
+def specialists():
+    """Active people in the Specialist group: who may own accounts, cases and playbooks."""
+    from portal.roles import Role
+
+    return User.objects.filter(groups__name=Role.SPECIALIST, is_active=True).order_by("username")
+
+
+class SpecialistChoiceField(SafeModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.get_full_name()} ({obj.username})" if obj.get_full_name() else obj.username
+
+
 class SafeModelMultipleChoiceField(forms.ModelMultipleChoiceField):
     def _check_values(self, value):
         for pk in value:

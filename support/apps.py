@@ -6,4 +6,11 @@ class SupportConfig(AppConfig):
     verbose_name = "Support conversations (Intercom mirror)"
 
     def ready(self):
-        from support import registrations  # noqa: F401 - account timeline source and health component
+        # Support sits above accounts, disputes and integrations: it plugs into their registries
+        # here instead of being imported by them.
+        from support import (  # noqa: F401
+            case_filing,  # checks a case's linked conversation belongs to its account
+            case_page,  # the linked-conversation panel on a case page
+            registrations,  # account timeline source and health component
+            webhook_handlers,  # Intercom webhook topics that update the conversation mirror
+        )

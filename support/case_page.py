@@ -1,0 +1,1 @@
+"""Filled in by issue 14 (apps talk through registries)."""

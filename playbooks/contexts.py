@@ -9,7 +9,8 @@ are samples."""
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from playbooks.rendering import LIST_PLACEHOLDERS, example_context, placeholder_roots
+from playbooks.rendering.schema import LIST_PLACEHOLDERS, example_context
+from playbooks.rendering.validation import placeholder_roots
 from portal.models import User
 
 
@@ -66,7 +67,7 @@ def preview_context(
     `found` maps a source key to (the reference typed, the parts its lookup returned). A group a
     chosen record supplies is real (the record named after the group wins: an account chosen
     beside a case fills `account`); every other group the texts read comes from
-    :func:`playbooks.rendering.example_context` and is listed in `samples` with what would fill
+    :func:`playbooks.rendering.schema.example_context` and is listed in `samples` with what would fill
     it. Nothing chosen: sample data throughout, no notes."""
     if not found:
         return PreviewContext(data=example_context(), chosen=(), samples=())

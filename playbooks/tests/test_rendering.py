@@ -6,7 +6,6 @@ from django.utils.translation import gettext_lazy
 from jinja2.sandbox import SecurityError
 
 from accounts.models import Tier, Venue
-from playbooks import rendering
 from playbooks.rendering import (
     ALLOWED_FILTERS,
     MAX_OUTPUT_CHARS,
@@ -16,10 +15,12 @@ from playbooks.rendering import (
     example_context,
     placeholder_help,
     plain_context,
+    render,
     render_preview,
     render_template,
     validate_template,
 )
+from playbooks.rendering.sandbox import ENV
 
 
 def context(**changes):
@@ -117,7 +118,7 @@ def test_allowed_filters_and_tests_work():
         "The market resolved No...|2|Market rules, version of 1 March 2025; Rulebook § 4.2 Resolution sources|"
         "12500.0|Will the Fed cut rates at its March 2025 meeting?|x|Sam Okafor|ok"
     )
-    assert set(ALLOWED_FILTERS) == set(rendering._ENV.filters)
+    assert set(ALLOWED_FILTERS) == set(ENV.filters)
 
 
 def test_a_group_may_be_tested_for_presence():
@@ -135,11 +136,11 @@ def test_a_group_may_be_tested_for_presence():
 def test_compiled_templates_are_cached():
     source = "Cached {{ case.reference }} for {{ account.display_name }}"
     render_template(source, example_context())
-    hits = rendering._compiled.cache_info().hits
+    hits = render._compiled.cache_info().hits
 
     render_template(source, example_context())
 
-    assert rendering._compiled.cache_info().hits == hits + 1
+    assert render._compiled.cache_info().hits == hits + 1
 
 
 # --- refused when saved -----------------------------------------------------------------------------
@@ -340,20 +341,20 @@ def test_render_refuses_a_context_that_is_not_plain():
     ],
 )
 def test_the_environment_refuses_calls_attributes_and_arithmetic(source):
-    template = rendering._ENV.from_string(source)
+    template = ENV.from_string(source)
 
     with pytest.raises(SecurityError):
         template.render(example_context())
 
 
 def test_the_environment_has_no_globals_and_no_loader():
-    assert rendering._ENV.globals == {}
-    assert rendering._ENV.loader is None
-    assert rendering._ENV.autoescape is False
+    assert ENV.globals == {}
+    assert ENV.loader is None
+    assert ENV.autoescape is False
     with pytest.raises(SecurityError, match="not safely callable"):
-        rendering._ENV.from_string("{{ range(3) }}").render()
+        ENV.from_string("{{ range(3) }}").render()
     with pytest.raises(TypeError, match="no loader"):
-        rendering._ENV.from_string("{% include 'base.html' %}").render()
+        ENV.from_string("{% include 'base.html' %}").render()
 
 
 # --- plain_context ----------------------------------------------------------------------------------

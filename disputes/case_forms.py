@@ -1,5 +1,6 @@
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from accounts.forms import DATETIME_LOCAL
 from accounts.models import Account
@@ -12,7 +13,9 @@ from disputes.models import (
     MarketRuleVersion,
     RulebookSectionVersion,
 )
-from disputes.selectors import market_list
+from disputes.selectors import market_list, rulebook_in_force
+from disputes.services import snapshots
+from disputes.services.cases import rules_changed_since_filing
 from portal.forms import (
     BoundedDateTimeField,
     SafeModelMultipleChoiceField,
@@ -239,6 +242,16 @@ def citation_sources(case: DisputeCase, rulebook_versions) -> list[tuple[str, st
     return sources
 
 
+def decision_forms(case: DisputeCase, data=None) -> tuple["DecisionForm", BaseCitationFormSet]:
+    """The decision form and its citation rows, for a case page or a posted decision."""
+    sources = citation_sources(case, rulebook_in_force(venue=case.venue))
+    form = DecisionForm(
+        data, case=case, rules_changed=rules_changed_since_filing(case), initial={"revision": case.revision}
+    )
+    citations = CitationFormSet(data, prefix="citation", sources=sources)
+    return form, citations
+
+
 class EvidenceForm(forms.Form):
     kind = forms.ChoiceField(choices=EvidenceItem.Kind.choices, label="Evidence")
     value = forms.CharField(
@@ -264,6 +277,19 @@ class WalletSnapshotForm(forms.Form):
     wallet_address = forms.CharField(max_length=42, label="Wallet", help_text="The profile (proxy) wallet.")
     start = BoundedDateTimeField(label="From", widget=DATETIME_LOCAL, help_text="In your time zone.")
     end = BoundedDateTimeField(label="To", widget=DATETIME_LOCAL)
+
+
+def wallet_snapshot_form(case: DisputeCase) -> WalletSnapshotForm:
+    """The snapshot form filled with the account's first wallet and the case's default window."""
+    start, end = snapshots.default_window(case)
+    wallet = case.account.wallets.order_by("pk").first()
+    return WalletSnapshotForm(
+        initial={
+            "wallet_address": wallet.address if wallet else "",
+            "start": timezone.localtime(start).strftime("%Y-%m-%dT%H:%M"),
+            "end": timezone.localtime(end).strftime("%Y-%m-%dT%H:%M"),
+        }
+    )
 
 
 class CaseBulkForm(forms.Form):

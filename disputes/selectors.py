@@ -72,6 +72,15 @@ def rulebook(*, venue: str | None = None) -> QuerySet[RulebookSection]:
     return sections.filter(venue=venue) if venue else sections
 
 
+def rulebook_in_force(*, venue: str) -> list[RulebookSectionVersion]:
+    """The current version of each of a venue's rulebook sections: what a decision may cite now."""
+    return [
+        section.current_version
+        for section in rulebook(venue=venue).select_related("current_version__section")
+        if section.current_version
+    ]
+
+
 def rulebook_section_get_for_user(*, user: User, pk, to_change: bool = False) -> RulebookSection:
     return object_get_for_user(
         RulebookSection.objects.select_related("current_version"),

@@ -2,23 +2,17 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from accounts.models import Venue
 from disputes import selectors, services
 from disputes.case_forms import CaseBulkForm
 from disputes.filters import MarketFilter
-from disputes.forms import (
-    ClarificationForm,
-    ManualMarketForm,
-    ManualRulesForm,
-    MarketImportForm,
-    RulebookSectionForm,
-    RulesAtForm,
-)
-from disputes.models import Decision
-from disputes.selectors import MARKET_WRITERS, RULE_READERS, RULEBOOK_EDITORS
+from disputes.forms import ClarificationForm, ManualMarketForm, ManualRulesForm, MarketImportForm, RulesAtForm
+from disputes.models import Decision, DisputeCase
+from disputes.selectors import MARKET_WRITERS, RULE_READERS
+from disputes.services.cases import cases_bulk_assign, cases_bulk_transition
 from disputes.tables import MarketCaseTable, MarketTable
 from portal.forms import add_service_errors
 from portal.roles import has_role, role_required
@@ -164,7 +158,8 @@ def market_rules_edit(request, pk):
     return render(request, "disputes/market_rules_form.html", context, status=400 if form.errors else 200)
 
 
-def _pick_versions(request, versions):
+def pick_versions(request, versions):
+    """The two versions `?from=<n>&to=<n>` names, or 404."""
     by_number = {v.number: v for v in versions}
     try:
         old = by_number[int(request.GET.get("from", ""))]
@@ -177,7 +172,7 @@ def _pick_versions(request, versions):
 @role_required(*RULE_READERS)
 def market_diff(request, pk):
     market = selectors.market_get_for_user(user=request.user, pk=pk)
-    old, new = _pick_versions(request, selectors.rule_versions(market))
+    old, new = pick_versions(request, selectors.rule_versions(market))
     context = {
         "market": market,
         "old": old,
@@ -188,66 +183,27 @@ def market_diff(request, pk):
     return render(request, "disputes/market_diff.html", context)
 
 
-@role_required(*RULE_READERS)
-def rulebook(request):
-    venue = request.GET.get("venue") if request.GET.get("venue") in Venue.values else Venue.INTERNATIONAL
-    context = {
-        "venue": venue,
-        "venues": Venue.choices,
-        "sections": list(selectors.rulebook(venue=venue)),
-        "can_edit": has_role(request.user, *RULEBOOK_EDITORS),
-    }
-    return render(request, "disputes/rulebook.html", context)
-
-
-@role_required(*RULE_READERS)
-def rulebook_section(request, pk):
-    section = selectors.rulebook_section_get_for_user(user=request.user, pk=pk)
-    versions = list(section.versions.select_related("recorded_by").order_by("-number"))
-    diff = None
-    if "from" in request.GET:
-        old, new = _pick_versions(request, versions)
-        diff = {
-            "old": old,
-            "new": new,
-            "html": diff_html(old.body, new.body),
-            "stats": diff_stats(old.body, new.body),
-        }
-    context = {
-        "section": section,
-        "versions": versions,
-        "diff": diff,
-        "can_edit": has_role(request.user, *RULEBOOK_EDITORS),
-    }
-    return render(request, "disputes/rulebook_section.html", context)
-
-
-@role_required(*RULEBOOK_EDITORS)
-def rulebook_section_edit(request, pk=None):
-    section = (
-        selectors.rulebook_section_get_for_user(user=request.user, pk=pk, to_change=True) if pk else None
-    )
-    initial = {"effective_from": timezone.localdate()}
-    if section is not None:
-        current = section.current_version
-        initial.update(
-            venue=section.venue,
-            number=section.number,
-            title=section.title,
-            body=current.body if current else "",
-        )
-    form = RulebookSectionForm(request.POST if request.method == "POST" else None, initial=initial)
-    if section is not None:
-        form.fields["venue"].disabled = form.fields["number"].disabled = True
-    if request.method == "POST" and form.is_valid():
+@require_POST
+@role_required(*MARKET_WRITERS)
+def market_cases_bulk(request, pk):
+    market = selectors.market_get_for_user(user=request.user, pk=pk, to_change=True)
+    form = CaseBulkForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        ids = [case.pk for case in data["selected"] if case.market_id == market.pk]
         try:
-            section, changed = services.rulebook_section_save(
-                by=request.user, section=section, **form.cleaned_data
-            )
+            if data["action"] == "assign":
+                changed = cases_bulk_assign(case_ids=ids, by=request.user, assignee=data["assignee"])
+                who = data["assignee"].username if data["assignee"] else "nobody"
+                messages.success(request, f"{changed} case{'s' if changed != 1 else ''} assigned to {who}.")
+            else:
+                changed = cases_bulk_transition(
+                    case_ids=ids, by=request.user, to=data["to"], reason=data["reason"]
+                )
+                label = DisputeCase.Status(data["to"]).label.lower()
+                messages.success(request, f"{changed} case{'s' if changed != 1 else ''} moved to {label}.")
         except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, "Saved as a new version." if changed else "No changes to save.")
-            return redirect("disputes:rulebook_section", section.pk)
-    context = {"form": form, "section": section}
-    return render(request, "disputes/rulebook_form.html", context, status=400 if form.errors else 200)
+            messages.error(request, " ".join(error.messages))
+    else:
+        messages.error(request, " ".join(msg for errors in form.errors.values() for msg in errors))
+    return redirect(reverse("disputes:market_detail", args=[market.pk]) + "#cases-heading")

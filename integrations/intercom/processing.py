@@ -15,49 +15,10 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django_q.tasks import async_task
 
+from integrations.intercom.topics import CONTACT_TOPICS, Ignored, register_topic_handler, topic_handler
 from integrations.models import DrainRequest, IntercomContact, WebhookEvent
-from support.services import conversation_delete, conversation_sync
 
 logger = logging.getLogger(__name__)
-
-# Topics whose item is a whole conversation object: the mirror takes it unless it holds a newer one.
-CONVERSATION_TOPICS = frozenset(
-    {
-        "conversation.user.created",
-        "conversation.user.replied",
-        "conversation.admin.replied",
-        "conversation.admin.single.created",
-        "conversation.admin.assigned",
-        "conversation.admin.open.assigned",
-        "conversation.admin.noted",
-        "conversation.admin.closed",
-        "conversation.admin.opened",
-        "conversation.admin.snoozed",
-        "conversation.admin.unsnoozed",
-        "conversation.operator.replied",
-        "conversation.priority.updated",
-        "conversation.rating.added",
-        "conversation.read",
-        "conversation.contact.attached",
-        "conversation.contact.detached",
-    }
-)
-# Topics whose item is a contact: remember which Intercom contact holds the external id.
-CONTACT_TOPICS = frozenset(
-    {
-        "contact.user.created",
-        "contact.user.updated",
-        "contact.lead.created",
-        "contact.lead.updated",
-        "contact.lead.signed_up",
-        "contact.email.updated",
-    }
-)
-HANDLED_TOPICS = CONVERSATION_TOPICS | CONTACT_TOPICS | {"conversation.deleted"}
-
-
-class Ignored(Exception):
-    """The notification is understood but there is nothing to do with it (stored as "ignored")."""
 
 
 def _item(payload: dict) -> dict:
@@ -66,27 +27,6 @@ def _item(payload: dict) -> dict:
     if not isinstance(item, dict):
         raise ValueError("The notification has no data.item object.")
     return item
-
-
-def _conversation(item: dict) -> str:
-    try:
-        stored = conversation_sync(data=item, source="webhook")  # atomic: a savepoint of its own
-    except IntegrityError:
-        # Two events of a conversation the mirror does not hold yet, processed at once: both
-        # found no row to lock and both inserted. The other insert is committed now; again,
-        # the row is found, locked and the newer state wins.
-        stored = conversation_sync(data=item, source="webhook")
-    if stored is None:
-        return "older than the stored state; kept the newer one"
-    return ""
-
-
-def _conversation_deleted(item: dict) -> str:
-    intercom_id = item.get("id")
-    if not intercom_id:
-        raise ValueError("The deleted conversation has no id.")
-    conversation_delete(intercom_id=str(intercom_id)[:40])
-    return ""
 
 
 def _contact(item: dict) -> str:
@@ -124,15 +64,17 @@ def _contact(item: dict) -> str:
     return ""
 
 
+# The contact link is integrations' own table, so its topics are handled here; the other apps
+# register theirs from their AppConfig.ready() (see topics.py).
+register_topic_handler(CONTACT_TOPICS, _contact)
+
+
 def _dispatch(topic: str, payload: dict) -> str:
     """Do what the topic asks; returns a note for the event's `error` field (empty when none)."""
-    if topic in CONVERSATION_TOPICS:
-        return _conversation(_item(payload))
-    if topic == "conversation.deleted":
-        return _conversation_deleted(_item(payload))
-    if topic in CONTACT_TOPICS:
-        return _contact(_item(payload))
-    raise Ignored("topic not handled")
+    handler = topic_handler(topic)
+    if handler is None:
+        raise Ignored("topic not handled")
+    return handler(_item(payload))
 
 
 def process_event(event_id: int, *, skip_locked: bool = False) -> str:

@@ -31,7 +31,8 @@ from accounts.models import Account
 from accounts.tests.factories import make_account
 from integrations.intercom import processing
 from integrations.intercom.fake import FakeIntercom
-from integrations.intercom.processing import CONTACT_TOPICS, CONVERSATION_TOPICS, process_waiting
+from integrations.intercom.processing import process_waiting
+from integrations.intercom.topics import CONTACT_TOPICS, CONVERSATION_TOPICS
 from integrations.models import DrainRequest, IntercomContact, WebhookEvent
 from integrations.tasks import (
     intercom_process_webhook,

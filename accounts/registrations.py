@@ -137,3 +137,15 @@ register_panel(
 )
 
 from accounts import template_context  # noqa: E402, F401 - the "account" source for template previews
+
+# The tier tags the sender puts on contacts, for `manage.py intercom_setup` to create up front.
+from accounts.models import Tier  # noqa: E402
+from integrations.intercom.contact_tags import register_contact_tag_provider  # noqa: E402
+
+
+def tier_tag_names() -> list[str]:
+    """The Intercom tag of each tier, by rank (its own, or "Advanced: <name>")."""
+    return [t.intercom_tag or f"Advanced: {t.name}" for t in Tier.objects.order_by("rank")]
+
+
+register_contact_tag_provider(tier_tag_names, key="accounts.tier-tags")

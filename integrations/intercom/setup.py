@@ -1,5 +1,5 @@
-"""What the portal needs to exist in Intercom: its data attributes, its tier tags, and the map
-of teammates to portal users. Idempotent."""
+"""What the portal needs to exist in Intercom: its data attributes, the tags it puts on contacts
+(the tier tags, see contact_tags.py), and the map of teammates to portal users. Idempotent."""
 
 from dataclasses import dataclass, field
 
@@ -26,7 +26,7 @@ class SetupReport:
     admins_matched: int = 0
 
 
-def intercom_setup(client: IntercomClient, *, tier_tags: list[str]) -> SetupReport:
+def intercom_setup(client: IntercomClient, *, contact_tags: list[str]) -> SetupReport:
     report = SetupReport()
     present = {a["name"] for a in client.data_attributes("contact")}
     for name, (data_type, description) in DATA_ATTRIBUTES.items():
@@ -36,7 +36,7 @@ def intercom_setup(client: IntercomClient, *, tier_tags: list[str]) -> SetupRepo
             client.data_attribute_create(name=name, data_type=data_type, description=description)
             report.created.append(f"attribute {name}")
     tags = {t["name"].lower() for t in client.tags()}
-    for tag in tier_tags:
+    for tag in contact_tags:
         if tag.lower() in tags:
             report.existing.append(f"tag {tag}")
         else:

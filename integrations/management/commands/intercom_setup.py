@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts.models import Tier
 from integrations.intercom.client import IntercomClient
+from integrations.intercom.contact_tags import contact_tag_names
 from integrations.intercom.errors import IntercomError
 from integrations.intercom.setup import intercom_setup
 
@@ -13,10 +13,10 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
-        tier_tags = [t.intercom_tag or f"Advanced: {t.name}" for t in Tier.objects.order_by("rank")]
+        tags = contact_tag_names()  # the tier tags, from accounts
         try:
             with IntercomClient() as client:
-                report = intercom_setup(client, tier_tags=tier_tags)
+                report = intercom_setup(client, contact_tags=tags)
         except IntercomError as error:
             raise CommandError(f"Intercom setup failed: {error}") from error
         for item in report.created:

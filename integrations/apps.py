@@ -6,4 +6,4 @@ class IntegrationsConfig(AppConfig):
     verbose_name = "Integrations"
 
     def ready(self):
-        from integrations import registrations  # noqa: F401 - registers navigation
+        from integrations import registrations  # noqa: F401 - registers navigation and a /healthz check

@@ -3,6 +3,7 @@ banner, /healthz and an account's page. Every function runs a fixed number of qu
 many jobs the outbox holds."""
 
 from django.conf import settings
+from django.db import DatabaseError
 from django.db.models import Count, F, Min, Q, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
@@ -28,6 +29,28 @@ def sync_counts() -> dict:
     oldest = row.pop("oldest")
     row["oldest_pending_age_seconds"] = round((now - oldest).total_seconds(), 1) if oldest else None
     return row
+
+
+def intercom_health() -> dict:
+    """The Intercom section of /healthz?detail: whether Intercom is connected, and the outbox:
+    jobs waiting, failing (retrying) and dead, and the age of the oldest one still to be sent
+    (one query)."""
+    enabled = settings.INTERCOM_ENABLED
+    try:
+        counts = sync_counts()
+    except DatabaseError as error:
+        return {"enabled": enabled, "error": error.__class__.__name__}
+    return {
+        "enabled": enabled,
+        "pending": counts["pending"],
+        "failed": counts["failed"],
+        "dead": counts["dead"],
+        "oldest_pending_age_seconds": counts["oldest_pending_age_seconds"],
+    }
+
+
+def intercom_health_without_database() -> dict:
+    return {"enabled": settings.INTERCOM_ENABLED}
 
 
 def sync_overview() -> dict:

@@ -4,17 +4,45 @@ The load balancer's probe (`GET /healthz`, anonymous, every few seconds) gets `p
 one `SELECT 1` and the version. The detail — is the task queue keeping up, is the Intercom outbox
 draining — costs a few count queries and is answered by `health_report()` to `/healthz?detail`
 for Admins and for monitoring that presents HEALTHZ_TOKEN (see portal/views.py).
+
+Portal is the floor, so what other apps add to the detail (the Intercom outbox) is registered
+with `register_health_check()` from their `AppConfig.ready()`.
 """
 
 import logging
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError, connection
 from django.db.models import Min
 from django.utils import timezone
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class HealthCheck:
+    """One section of /healthz?detail, under `key`. `check` runs when the database answers and
+    catches its own DatabaseError (a few queries at most); `without_database` is what the section
+    says when the database does not, and runs none."""
+
+    key: str
+    check: Callable[[], dict]
+    without_database: Callable[[], dict] = dict
+    order: int = 100
+
+
+_REPORT_KEYS = frozenset({"status", "version", "time", "database", "queue"})
+_checks: dict[str, HealthCheck] = {}
+
+
+def register_health_check(check: HealthCheck) -> None:
+    if check.key in _REPORT_KEYS:
+        raise ImproperlyConfigured(f"/healthz already reports {check.key!r}; pick another key.")
+    _checks[check.key] = check
 
 
 def database_status() -> dict:
@@ -68,25 +96,6 @@ def _redis_queue_status() -> dict:
     return {"ok": True, "broker": "redis", "pending": count, "oldest_pending_age_seconds": age}
 
 
-def intercom_status() -> dict:
-    """Whether Intercom is connected, and the outbox: jobs waiting, failing (retrying) and dead,
-    and the age of the oldest one still to be sent (one query)."""
-    from integrations.selectors import sync_counts
-
-    enabled = settings.INTERCOM_ENABLED
-    try:
-        counts = sync_counts()
-    except DatabaseError as error:
-        return {"enabled": enabled, "error": error.__class__.__name__}
-    return {
-        "enabled": enabled,
-        "pending": counts["pending"],
-        "failed": counts["failed"],
-        "dead": counts["dead"],
-        "oldest_pending_age_seconds": counts["oldest_pending_age_seconds"],
-    }
-
-
 def probe_report() -> tuple[dict, int]:
     """Is this web process up and can it reach the database: one query."""
     database = database_status()
@@ -100,7 +109,8 @@ def probe_report() -> tuple[dict, int]:
 
 
 def health_report() -> tuple[dict, int]:
-    """The probe's answer plus the task queue and the Intercom outbox (a few count queries)."""
+    """The probe's answer plus the task queue and the registered checks (the Intercom outbox):
+    a few count queries."""
     database = database_status()
     queue = queue_status() if database["ok"] or "orm" not in settings.Q_CLUSTER else {"ok": False}
     status = "ok" if database["ok"] and queue["ok"] else ("degraded" if database["ok"] else "down")
@@ -110,6 +120,7 @@ def health_report() -> tuple[dict, int]:
         "time": timezone.now().isoformat(),
         "database": database,
         "queue": queue,
-        "intercom": intercom_status() if database["ok"] else {"enabled": settings.INTERCOM_ENABLED},
     }
+    for check in sorted(_checks.values(), key=lambda c: (c.order, c.key)):
+        body[check.key] = check.check() if database["ok"] else check.without_database()
     return body, 200 if database["ok"] else 503

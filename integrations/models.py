@@ -15,7 +15,16 @@ class SyncJob(TimeStampedModel):
         FAILED = "failed", "Failed (will retry)"
         DEAD = "dead", "Dead (retry budget spent)"
 
-    kind = models.CharField(max_length=40)  # contact.upsert, contact.tag, contact.note, ...
+    class Kind(models.TextChoices):
+        """What the sender does with the job (integrations/intercom/sender.py). Labelled by the
+        code itself: that is what the sync page, the admin and the error messages show."""
+
+        CONTACT_UPSERT = "contact.upsert", "contact.upsert"  # key account:<id>
+        CONTACT_ATTRIBUTES = "contact.attributes", "contact.attributes"  # e.g. account:<id>:disputes
+        CONTACT_NOTE = "contact.note", "contact.note"  # e.g. decision:<id>
+        CONVERSATION_REPLY = "conversation.reply", "conversation.reply"  # reply:<template use id>
+
+    kind = models.CharField(max_length=40, choices=Kind.choices)
     key = models.CharField(max_length=80)  # the object: account:42
     payload = models.JSONField()
     payload_hash = models.CharField(max_length=64)

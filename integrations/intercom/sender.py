@@ -271,10 +271,10 @@ class Sender:
         self.client.conversation_reply(conversation_id, body=body, admin_id=admin)
 
     HANDLERS = {
-        "contact.upsert": "upsert",
-        "contact.attributes": "attributes",
-        "contact.note": "note",
-        "conversation.reply": "reply",
+        SyncJob.Kind.CONTACT_UPSERT: "upsert",
+        SyncJob.Kind.CONTACT_ATTRIBUTES: "attributes",
+        SyncJob.Kind.CONTACT_NOTE: "note",
+        SyncJob.Kind.CONVERSATION_REPLY: "reply",
     }
 
     def deliver(self, job: SyncJob) -> None:

@@ -26,7 +26,7 @@ class SyncJobFactory(factory.django.DjangoModelFactory):
             last_error="HTTP 500 from Intercom",
         )
 
-    kind = "contact.upsert"
+    kind = SyncJob.Kind.CONTACT_UPSERT
     key = factory.Sequence(lambda n: f"account:{n}")
     payload = factory.LazyAttribute(lambda job: {"key": job.key})
     payload_hash = factory.LazyAttribute(lambda job: payload_hash(job.payload))

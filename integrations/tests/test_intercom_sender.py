@@ -28,6 +28,8 @@ from integrations.models import IntercomAdmin, IntercomContact, RateBudget, Sync
 from integrations.outbox import outbox_record
 from integrations.tests.waiting import wait_until
 
+Kind = SyncJob.Kind
+
 pytestmark = pytest.mark.django_db
 
 
@@ -110,12 +112,12 @@ def test_an_existing_contact_is_found_not_duplicated(ready, specialist):
 def test_notes_and_attributes_for_one_contact_go_in_order(ready, specialist):
     make_account(owner=specialist, external_id="acct-4")
     outbox_record(
-        kind="contact.attributes",
+        kind=Kind.CONTACT_ATTRIBUTES,
         key="account:x:disputes",
         payload={"external_id": "acct-4", "custom_attributes": {"advanced_open_disputes": 2}},
     )
     outbox_record(
-        kind="contact.note",
+        kind=Kind.CONTACT_NOTE,
         key="decision:1",
         payload={"external_id": "acct-4", "body": "DSP-1 decided: Denied."},
     )
@@ -144,7 +146,7 @@ def test_a_case_reply_reaches_the_users_conversation_once_as_their_specialist(re
         "author_email": specialist.email,
         "external_id": "acct-r",
     }
-    outbox_record(kind="conversation.reply", key="reply:1", payload=payload)
+    outbox_record(kind=Kind.CONVERSATION_REPLY, key="reply:1", payload=payload)
     report = drain(client=_client())
     assert not report.errors, report.errors
     [reply] = _comments(ready, conversation["id"])
@@ -165,7 +167,7 @@ def test_a_case_reply_reaches_the_users_conversation_once_as_their_specialist(re
 def test_a_reply_to_a_conversation_intercom_does_not_know_fails_visibly(ready, specialist):
     make_account(owner=specialist, external_id="acct-lost")
     outbox_record(
-        kind="conversation.reply",
+        kind=Kind.CONVERSATION_REPLY,
         key="reply:2",
         payload={
             "conversation_id": "999999",
@@ -185,7 +187,7 @@ def test_a_reply_to_another_users_conversation_is_refused_not_sent(ready, specia
     someone_else = ready.add_contact(role="user", external_id="acct-other")
     conversation = ready.add_conversation(someone_else["id"], "Where is my withdrawal?")
     outbox_record(
-        kind="conversation.reply",
+        kind=Kind.CONVERSATION_REPLY,
         key="reply:3",
         payload={
             "conversation_id": conversation["id"],
@@ -207,10 +209,10 @@ def test_a_retry_from_the_sync_page_sends_neither_note_nor_reply_twice(ready, sp
     user = ready.add_contact(role="user", external_id="acct-twice")
     conversation = ready.add_conversation(user["id"])
     outbox_record(
-        kind="contact.note", key="decision:t", payload={"external_id": "acct-twice", "body": "Decided."}
+        kind=Kind.CONTACT_NOTE, key="decision:t", payload={"external_id": "acct-twice", "body": "Decided."}
     )
     outbox_record(
-        kind="conversation.reply",
+        kind=Kind.CONVERSATION_REPLY,
         key="reply:t",
         payload={
             "conversation_id": conversation["id"],
@@ -244,7 +246,7 @@ def test_intercom_down_for_an_hour_loses_nothing_and_delivers_in_order(ready, sp
     accounts = [make_account(owner=specialist, external_id=f"down-{n}") for n in range(5)]
     for n, account in enumerate(accounts):
         outbox_record(
-            kind="contact.note",
+            kind=Kind.CONTACT_NOTE,
             key=f"decision:d{n}",
             payload={"external_id": account.external_id, "body": f"note {n}"},
         )
@@ -318,7 +320,7 @@ def test_a_worker_killed_mid_batch_leaves_intercom_right(intercom):
     for n in range(count):
         account = make_account(owner=owner, external_id=f"kill-{n}", volume_30d_usd=Decimal("1"))
         outbox_record(
-            kind="contact.note",
+            kind=Kind.CONTACT_NOTE,
             key=f"decision:k{n}",
             payload={"external_id": account.external_id, "body": f"note {n}"},
         )

@@ -14,6 +14,8 @@ from integrations import selectors, services
 from integrations.models import SyncJob
 from integrations.outbox import outbox_mark_delivered, outbox_record, payload_hash
 
+Kind = SyncJob.Kind
+
 pytestmark = pytest.mark.django_db
 
 SYNC = reverse("integrations:sync")
@@ -22,7 +24,7 @@ DISCONNECTED = (
 )
 
 
-def make_job(*, kind="contact.upsert", key="account:1", status="pending", age=None, **fields):
+def make_job(*, kind=Kind.CONTACT_UPSERT, key="account:1", status="pending", age=None, **fields):
     payload = fields.pop("payload", {"key": key})
     job = SyncJob.objects.create(
         kind=kind, key=key, payload=payload, payload_hash=payload_hash(payload), status=status, **fields
@@ -32,7 +34,7 @@ def make_job(*, kind="contact.upsert", key="account:1", status="pending", age=No
     return job
 
 
-def make_dead(key="account:1", kind="contact.upsert", error="HTTP 500 from Intercom", **fields):
+def make_dead(key="account:1", kind=Kind.CONTACT_UPSERT, error="HTTP 500 from Intercom", **fields):
     return make_job(
         kind=kind,
         key=key,
@@ -105,17 +107,17 @@ def test_overview_with_nothing_waiting_has_no_oldest_age():
 
 
 def test_last_error_per_kind_is_the_newest_failed_or_dead_job_of_each_kind():
-    old = make_dead(key="account:1", kind="contact.upsert", error="old")
-    make_job(key="account:2", kind="contact.upsert", status="failed", last_error="newest upsert")
-    make_dead(key="decision:1", kind="contact.note", error="note refused")
-    make_job(key="account:3", kind="contact.upsert", status="done", last_error="")
+    old = make_dead(key="account:1", kind=Kind.CONTACT_UPSERT, error="old")
+    make_job(key="account:2", kind=Kind.CONTACT_UPSERT, status="failed", last_error="newest upsert")
+    make_dead(key="decision:1", kind=Kind.CONTACT_NOTE, error="note refused")
+    make_job(key="account:3", kind=Kind.CONTACT_UPSERT, status="done", last_error="")
     SyncJob.objects.filter(pk=old.pk).update(updated_at=timezone.now() - timedelta(hours=1))
 
     errors = selectors.sync_overview()["last_error_by_kind"]
 
     assert {kind: error for kind, (error, _at) in errors.items()} == {
-        "contact.note": "note refused",
-        "contact.upsert": "newest upsert",
+        Kind.CONTACT_NOTE: "note refused",
+        Kind.CONTACT_UPSERT: "newest upsert",
     }
 
 
@@ -130,7 +132,7 @@ def test_sync_page_runs_a_fixed_number_of_queries_however_many_jobs(
     for n in range(3, 80):
         make_dead(key=f"account:{n}", kind=f"kind.{n % 7}")
         make_job(key=f"account:{n}", status="pending")
-        make_job(key=f"account:{n}", kind="contact.tag", status="failed", last_error=f"e{n}")
+        make_job(key=f"account:{n}", kind=Kind.CONTACT_ATTRIBUTES, status="failed", last_error=f"e{n}")
     with django_assert_max_num_queries(12) as many:
         response = client.get(SYNC)
     assert len(many.captured_queries) == len(few.captured_queries)
@@ -143,7 +145,7 @@ def test_selectors_run_constant_queries(django_assert_num_queries):
     account = make_account()
     for n in range(20):
         make_dead(key=f"account:{n}")
-        make_job(key=f"decision:{n}", kind="contact.note", contact_key=account.external_id, status="done")
+        make_job(key=f"decision:{n}", kind=Kind.CONTACT_NOTE, contact_key=account.external_id, status="done")
     with django_assert_num_queries(3):
         selectors.sync_overview()
     with django_assert_num_queries(1):
@@ -213,7 +215,7 @@ def test_retry_sets_a_dead_job_back_to_pending_with_a_fresh_budget(client, speci
 
 def test_retry_with_a_newer_pending_change_closes_the_dead_one_as_superseded(client, portal_admin):
     dead = make_dead(key="account:9")
-    newer = outbox_record(kind="contact.upsert", key="account:9", payload={"tier": "Tier 1"})
+    newer = outbox_record(kind=Kind.CONTACT_UPSERT, key="account:9", payload={"tier": "Tier 1"})
     client.force_login(portal_admin)
 
     response = client.post(reverse("integrations:sync_retry", args=[dead.pk]), follow=True)
@@ -231,11 +233,11 @@ def test_retry_with_a_newer_pending_change_closes_the_dead_one_as_superseded(cli
 
 def test_superseded_job_keeps_the_outbox_comparing_against_what_intercom_really_has(portal_admin):
     """X delivered, Y died, Z delivered: closing Y must not make the outbox think Intercom has X."""
-    x = outbox_record(kind="contact.upsert", key="account:3", payload={"v": "X"})
+    x = outbox_record(kind=Kind.CONTACT_UPSERT, key="account:3", payload={"v": "X"})
     outbox_mark_delivered(x)
-    y = outbox_record(kind="contact.upsert", key="account:3", payload={"v": "Y"})
+    y = outbox_record(kind=Kind.CONTACT_UPSERT, key="account:3", payload={"v": "Y"})
     SyncJob.objects.filter(pk=y.pk).update(status="dead", last_error="boom")
-    z = outbox_record(kind="contact.upsert", key="account:3", payload={"v": "Z"})
+    z = outbox_record(kind=Kind.CONTACT_UPSERT, key="account:3", payload={"v": "Z"})
     outbox_mark_delivered(z)
 
     result = services.sync_job_retry(job=y, by=portal_admin)
@@ -244,7 +246,7 @@ def test_superseded_job_keeps_the_outbox_comparing_against_what_intercom_really_
     assert result.job.status == "done"
     assert result.job.last_delivered_hash == payload_hash({"v": "Z"})
     # Going back to X is a change Intercom must learn about.
-    assert outbox_record(kind="contact.upsert", key="account:3", payload={"v": "X"}) is not None
+    assert outbox_record(kind=Kind.CONTACT_UPSERT, key="account:3", payload={"v": "X"}) is not None
 
 
 def test_retrying_a_job_that_is_no_longer_dead_changes_nothing(client, specialist):
@@ -407,8 +409,8 @@ def test_account_state_follows_the_newest_job_of_each_kind_and_key():
     own, disputes = f"account:{account.pk}", f"account:{account.pk}:disputes"
     make_dead(key=own, error="old failure")  # superseded by the delivered job below
     delivered = make_job(key=own, status="done")
-    make_job(key=disputes, kind="contact.attributes", status="done")
-    make_job(key="decision:1", kind="contact.note", contact_key=account.external_id, status="done")
+    make_job(key=disputes, kind=Kind.CONTACT_ATTRIBUTES, status="done")
+    make_job(key="decision:1", kind=Kind.CONTACT_NOTE, contact_key=account.external_id, status="done")
     make_dead(key=f"account:{account.pk + 1000}")  # someone else's
 
     state = selectors.account_sync_state(account)
@@ -416,11 +418,11 @@ def test_account_state_follows_the_newest_job_of_each_kind_and_key():
     assert state["last_delivered_at"] is not None
     assert state["last_delivered_at"] >= delivered.updated_at
 
-    make_job(key=disputes, kind="contact.attributes", status="failed", last_error="rate limited")
+    make_job(key=disputes, kind=Kind.CONTACT_ATTRIBUTES, status="failed", last_error="rate limited")
     state = selectors.account_sync_state(account)
     assert (state["state"], state["pending"], state["last_error"]) == ("waiting", 1, "rate limited")
 
-    make_dead(key="decision:2", kind="contact.note", contact_key=account.external_id, error="note refused")
+    make_dead(key="decision:2", kind=Kind.CONTACT_NOTE, contact_key=account.external_id, error="note refused")
     state = selectors.account_sync_state(account)
     assert (state["state"], state["last_error"]) == ("dead", "note refused")
 
@@ -440,7 +442,9 @@ def test_account_page_shows_its_sync_state(client, specialist, settings):
     assert "In sync" in text
     assert "last delivered" in text
 
-    make_dead(key=f"account:{account.pk}:disputes", kind="contact.attributes", error="HTTP 404 contact gone")
+    make_dead(
+        key=f"account:{account.pk}:disputes", kind=Kind.CONTACT_ATTRIBUTES, error="HTTP 404 contact gone"
+    )
     text = client.get(url).content.decode()
     assert "Failed" in text
     assert "HTTP 404 contact gone" in text

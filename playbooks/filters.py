@@ -2,7 +2,6 @@ import django_filters
 from django import forms
 
 from playbooks.models import Playbook
-from playbooks.selectors import stale_q
 
 
 class PlaybookFilter(django_filters.FilterSet):
@@ -20,4 +19,4 @@ class PlaybookFilter(django_filters.FilterSet):
         form = forms.Form
 
     def filter_stale(self, queryset, name, value):
-        return queryset.filter(stale_q()) if value else queryset.exclude(stale_q())
+        return queryset.stale() if value else queryset.up_to_date()

@@ -1,11 +1,32 @@
 """Playbooks (versioned Markdown) and response templates (versioned, sandbox-rendered text)."""
 
+import datetime as dt
+
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Q
+from django.utils import timezone
 
 from portal.models import TimeStampedModel
+
+
+class PlaybookQuerySet(models.QuerySet):
+    """`stale()` and `Playbook.is_stale` are the one definition of a stale playbook: its review date
+    has passed and it is still in use. An archived playbook is kept for the record and never
+    reviewed again, so it is never stale. The two say the same thing, for the database and for a
+    loaded row; change them together."""
+
+    def stale(self, today: dt.date | None = None) -> "PlaybookQuerySet":
+        return self.filter(self._stale(today))
+
+    def up_to_date(self, today: dt.date | None = None) -> "PlaybookQuerySet":
+        return self.exclude(self._stale(today))
+
+    @staticmethod
+    def _stale(today: dt.date | None) -> Q:
+        return Q(next_review_on__lt=today or timezone.localdate()) & ~Q(status=Playbook.Status.ARCHIVED)
 
 
 class Playbook(TimeStampedModel):
@@ -39,6 +60,8 @@ class Playbook(TimeStampedModel):
     # Filled on PostgreSQL only (title weighted above the text); its GIN index exists only there.
     search_vector = SearchVectorField(null=True, blank=True)
 
+    objects = PlaybookQuerySet.as_manager()
+
     class Meta:
         ordering = ["title"]
         indexes = [
@@ -49,6 +72,11 @@ class Playbook(TimeStampedModel):
 
     def __str__(self):
         return self.title
+
+    @property
+    def is_stale(self) -> bool:
+        """Past its review date and not archived; the same rule as `PlaybookQuerySet.stale`."""
+        return self.status != self.Status.ARCHIVED and self.next_review_on < timezone.localdate()
 
 
 class PlaybookRevision(models.Model):

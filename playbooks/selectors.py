@@ -3,7 +3,6 @@
 from django.db import connection
 from django.db.models import F, Q, QuerySet
 from django.http import Http404
-from django.utils import timezone
 
 from playbooks.models import Playbook, PlaybookRevision, ResponseTemplate, TemplateRevision
 from portal.models import User
@@ -26,10 +25,6 @@ def visible_playbooks(user: User) -> QuerySet[Playbook]:
     if has_role(user, *PLAYBOOK_READERS):
         return playbooks.filter(status=Playbook.Status.PUBLISHED)
     return playbooks.none()
-
-
-def stale_q(today=None) -> Q:
-    return Q(next_review_on__lt=today or timezone.localdate()) & ~Q(status=Playbook.Status.ARCHIVED)
 
 
 def playbook_search(playbooks: QuerySet[Playbook], query: str) -> QuerySet[Playbook]:
@@ -75,7 +70,7 @@ def revision_get(playbook: Playbook, number) -> PlaybookRevision:
 
 
 def stale_for_owner(user: User, *, limit: int = 20) -> list[Playbook]:
-    return list(Playbook.objects.filter(stale_q(), owner=user).order_by("next_review_on")[:limit])
+    return list(Playbook.objects.stale().filter(owner=user).order_by("next_review_on")[:limit])
 
 
 def templates_visible(user: User) -> QuerySet[ResponseTemplate]:

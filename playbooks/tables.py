@@ -1,5 +1,4 @@
 import django_tables2 as tables
-from django.utils import timezone
 
 from playbooks.models import Playbook, ResponseTemplate
 from portal.tables import PortalTable
@@ -22,7 +21,6 @@ class PlaybookTable(PortalTable):
         template_name = "playbooks/_playbook_table.html"
 
     def __init__(self, *args, ranked: bool = False, **kwargs):
-        self.today = timezone.localdate()
         if not ranked:
             kwargs.setdefault("order_by", ("title",))
         super().__init__(*args, **kwargs)

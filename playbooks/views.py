@@ -55,16 +55,9 @@ def playbook_detail(request, slug):
         "templates": list(
             selectors.templates_visible(request.user).filter(playbook=playbook).order_by("name")
         ),
-        "is_stale": playbook.status != Playbook.Status.ARCHIVED and playbook.next_review_on < _today(),
         "can_edit": can_edit(request.user),
     }
     return render(request, "playbooks/playbook_detail.html", context)
-
-
-def _today():
-    from django.utils import timezone
-
-    return timezone.localdate()
 
 
 @role_required(*PLAYBOOK_EDITORS)

@@ -112,6 +112,27 @@ def test_stale_playbooks_are_listed_for_their_owner(specialist):
     assert fresh.status == "published"
 
 
+def test_stale_means_past_its_review_date_and_not_archived_for_rows_and_queries(specialist):
+    today = timezone.localdate()
+    expected = {
+        ("published", -1): True,
+        ("draft", -1): True,
+        ("archived", -1): False,
+        ("published", 0): False,  # due today is not yet stale
+        ("published", 1): False,
+    }
+    pks = {}
+    for status, days in expected:
+        pks[status, days] = make_playbook(specialist, title=f"{status} {days}", status=status).pk
+        Playbook.objects.filter(pk=pks[status, days]).update(next_review_on=today + dt.timedelta(days=days))
+
+    stale = set(Playbook.objects.stale().values_list("pk", flat=True))
+    up_to_date = set(Playbook.objects.up_to_date().values_list("pk", flat=True))
+    for key, is_stale in expected.items():
+        assert Playbook.objects.get(pk=pks[key]).is_stale is is_stale, key
+        assert (pks[key] in stale) is is_stale and (pks[key] in up_to_date) is not is_stale, key
+
+
 def test_search_finds_words_in_the_current_text_only(specialist):
     playbook = make_playbook(specialist, title="Fees", body="Maker rebates explained.")
     services.playbook_revise(

@@ -43,7 +43,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Account, AccountEvent, Venue, Wallet
-from accounts.services import health_refresh
+from accounts.services import health_refresh_soon
 from disputes.models import (
     CaseCounter,
     CaseEvent,
@@ -1476,4 +1476,4 @@ def _accounts_changed(cases: list[_Case], world: _World) -> None:
     )
     with_open = sorted(pk for pk, n in open_counts.items() if n)
     if with_open:
-        health_refresh(account_ids=with_open, now=world.now)
+        health_refresh_soon(account_ids=with_open, now=world.now)

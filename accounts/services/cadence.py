@@ -1,4 +1,5 @@
-"""The daily cadence pass: due dates, health scores with their daily history, overdue digests."""
+"""Check-in cadence: when each account is next due, and the daily pass over every account (due
+dates, health scores with their daily history, overdue digests)."""
 
 import datetime as dt
 import logging
@@ -11,24 +12,24 @@ from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from accounts.health import account_facts, compute_health
-from accounts.models import Account, HealthSnapshot
-from accounts.services.portfolio import CONTACT_SYNC_KIND, compute_next_due, contact_payload
-from integrations.outbox import outbox_record_many
+from accounts.models import Account
+from accounts.services.contact_sync import contact_sync_record_for_ids
+from accounts.services.health import health_refresh
 from portal.db import bulk_update_rows
 
 logger = logging.getLogger(__name__)
-BATCH = 1000
 
 
-def _sync_contacts(account_ids: list[int]) -> None:
-    for start in range(0, len(account_ids), BATCH):
-        accounts = Account.objects.select_related("tier", "owner").filter(
-            pk__in=account_ids[start : start + BATCH]
-        )
-        outbox_record_many(
-            kind=CONTACT_SYNC_KIND, payloads={f"account:{a.pk}": contact_payload(a) for a in accounts}
-        )
+def compute_next_due(account: Account) -> dt.datetime | None:
+    """Next check-in due: the last check-in plus the cadence (an account never checked in is
+    due from its creation), pushed back by an active snooze; none unless the account is active."""
+    if account.status != Account.Status.ACTIVE:
+        return None
+    start = account.last_check_in_at or account.created_at or timezone.now()
+    due = start + dt.timedelta(days=account.cadence_days)
+    if account.snoozed_until and account.snoozed_until > due:
+        return account.snoozed_until
+    return due
 
 
 @transaction.atomic
@@ -52,38 +53,7 @@ def due_dates_recompute() -> int:
             account.next_check_in_due = due
             changed.append(account)
     bulk_update_rows(Account, ["next_check_in_due"], ((a.next_check_in_due, a.pk) for a in changed))
-    _sync_contacts([a.pk for a in changed])
-    return len(changed)
-
-
-@transaction.atomic
-def health_refresh(*, account_ids: list[int] | None = None, now: dt.datetime | None = None) -> int:
-    """Recompute health for the given accounts (all when None), store score and components,
-    and upsert today's HealthSnapshot. Safe to run any number of times a day. Returns how
-    many scores changed (those are also queued for Intercom)."""
-    now = now or timezone.now()
-    facts = account_facts(account_ids)
-    results = compute_health(facts, now)
-    current = dict(Account.objects.filter(pk__in=[f.id for f in facts]).values_list("id", "health_score"))
-    bulk_update_rows(
-        Account,
-        ["health_score", "health_components", "health_updated_at"],
-        ((score, parts, now, pk) for pk, (score, parts) in results.items()),
-    )
-    today = now.date()
-    HealthSnapshot.objects.bulk_create(
-        [
-            HealthSnapshot(account_id=pk, day=today, score=score)
-            for pk, (score, _) in results.items()
-            if score is not None
-        ],
-        batch_size=1000,
-        update_conflicts=True,
-        unique_fields=["account", "day"],
-        update_fields=["score"],
-    )
-    changed = [pk for pk, (score, _) in results.items() if current.get(pk) != score]
-    _sync_contacts(changed)
+    contact_sync_record_for_ids([a.pk for a in changed])
     return len(changed)
 
 

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from accounts.wallets import normalise_address
 from disputes.models import CaseEvent, DisputeCase, WalletActivityRow, WalletActivitySnapshot
-from disputes.services.cases import _event
+from disputes.services.cases.workflow import case_event_add
 from integrations.polymarket.data_api import ActivityRow, DataApiClient, PolymarketError
 from portal.models import User
 
@@ -180,7 +180,7 @@ def wallet_snapshot_take(
         )
         if truncated:
             summary += " (truncated: more activity exists than the API pages to)"
-        _event(
+        case_event_add(
             locked,
             CaseEvent.Kind.EVIDENCE,
             by,

@@ -505,7 +505,7 @@ def test_a_consistency_error_links_the_cases_it_names(client, specialist, market
 
 
 def test_the_consistency_error_escapes_what_it_links(specialist, market, monkeypatch):
-    from disputes.services import cases as case_services
+    from disputes.services.cases import decisions as case_services
 
     first = _case(specialist, market)
     decided = _decide(first, specialist, outcome="denied")

@@ -88,6 +88,30 @@ def test_bad_filings_are_refused_and_nothing_is_written(specialist, changes, fie
     assert not DisputeCase.objects.exists()
 
 
+def test_filing_with_another_accounts_conversation_is_refused_by_the_registered_check(specialist):
+    # The check lives in support (support.case_filing), registered through disputes.hooks.
+    from support.services import conversation_sync
+    from support.tests.factories import conversation_object
+
+    mine = make_account(owner=specialist, display_name="Dana")
+    other = make_account(owner=specialist, display_name="Eli")
+    conversation_sync(
+        data=conversation_object(intercom_id="777", external_id=other.external_id), source="import"
+    )
+    with pytest.raises(ValidationError) as caught:
+        dispute_file(
+            by=specialist,
+            account=mine,
+            category="order_execution",
+            claim="Partial fill.",
+            intercom_conversation_id="#777",
+        )
+    assert caught.value.message_dict == {
+        "intercom_conversation_id": ["Conversation 777 is with Eli, not with Dana."]
+    }
+    assert not DisputeCase.objects.exists()
+
+
 def test_the_workflow_refuses_illegal_moves_and_reopening_without_a_reason(specialist, case):
     dispute_transition(case=case, by=specialist, to="investigating")
     with pytest.raises(ValidationError, match="decided by recording a decision"):

@@ -3,16 +3,13 @@ is sample data and the page says which parts; real replies still use real data o
 
 import html
 import random
-from decimal import Decimal
 
 import pytest
 from django.urls import reverse
 
 from accounts.tests.factories import make_account
-from disputes.services import market_upsert_from_gamma
-from disputes.services.cases import CitationInput, dispute_decide, dispute_file
 from disputes.template_context import case_for_templates, case_template_context
-from disputes.tests.factories import gamma_market
+from disputes.tests.factories import RULE, make_decided_case
 from feedback.models import FeedbackItem
 from feedback.services import feedback_create, item_triage
 from playbooks.contexts import specialist_context
@@ -22,7 +19,6 @@ from playbooks.models import ResponseTemplate
 from portal.tests.pages import form_on, link_to, submit
 
 pytestmark = pytest.mark.django_db
-RULE = "The resolution source for this market is information from Chainlink"
 SAMPLE_NOTES = {
     "Resolution decision": ["case.*", "market.*", "decision.*", "citations"],
     "Execution decision": ["case.*", "decision.*", "citations"],
@@ -81,30 +77,10 @@ def test_every_starter_template_previews_against_a_real_account(client, speciali
     assert "case.* comes from sample data: choose a case to fill it." in resolution
 
 
-def _decided_case(specialist):
-    market = market_upsert_from_gamma(data=gamma_market(), by=specialist).market
-    case = dispute_file(
-        by=specialist,
-        account=make_account(owner=specialist, display_name="Dana Real"),
-        category="market_resolution",
-        market=market,
-        claim="Wrong source.",
-        amount_at_stake=Decimal("100"),
-    )
-    dispute_decide(
-        case=case,
-        by=specialist,
-        outcome="denied",
-        rationale="Chainlink governs.",
-        citations=[CitationInput(excerpt=RULE, market_rule_version=market.current_version)],
-    )
-    return case
-
-
 def test_a_case_fills_its_decision_and_only_what_it_cannot_supply_is_sample(
     client, specialist, starter_templates
 ):
-    case = _decided_case(specialist)
+    case = make_decided_case(by=specialist, account=make_account(owner=specialist, display_name="Dana Real"))
     client.force_login(specialist)
     page = _preview_page(client, "Resolution decision")
     shown = _shown(submit(client, form_on(page, has_field="case"), case=case.reference))
@@ -138,7 +114,7 @@ def test_the_follow_up_link_on_my_day_previews_the_real_feedback(
 
 
 def test_a_real_reply_still_refuses_what_the_record_cannot_supply(specialist, starter_templates):
-    case = _decided_case(specialist)
+    case = make_decided_case(by=specialist, account=make_account(owner=specialist, display_name="Dana Real"))
     context = {**specialist_context(specialist), **case_template_context(case_for_templates(case.reference))}
     assert not draft_from(starter_templates["Resolution decision"], context).problems
     escalation = draft_from(starter_templates["Escalation notice"], context)

@@ -2,7 +2,6 @@
 previews from real data, replies on a case and scripts on a check-in."""
 
 import datetime as dt
-from decimal import Decimal
 
 import pytest
 from django.urls import reverse
@@ -11,15 +10,12 @@ from django.utils import timezone
 from accounts.models import CheckIn
 from accounts.tests.factories import make_account, specialist_user
 from disputes.models import CaseEvent, DisputeCase
-from disputes.services import market_upsert_from_gamma
-from disputes.services.cases import CitationInput, dispute_decide, dispute_file
-from disputes.tests.factories import gamma_market
+from disputes.tests.factories import RULE, make_decided_case
 from playbooks.models import Playbook, TemplateUse
 from playbooks.services import playbook_revise
 from playbooks.tests.factories import make_playbook, make_template
 
 pytestmark = pytest.mark.django_db
-RULE = "The resolution source for this market is information from Chainlink"
 
 
 def test_list_search_filters_and_constant_queries(client, specialist, django_assert_max_num_queries):
@@ -189,28 +185,8 @@ def test_preview_with_a_real_account_or_case_and_escaped_output(client, speciali
     assert "No account matches" in client.get(url, {"account": account.email}).content.decode()
 
 
-def _decided_case(specialist):
-    market = market_upsert_from_gamma(data=gamma_market(), by=specialist).market
-    case = dispute_file(
-        by=specialist,
-        account=make_account(owner=specialist, display_name="Dana Whitfield"),
-        category="market_resolution",
-        market=market,
-        claim="Wrong source.",
-        amount_at_stake=Decimal("100"),
-    )
-    dispute_decide(
-        case=case,
-        by=specialist,
-        outcome="denied",
-        rationale="Chainlink governs.",
-        citations=[CitationInput(excerpt=RULE, market_rule_version=market.current_version)],
-    )
-    return case
-
-
 def test_case_page_drafts_a_reply_and_keeps_it_with_the_template_version(client, specialist):
-    case = _decided_case(specialist)
+    case = make_decided_case(by=specialist)
     template = make_template(specialist)
     make_template(specialist, name="Fees reply", serves="platform_mechanics")
     client.force_login(specialist)
@@ -242,7 +218,7 @@ def test_a_reply_is_sent_to_the_cases_intercom_conversation_through_the_outbox(c
     from integrations.models import SyncJob
 
     settings.INTERCOM_ENABLED = True
-    case = _decided_case(specialist)
+    case = make_decided_case(by=specialist)
     template = make_template(specialist)
     url = reverse("disputes:case_reply", args=[case.reference])
     client.force_login(specialist)

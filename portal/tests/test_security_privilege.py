@@ -2,7 +2,6 @@
 links and forms the pages render (an attacker's own URL only where no page offers one)."""
 
 import time
-from decimal import Decimal
 from io import StringIO
 
 import pytest
@@ -315,34 +314,14 @@ def test_a_specialist_cannot_take_their_leads_e_mail(client, specialist, leader)
     assert User.objects.get(pk=specialist.pk).email == "spec@example.com"
 
 
-RULE = "The resolution source for this market is information from Chainlink"
-
-
 def _case_with_conversation(client, fake, specialist):
     """A decided market-resolution case whose account talks to us in an Intercom conversation,
     linked on the case page as a specialist does."""
-    from disputes.services import market_upsert_from_gamma
-    from disputes.services.cases import CitationInput, dispute_decide, dispute_file
-    from disputes.tests.factories import gamma_market
+    from disputes.tests.factories import make_decided_case
     from playbooks.tests.factories import make_template
 
-    market = market_upsert_from_gamma(data=gamma_market(), by=specialist).market
-    account = make_account(owner=specialist, display_name="Dana Whitfield")
-    case = dispute_file(
-        by=specialist,
-        account=account,
-        category="market_resolution",
-        market=market,
-        claim="Wrong source.",
-        amount_at_stake=Decimal("100"),
-    )
-    dispute_decide(
-        case=case,
-        by=specialist,
-        outcome="denied",
-        rationale="Chainlink governs.",
-        citations=[CitationInput(excerpt=RULE, market_rule_version=market.current_version)],
-    )
+    case = make_decided_case(by=specialist)
+    account = case.account
     template = make_template(specialist)
     contact = fake.add_contact(role="user", external_id=account.external_id)
     conversation = fake.add_conversation(contact["id"], "Why was my market resolved No?")

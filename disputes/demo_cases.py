@@ -734,7 +734,7 @@ def _event(
 def _move(case: _Case, to: str, actor: int, at: dt.datetime, note: str = "") -> None:
     if to not in TRANSITIONS[case.status]:
         raise ValueError(f"{case.reference}: {case.status} → {to} is not a legal move")
-    reopening = case.status in (Status.DECIDED, Status.CLOSED) and to == Status.INVESTIGATING
+    reopening = case.status not in DisputeCase.OPEN_STATUSES and to == Status.INVESTIGATING
     label = "Reopened" if reopening else "Status"
     summary = f"{label}: {Status(case.status).label} → {Status(to).label}"
     _event(

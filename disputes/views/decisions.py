@@ -52,7 +52,7 @@ def case_decide(request, reference):
                 else "Decision recorded.",
             )
             return redirect("disputes:case_detail", case.reference)
-    return case_detail(request, reference, decision_forms=(form, citations), status=400)
+    return case_detail(request, reference, posted={"decision_form": form, "citation_formset": citations})
 
 
 @require_POST

@@ -39,7 +39,7 @@ def case_evidence(request, reference):
         else:
             messages.success(request, "Evidence added.")
             return redirect(reverse("disputes:case_detail", args=[case.reference]) + "#evidence-heading")
-    return case_detail(request, reference, evidence_form=form, status=400)
+    return case_detail(request, reference, posted={"evidence_form": form})
 
 
 @role_required(*RULE_READERS)
@@ -79,4 +79,4 @@ def case_snapshot(request, reference):
         else:
             messages.success(request, f"Wallet activity attached: {snapshot.row_count} rows.")
             return redirect(reverse("disputes:case_detail", args=[case.reference]) + "#snapshots-heading")
-    return case_detail(request, reference, snapshot_form=form, status=400)
+    return case_detail(request, reference, posted={"snapshot_form": form})

@@ -47,4 +47,4 @@ def case_reply(request, reference):
                 sent = "Reply kept in the history. Intercom is not connected: it waits in the outbox until it is."
             messages.success(request, sent)
             return redirect(reverse("disputes:case_detail", args=[case.reference]) + "#history-heading")
-    return case_detail(request, reference, reply_form=form, status=400)
+    return case_detail(request, reference, posted={"reply_form": form})

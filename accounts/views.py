@@ -17,13 +17,14 @@ from accounts.forms import (
 )
 from accounts.models import CheckIn, Wallet
 from accounts.selectors import ACCOUNT_READERS, ACCOUNT_WRITERS
-from accounts.tables import AccountTable
+from accounts.tables import ACCOUNT_COLUMNS, AccountTable
 from accounts.template_context import account_template_context
 from accounts.wallet_panel import wallet_panel, wallet_panel_request_refresh
 from integrations.selectors import account_sync_state
 from playbooks.contexts import specialist_context
 from playbooks.drafts import chosen_template, draft_from, offered_templates
 from playbooks.services import template_use_record
+from portal.columns import csv_header, csv_rows
 from portal.csv_export import stream_csv
 from portal.forms import add_service_errors
 from portal.redirects import next_url
@@ -32,19 +33,6 @@ from portal.search import normalise_query
 from portal.tables import configure_table
 
 CHECK_IN_SCRIPTS = "check_in"
-CSV_HEADER = [
-    "display_name",
-    "email",
-    "external_id",
-    "tier",
-    "owner",
-    "status",
-    "venue",
-    "next_check_in_due",
-    "last_contact_at",
-    "health_score",
-    "volume_30d_usd",
-]
 
 
 def _filter_data(request):
@@ -72,20 +60,11 @@ def account_list(request):
 
 
 def _export_csv(accounts):
-    rows = accounts.order_by("display_name", "pk").values_list(
-        "display_name",
-        "email",
-        "external_id",
-        "tier__name",
-        "owner__username",
-        "status",
-        "venue",
-        "next_check_in_due",
-        "last_contact_at",
-        "health_score",
-        "volume_30d_usd",
+    return stream_csv(
+        filename="accounts.csv",
+        header=csv_header(ACCOUNT_COLUMNS),
+        rows=csv_rows(accounts.order_by("display_name", "pk"), ACCOUNT_COLUMNS),
     )
-    return stream_csv(filename="accounts.csv", header=CSV_HEADER, rows=rows.iterator(chunk_size=2000))
 
 
 def _record_script_use(user, account, script, check_in) -> None:

@@ -1,13 +1,16 @@
 import csv
 import datetime as dt
 import io
+import re
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Account, CheckIn, Wallet
+from accounts.tables import ACCOUNT_COLUMNS
 from accounts.tests.factories import make_account, make_check_in, specialist_user
+from portal.columns import csv_header
 from portal.myday import panels_for
 from portal.tests.pages import form_on, link_to, submit
 
@@ -93,6 +96,37 @@ def test_the_export_csv_link_downloads_the_filtered_rows_with_formulas_defused(c
     theirs = submit(client, form_on(everyone, has_field="q", action=""), q="Theirs")
     exported = {row[0] for row in _exported(client.get(link_to(theirs, "Export CSV")))[1:]}
     assert exported == {"Theirs 0", "Theirs 1"}
+
+
+def test_export_csv_header_and_values_come_from_the_column_declaration(client, specialist, book):
+    client.force_login(specialist)
+    rows = _exported(client.get(reverse("accounts:list"), {"export": "csv"}))
+    assert rows[0] == csv_header(ACCOUNT_COLUMNS)
+    mine = book["mine"][0]
+    exported = dict(zip(rows[0], next(row for row in rows[1:] if row[0] == mine.display_name), strict=True))
+    assert exported["tier"] == mine.tier.name
+    assert exported["owner"] == specialist.username
+    assert exported["email"] == mine.email
+
+
+def _cells_per_row(html: str) -> tuple[int, set[int]]:
+    """Header cells, and the cell counts of the body's rows."""
+    head = re.search(r"<thead.*?</thead>", html, re.S).group(0)
+    body = re.search(r"<tbody.*?</tbody>", html, re.S).group(0)
+    rows = re.findall(r"<tr.*?</tr>", body, re.S)
+    return len(re.findall(r"<th[\s>]", head)), {len(re.findall(r"<td[\s>]", row)) for row in rows}
+
+
+@pytest.mark.parametrize("who", ["specialist", "leader"])
+def test_every_written_out_row_has_one_cell_per_table_column(client, who, request, book):
+    """The rows are written out in a template for speed: they must stay in step with the table's
+    columns (a checkbox column only for those who may reassign)."""
+    client.force_login(request.getfixturevalue(who))
+    response = client.get(reverse("accounts:list"), {"owner": ""})
+    header, rows = _cells_per_row(response.content.decode())
+    table_columns = sum(column.table for column in ACCOUNT_COLUMNS)
+    assert header == table_columns + (who == "specialist")
+    assert rows == {header}
 
 
 def test_list_query_count_does_not_grow_with_rows(client, leader, django_assert_max_num_queries):

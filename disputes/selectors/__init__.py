@@ -1,7 +1,13 @@
 """Reads for markets, the rulebook, dispute cases and their decisions, one module per subject.
 Import from here; the modules' other names are theirs."""
 
-from disputes.selectors.case_page import case_file, case_page, governing_texts, reply_drafting
+from disputes.selectors.case_page import (
+    CASE_FACTS_PANELS,
+    case_file,
+    case_page,
+    governing_texts,
+    reply_drafting,
+)
 from disputes.selectors.cases import CASE_REFERENCE, TX_HASH, case_get_for_user, case_list, reference_parts
 from disputes.selectors.decisions import (
     approvals_waiting,
@@ -37,6 +43,7 @@ from disputes.selectors.rulebook import (
 )
 
 __all__ = [
+    "CASE_FACTS_PANELS",
     "CASE_REFERENCE",
     "CONDITION_ID",
     "MARKET_WRITERS",

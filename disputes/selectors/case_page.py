@@ -11,7 +11,12 @@ from disputes.selectors.roles import MARKET_WRITERS
 from playbooks.contexts import specialist_context
 from playbooks.drafts import chosen_template, draft_from, offered_templates
 from portal.models import User
+from portal.page_panels import page_panels
 from portal.roles import has_role
+
+# Panels other apps add to a case page (portal.page_panels), shown in the Claim card's facts list:
+# each renders <dt>/<dd> pairs about the case.
+CASE_FACTS_PANELS = "disputes.case_facts"
 
 
 def case_file(*, case: DisputeCase) -> dict:
@@ -54,7 +59,7 @@ def case_page(
     """The case page apart from its forms: the case file, whether `user` may change the case, the
     account's wallets and, for someone who may, the response templates offered for the case's
     category with the one chosen (`reply_template`, an id) and, with `draft`, its draft filled
-    from the case."""
+    from the case; and the panels apps above disputes add to the page."""
     can_write = has_role(user, *MARKET_WRITERS)
     return {
         **case_file(case=case),
@@ -65,6 +70,7 @@ def case_page(
         "snapshot_allowed": case.category != DisputeCase.Category.MARKET_RESOLUTION,
         "wallets": list(case.account.wallets.all()),
         "four_eyes_threshold": settings.DISPUTE_FOUR_EYES_THRESHOLD,
+        "facts_panels": page_panels(CASE_FACTS_PANELS, obj=case, user=user),
     }
 
 

@@ -248,3 +248,30 @@ def test_a_case_cannot_be_linked_to_another_accounts_conversation(client, specia
     assert (
         client.post(url, {"intercom_conversation_id": "999"}).status_code == 302
     )  # not mirrored yet: allowed
+
+
+def test_the_case_page_shows_the_panels_apps_above_disputes_register(client, specialist, leader):
+    from disputes.selectors import CASE_FACTS_PANELS
+    from disputes.services.cases import dispute_file
+    from portal.page_panels import register_page_panel, unregister_page_panel
+
+    case = dispute_file(
+        by=specialist, account=make_account(owner=specialist), category="order_execution", claim="x"
+    )
+    register_page_panel(
+        page=CASE_FACTS_PANELS,
+        name="test.watchers",
+        template="portal_tests/_panel.html",
+        context=lambda *, obj, user: (
+            {"items": [f"{obj.reference} seen by {user.username}"]} if user.username == "spec" else None
+        ),
+    )
+    try:
+        client.force_login(specialist)
+        page = client.get(reverse("disputes:case_detail", args=[case.reference])).content.decode()
+        assert f"{case.reference} seen by spec" in page
+        client.force_login(leader)
+        page = client.get(reverse("disputes:case_detail", args=[case.reference])).content.decode()
+        assert "seen by" not in page
+    finally:
+        unregister_page_panel(page=CASE_FACTS_PANELS, name="test.watchers")

@@ -25,7 +25,6 @@ from disputes.services.cases import (
 )
 from portal.forms import add_service_errors
 from portal.roles import role_required
-from support.selectors import linked_conversation
 
 
 @role_required(*RULE_READERS)
@@ -41,11 +40,7 @@ def case_detail(request, reference, *, posted: dict | None = None):
         reply_template=reply_form.data.get("template") if reply_form else request.GET.get("reply"),
         draft=reply_form is None,
     )
-    context = {
-        **page,
-        **_page_forms(case, page, posted),
-        "linked_conversation": linked_conversation(case.intercom_conversation_id),
-    }
+    context = {**page, **_page_forms(case, page, posted)}
     return render(request, "disputes/case_detail.html", context, status=400 if posted else 200)
 
 

@@ -30,7 +30,6 @@ SEED = 20_261_125
 
 def run(report):
     from playbooks.models import Playbook, PlaybookRevision
-    from playbooks.selectors import stale_q
     from portal.models import User
 
     seed_demo(report, target_s=SEED_TARGET_S, accounts=0, markets=0, disputes=0, playbooks=PLAYBOOKS)
@@ -40,7 +39,7 @@ def run(report):
         "  rows",
         f"{total} playbooks, {PlaybookRevision.objects.count()} revisions, current text "
         f"{min(sizes) / 1024:.1f}–{max(sizes) / 1024:.1f} KB (mean {sum(sizes) / len(sizes) / 1024:.1f} KB), "
-        f"{Playbook.objects.filter(stale_q()).count()} past their review",
+        f"{Playbook.objects.stale().count()} past their review",
     )
     for word in (COMMON_WORD, RARE_WORD):
         found = Playbook.objects.filter(current_body__icontains=word).count()

@@ -10,8 +10,9 @@ PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 
 section() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
-section "Lint (ruff)"
+section "Lint (ruff, and the apps' import order with import-linter)"
 "$VENV/bin/ruff" check . && "$VENV/bin/ruff" format --check . || { echo "Lint failed."; exit 1; }
+"$VENV/bin/lint-imports" --no-cache || { echo "An app imports one above it (see DESIGN.md and pyproject.toml)."; exit 1; }
 
 section "Migrations are committed (makemigrations --check)"
 DEBUG=true DJANGO_READ_DOT_ENV_FILE=false "$VENV/bin/python" manage.py makemigrations --check --dry-run \

@@ -2,6 +2,7 @@ import django_tables2 as tables
 from django.utils import timezone
 
 from disputes.models import Market
+from portal.columns import Column, table_columns
 from portal.roles import Role, user_roles
 from portal.tables import PortalTable
 
@@ -22,26 +23,25 @@ class MarketTable(PortalTable):
         template_name = "disputes/_market_table.html"
 
 
-class CaseTable(PortalTable):
-    reference = tables.Column(verbose_name="Case", linkify=("disputes:case_detail", [tables.A("reference")]))
-    account = tables.Column(accessor="account__display_name", order_by=("account__display_name",))
-    category = tables.Column()
-    status = tables.Column()
-    assignee = tables.Column(accessor="assignee__username", default="—")
-    resolution_due = tables.DateTimeColumn(verbose_name="Resolution due", format="d M H:i")
-    amount_at_stake = tables.Column(verbose_name="At stake", attrs={"td": {"class": "num"}})
+# The case list's columns: the table's and the CSV export's, in their order. The rows are written
+# out in disputes/_case_table.html, cell for cell in this order (see its comment). "Display name"
+# and "Username" are the headings the list has always shown (django-tables2 took them from the
+# related fields); "At stake" is not `numeric` because its heading has never been right-aligned.
+CASE_COLUMNS = [
+    Column("reference", "Case", "reference"),
+    Column("account", "Display name", "account__display_name"),
+    Column("category", "Category", "category"),
+    Column("status", "Status", "status"),
+    Column("venue", "Venue", "venue", table=False),
+    Column("assignee", "Username", "assignee__username"),
+    Column("resolution_due", "Resolution due", "resolution_due"),
+    Column("amount_at_stake", "At stake", "amount_at_stake"),
+]
 
+
+class CaseTable(PortalTable):
     class Meta(PortalTable.Meta):
         fields = []
-        sequence = (
-            "reference",
-            "account",
-            "category",
-            "status",
-            "assignee",
-            "resolution_due",
-            "amount_at_stake",
-        )
         empty_text = "No cases match."
         order_by = ("-resolution_due",)
         template_name = "disputes/_case_table.html"
@@ -49,7 +49,7 @@ class CaseTable(PortalTable):
     def __init__(self, *args, **kwargs):
         self.now = timezone.now()
         self.selectable = getattr(self, "selectable", False)
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, extra_columns=table_columns(CASE_COLUMNS), **kwargs)
 
 
 class MarketCaseTable(CaseTable):
@@ -60,7 +60,7 @@ class MarketCaseTable(CaseTable):
     )
 
     class Meta(CaseTable.Meta):
-        sequence = ("selected", *CaseTable.Meta.sequence)
+        sequence = ("selected", "...")
         order_by = ("-year", "-number")
 
     def __init__(self, *args, selectable: bool = True, **kwargs):

@@ -9,7 +9,8 @@ from feedback.filters import FeedbackFilter
 from feedback.forms import CommentForm, FeedbackForm, LinkAccountForm, MergeForm, TriageForm
 from feedback.models import FeedbackItem, FeedbackSource, FollowUp
 from feedback.selectors import FEEDBACK_CAPTURERS, FEEDBACK_READERS, FEEDBACK_TRIAGERS
-from feedback.tables import FeedbackTable
+from feedback.tables import FEEDBACK_COLUMNS, FeedbackTable
+from portal.columns import csv_header, csv_rows
 from portal.csv_export import stream_csv
 from portal.forms import add_service_errors
 from portal.redirects import next_url
@@ -18,19 +19,6 @@ from portal.search import normalise_query
 from portal.tables import configure_table
 
 HISTORY_SHOWN = 50  # the newest; an item linked to hundreds of accounts has a "linked" event for each
-CSV_HEADER = [
-    "id",
-    "title",
-    "category",
-    "status",
-    "owner_team",
-    "severity",
-    "area",
-    "accounts",
-    "volume_30d_usd",
-    "impact",
-    "created_at",
-]
 
 
 def _filtered(request, *, open_only_by_default: bool = True):
@@ -46,20 +34,11 @@ def _filtered(request, *, open_only_by_default: bool = True):
 def item_list(request):
     query, item_filter, items, valid = _filtered(request)
     if request.GET.get("export") == "csv" and valid:
-        rows = items.order_by("-impact_score", "-pk").values_list(
-            "pk",
-            "title",
-            "category",
-            "status",
-            "owner_team",
-            "severity",
-            "area__name",
-            "impact_accounts",
-            "impact_volume_usd",
-            "impact_score",
-            "created_at",
+        return stream_csv(
+            filename="feedback.csv",
+            header=csv_header(FEEDBACK_COLUMNS),
+            rows=csv_rows(items.order_by("-impact_score", "-pk"), FEEDBACK_COLUMNS),
         )
-        return stream_csv(filename="feedback.csv", header=CSV_HEADER, rows=rows.iterator(chunk_size=2000))
     table = configure_table(request, FeedbackTable(items))
     context = {
         "table": table,

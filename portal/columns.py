@@ -20,6 +20,8 @@ all come from one list of `Column`s, so they cannot drift apart.
 
 A `Column` has:
 - `name`: the table column's name (what `?sort=` takes) and the CSV header cell;
+- `csv_name`: the CSV header cell when it differs from `name` (an export whose header predates
+  the table's column names keeps it);
 - `header`: the heading the table shows;
 - `value_path`: the ORM lookup of the value (`"owner__username"`): the CSV reads it with one
   `values_list`, the table uses it as the accessor and, without `order_by`, to sort by;
@@ -50,6 +52,7 @@ class Column:
     name: str
     header: str
     value_path: str
+    csv_name: str = ""
     csv: bool = True
     table: bool = True
     order_by: tuple[str, ...] = ()
@@ -57,8 +60,8 @@ class Column:
 
 
 def csv_header(columns: Sequence[Column]) -> list[str]:
-    """The CSV's header row: the names of the columns that go into the CSV."""
-    return [column.name for column in columns if column.csv]
+    """The CSV's header row: the names (or `csv_name`s) of the columns that go into the CSV."""
+    return [column.csv_name or column.name for column in columns if column.csv]
 
 
 def csv_rows(queryset: QuerySet, columns: Sequence[Column]) -> Iterator[tuple]:

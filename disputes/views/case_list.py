@@ -9,23 +9,13 @@ from disputes.case_forms import CaseForm
 from disputes.filters import CaseFilter
 from disputes.selectors import MARKET_WRITERS, RULE_READERS
 from disputes.services.cases import dispute_file
-from disputes.tables import CaseTable
+from disputes.tables import CASE_COLUMNS, CaseTable
+from portal.columns import csv_header, csv_rows
 from portal.csv_export import stream_csv
 from portal.forms import add_service_errors
 from portal.roles import has_role, role_required
 from portal.search import normalise_query
 from portal.tables import configure_table
-
-CSV_HEADER = [
-    "reference",
-    "account",
-    "category",
-    "status",
-    "venue",
-    "assignee",
-    "resolution_due",
-    "amount_at_stake",
-]
 
 
 @role_required(*RULE_READERS)
@@ -35,17 +25,11 @@ def case_list(request):
     valid = case_filter.is_valid()
     cases = case_filter.qs if valid else case_filter.queryset.none()
     if request.GET.get("export") == "csv" and valid:
-        rows = cases.order_by("-year", "-number").values_list(
-            "reference",
-            "account__display_name",
-            "category",
-            "status",
-            "venue",
-            "assignee__username",
-            "resolution_due",
-            "amount_at_stake",
+        return stream_csv(
+            filename="disputes.csv",
+            header=csv_header(CASE_COLUMNS),
+            rows=csv_rows(cases.order_by("-year", "-number"), CASE_COLUMNS),
         )
-        return stream_csv(filename="disputes.csv", header=CSV_HEADER, rows=rows.iterator(chunk_size=2000))
     table = configure_table(request, CaseTable(cases))
     context = {
         "table": table,

@@ -6,6 +6,7 @@ from django.db.models import Q
 
 from accounts.models import Venue
 from portal.models import TimeStampedModel
+from portal.revisions import Revision
 
 
 class Market(TimeStampedModel):
@@ -74,9 +75,12 @@ class Market(TimeStampedModel):
         return f"https://polymarket.com/event/{self.slug}"
 
 
-class MarketRuleVersion(models.Model):
+class MarketRuleVersion(Revision):
     """The market's rules exactly as they read from `effective_at` until the next version:
     the description, the resolution source and every clarification published so far."""
+
+    parent_field = "market"
+    current_field = "current_version"
 
     class Origin(models.TextChoices):
         GAMMA = "gamma", "Gamma import"
@@ -84,7 +88,6 @@ class MarketRuleVersion(models.Model):
         CLARIFICATION = "clarification", "Clarification"
 
     market = models.ForeignKey(Market, on_delete=models.CASCADE, related_name="rule_versions")
-    number = models.PositiveIntegerField()
     rules_text = models.TextField()
     resolution_source = models.CharField(max_length=500, blank=True)
     clarifications = models.JSONField(
@@ -162,13 +165,15 @@ class RulebookSection(TimeStampedModel):
         return f"§{self.number} {self.title} ({self.get_venue_display()})"
 
 
-class RulebookSectionVersion(models.Model):
+class RulebookSectionVersion(Revision):
+    parent_field = "section"
+    current_field = "current_version"
+
     class Origin(models.TextChoices):
         IMPORT = "import", "Imported"
         EDIT = "edit", "Edited in the portal"
 
     section = models.ForeignKey(RulebookSection, on_delete=models.CASCADE, related_name="versions")
-    number = models.PositiveIntegerField()
     title = models.CharField(max_length=200)
     body = models.TextField()
     effective_from = models.DateField()

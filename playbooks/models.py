@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from portal.models import TimeStampedModel
+from portal.revisions import Revision
 
 
 class PlaybookQuerySet(models.QuerySet):
@@ -79,11 +80,14 @@ class Playbook(TimeStampedModel):
         return self.status != self.Status.ARCHIVED and self.next_review_on < timezone.localdate()
 
 
-class PlaybookRevision(models.Model):
+class PlaybookRevision(Revision):
     """One saved text of a playbook; never changed once written."""
 
+    parent_field = "playbook"
+    current_field = "current_revision"
+    counter_field = "revision_count"
+
     playbook = models.ForeignKey(Playbook, on_delete=models.CASCADE, related_name="revisions")
-    number = models.PositiveIntegerField()
     body = models.TextField()
     summary = models.CharField(max_length=300, help_text="What changed and why.")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -129,11 +133,14 @@ class ResponseTemplate(TimeStampedModel):
         return self.name
 
 
-class TemplateRevision(models.Model):
+class TemplateRevision(Revision):
     """One saved subject and body of a response template; never changed once written."""
 
+    parent_field = "template"
+    current_field = "current_revision"
+    counter_field = "revision_count"
+
     template = models.ForeignKey(ResponseTemplate, on_delete=models.CASCADE, related_name="revisions")
-    number = models.PositiveIntegerField()
     subject = models.CharField(max_length=300, blank=True)
     body = models.TextField()
     summary = models.CharField(max_length=300)

@@ -12,6 +12,7 @@ from django.utils.text import slugify
 from playbooks.models import Playbook, PlaybookRevision, ResponseTemplate, TemplateRevision, TemplateUse
 from playbooks.rendering import validate_template
 from portal.models import User
+from portal.revisions import revision_add
 
 MAX_BODY_BYTES = 200 * 1024
 # Slugs that would shadow the app's own pages under /playbooks/.
@@ -90,17 +91,15 @@ def _refresh_search(playbook: Playbook) -> None:
 def _add_revision(
     playbook: Playbook, *, by: User, body: str, summary: str, reverted_from=None
 ) -> PlaybookRevision:
-    revision = PlaybookRevision.objects.create(
-        playbook=playbook,
-        number=playbook.revision_count + 1,
+    revision = revision_add(
+        PlaybookRevision,
+        parent=playbook,
         body=body,
         summary=summary,
         author=by,
         created_at=timezone.now(),
         reverted_from=reverted_from,
     )
-    playbook.current_revision = revision
-    playbook.revision_count = revision.number
     playbook.current_body = body
     # Saving a revision is a review: the clock restarts.
     playbook.next_review_on = timezone.localdate() + dt.timedelta(days=playbook.review_interval_days)
@@ -241,9 +240,6 @@ def playbook_mark_reviewed(*, playbook: Playbook, by: User) -> Playbook:
     return playbook
 
 
-# --- response templates ---------------------------------------------------------------------
-
-
 def _check_template_text(subject: str, body: str) -> tuple[str, str]:
     errors = {}
     subject = (subject or "").strip()
@@ -266,9 +262,9 @@ def _check_template_text(subject: str, body: str) -> tuple[str, str]:
 
 
 def _add_template_revision(template, *, by, subject, body, summary, reverted_from=None) -> TemplateRevision:
-    revision = TemplateRevision.objects.create(
-        template=template,
-        number=template.revision_count + 1,
+    revision = revision_add(
+        TemplateRevision,
+        parent=template,
         subject=subject,
         body=body,
         summary=summary,
@@ -276,8 +272,6 @@ def _add_template_revision(template, *, by, subject, body, summary, reverted_fro
         created_at=timezone.now(),
         reverted_from=reverted_from,
     )
-    template.current_revision = revision
-    template.revision_count = revision.number
     template.save()
     return revision
 

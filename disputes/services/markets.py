@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Max
+from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import Venue
@@ -17,6 +17,7 @@ from disputes.models import Clarification, Market, MarketRuleVersion
 from integrations.polymarket.data_api import PolymarketError
 from integrations.polymarket.gamma import GammaClient, GammaMarket, parse_market_reference
 from portal.models import User
+from portal.revisions import revision_add
 
 REFRESH_CLOSED_WITHIN = dt.timedelta(days=14)
 
@@ -59,10 +60,9 @@ def _add_version_if_changed(
     current = market.current_version
     if current is not None and current.content_hash == digest:
         return None
-    number = (market.rule_versions.aggregate(n=Max("number"))["n"] or 0) + 1
-    version = MarketRuleVersion.objects.create(
-        market=market,
-        number=number,
+    version = revision_add(
+        MarketRuleVersion,
+        parent=market,
         rules_text=rules_text,
         resolution_source=resolution_source,
         clarifications=clarifications,
@@ -73,7 +73,6 @@ def _add_version_if_changed(
         recorded_at=timezone.now(),
         recorded_by=by,
     )
-    market.current_version = version
     market.save(update_fields=["current_version", "updated_at"])
     return version
 

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max
 from django.utils import timezone
 
 from accounts.models import Venue
 from disputes.models import RulebookSection, RulebookSectionVersion
 from portal.models import User
+from portal.revisions import revision_add
 
 HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 NUMBERED = re.compile(r"^(?:§\s*)?(\d+(?:\.\d+)*)\.?\s+(\S.*)$")
@@ -83,10 +83,9 @@ def _save_version(
     current = section.current_version
     if current is not None and current.content_hash == digest:
         return None
-    number = (section.versions.aggregate(n=Max("number"))["n"] or 0) + 1
-    version = RulebookSectionVersion.objects.create(
-        section=section,
-        number=number,
+    version = revision_add(
+        RulebookSectionVersion,
+        parent=section,
         title=title.strip(),
         body=body.strip(),
         effective_from=effective_from,
@@ -96,7 +95,6 @@ def _save_version(
         recorded_by=by,
     )
     section.title = title.strip()
-    section.current_version = version
     section.save(update_fields=["title", "current_version", "updated_at"])
     return version
 

@@ -1,3 +1,6 @@
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
@@ -158,20 +161,49 @@ def playbook_diff(request, slug):
     return render(request, "playbooks/diff.html", context)
 
 
+@dataclass(frozen=True)
+class Reverting:
+    """What differs between bringing back an old playbook text and an old template text."""
+
+    get_for_user: Callable[..., Playbook | ResponseTemplate]
+    # The service; it takes the parent by its revisions' `parent_field` name, `by` and `revision`.
+    revert: Callable[..., PlaybookRevision | TemplateRevision]
+    done: str  # the success message, with the {old} and {new} revision numbers
+    history: str  # the history page's URL name; it takes the same `slug` or `pk` as the revert URL
+
+
+REVERTING = {
+    "playbook": Reverting(
+        get_for_user=selectors.playbook_get_for_user,
+        revert=services.playbook_revert,
+        done="Revision {old} is the current text again (saved as revision {new}).",
+        history="playbooks:history",
+    ),
+    "template": Reverting(
+        get_for_user=selectors.template_get_for_user,
+        revert=services.template_revert,
+        done="Revision {old} is current again (saved as revision {new}).",
+        history="playbooks:template_history",
+    ),
+}
+
+
 @require_POST
 @role_required(*PLAYBOOK_EDITORS)
-def playbook_revert(request, slug, number):
-    playbook = selectors.playbook_get_for_user(user=request.user, slug=slug, to_change=True)
-    revision = get_object_or_404(PlaybookRevision, playbook=playbook, number=number)
+def revision_revert(request, kind, number, **key):
+    """Bring back revision `number` of a playbook (`slug`) or a template (`pk`) as a new revision
+    and go back to its history. `kind`, "playbook" or "template", is set by the URL pattern."""
+    reverting = REVERTING[kind]
+    parent = reverting.get_for_user(user=request.user, to_change=True, **key)
+    revisions = parent.revisions
+    revision = get_object_or_404(revisions, number=number)
     try:
-        new = services.playbook_revert(playbook=playbook, by=request.user, revision=revision)
+        new = reverting.revert(**{revisions.model.parent_field: parent}, by=request.user, revision=revision)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(
-            request, f"Revision {revision.number} is the current text again (saved as revision {new.number})."
-        )
-    return redirect("playbooks:history", playbook.slug)
+        messages.success(request, reverting.done.format(old=revision.number, new=new.number))
+    return redirect(reverting.history, **key)
 
 
 @require_POST
@@ -188,9 +220,6 @@ def playbook_status(request, slug):
     else:
         messages.error(request, "Choose publish, archive, back to draft or reviewed.")
     return redirect("playbooks:detail", playbook.slug)
-
-
-# --- response templates ---------------------------------------------------------------------
 
 
 @role_required(*PLAYBOOK_READERS)
@@ -368,19 +397,3 @@ def template_history(request, pk):
         "can_edit": can_edit(request.user),
     }
     return render(request, "playbooks/template_history.html", context)
-
-
-@require_POST
-@role_required(*PLAYBOOK_EDITORS)
-def template_revert(request, pk, number):
-    template = selectors.template_get_for_user(user=request.user, pk=pk, to_change=True)
-    revision = get_object_or_404(TemplateRevision, template=template, number=number)
-    try:
-        new = services.template_revert(template=template, by=request.user, revision=revision)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(
-            request, f"Revision {revision.number} is current again (saved as revision {new.number})."
-        )
-    return redirect("playbooks:template_history", template.pk)

@@ -14,8 +14,15 @@ from disputes.tests.factories import RULE, make_decided_case
 from playbooks.models import Playbook, TemplateUse
 from playbooks.services import playbook_revise
 from playbooks.tests.factories import make_playbook, make_template
+from portal.tests.pages import form_on, submit
 
 pytestmark = pytest.mark.django_db
+
+
+def messages_shown(client, response) -> list[str]:
+    """The messages the page a redirect leads to shows (reading them clears them)."""
+    assert response.status_code == 302
+    return [str(message) for message in client.get(response.url).context["messages"]]
 
 
 def test_list_search_filters_and_constant_queries(client, specialist, django_assert_max_num_queries):
@@ -126,11 +133,23 @@ def test_history_diff_and_revert(client, specialist):
     assert (
         client.get(reverse("playbooks:diff", args=[playbook.slug]), {"from": 1, "to": 99}).status_code == 404
     )
-    response = client.post(reverse("playbooks:revert", args=[playbook.slug, 1]))
-    assert response.status_code == 302
+    page = client.get(reverse("playbooks:history", args=[playbook.slug]))
+    response = submit(client, form_on(page, action_contains="/revert/1/"))
+    assert response.status_code == 302 and response.url == reverse("playbooks:history", args=[playbook.slug])
+    assert messages_shown(client, response) == ["Revision 1 is the current text again (saved as revision 3)."]
     playbook.refresh_from_db()
     assert playbook.current_body == "alpha\nbeta\n" and playbook.revision_count == 3
+    assert playbook.current_revision.reverted_from.number == 1
+    page = client.get(reverse("playbooks:history", args=[playbook.slug]))
+    assert "/revert/3/" not in page.content.decode()  # the current text has no button
+    response = submit(client, form_on(page, action_contains="/revert/2/"))
+    assert messages_shown(client, response) == ["Revision 2 is the current text again (saved as revision 4)."]
+    # Only a hand-made URL can ask for the current text; it is refused with a message.
+    response = client.post(reverse("playbooks:revert", args=[playbook.slug, 4]))
+    assert response.url == reverse("playbooks:history", args=[playbook.slug])
+    assert messages_shown(client, response) == ["That revision is already the current text."]
     assert client.post(reverse("playbooks:revert", args=[playbook.slug, 99])).status_code == 404
+    assert client.get(reverse("playbooks:revert", args=[playbook.slug, 1])).status_code == 405
 
 
 def test_publish_archive_and_review(client, specialist):
@@ -227,7 +246,10 @@ def test_a_reply_is_sent_to_the_cases_intercom_conversation_through_the_outbox(c
     assert "not linked to an Intercom conversation" in page.content.decode()
     refused = client.post(url, {"template": template.pk, "body": "Hi Dana.", "send": "1"})
     assert refused.status_code == 400 and "be sent from here" in refused.content.decode()
-    assert not TemplateUse.objects.exists() and not SyncJob.objects.filter(kind="conversation.reply").exists()
+    assert (
+        not TemplateUse.objects.exists()
+        and not SyncJob.objects.filter(kind=SyncJob.Kind.CONVERSATION_REPLY).exists()
+    )
 
     DisputeCase.objects.filter(pk=case.pk).update(intercom_conversation_id="215470000000042")
     page = client.get(reverse("disputes:case_detail", args=[case.reference]), {"reply": template.pk})
@@ -235,7 +257,7 @@ def test_a_reply_is_sent_to_the_cases_intercom_conversation_through_the_outbox(c
     response = client.post(url, {"template": template.pk, "body": "Hi Dana, sent.", "send": "1"}, follow=True)
     assert "on its way to the user" in response.content.decode()
     use = TemplateUse.objects.get()
-    job = SyncJob.objects.get(kind="conversation.reply")
+    job = SyncJob.objects.get(kind=SyncJob.Kind.CONVERSATION_REPLY)
     assert job.key == f"reply:{use.pk}" and job.status == "pending"
     assert job.payload == {
         "conversation_id": "215470000000042",
@@ -252,7 +274,10 @@ def test_a_reply_is_sent_to_the_cases_intercom_conversation_through_the_outbox(c
     )  # Enter keeps, never sends
 
     client.post(url, {"template": template.pk, "body": "Kept only.", "send": "0"})
-    assert TemplateUse.objects.count() == 2 and SyncJob.objects.filter(kind="conversation.reply").count() == 1
+    assert (
+        TemplateUse.objects.count() == 2
+        and SyncJob.objects.filter(kind=SyncJob.Kind.CONVERSATION_REPLY).count() == 1
+    )
 
 
 def test_check_in_form_offers_scripts_and_keeps_the_one_used(client, specialist):
@@ -320,6 +345,14 @@ def test_template_stale_edit_history_and_revert_pages(client, specialist):
         reverse("playbooks:template_history", args=[template.pk]), {"from": 1, "to": 2}
     ).content.decode()
     assert "Theirs" in history and "Hello" in history
-    assert client.post(reverse("playbooks:template_revert", args=[template.pk, 1])).status_code == 302
+    page = client.get(reverse("playbooks:template_history", args=[template.pk]))
+    response = submit(client, form_on(page, action_contains="/revert/1/"))
+    assert response.status_code == 302
+    assert response.url == reverse("playbooks:template_history", args=[template.pk])
+    assert messages_shown(client, response) == ["Revision 1 is current again (saved as revision 3)."]
     template.refresh_from_db()
     assert template.revision_count == 3 and template.current_revision.body == "Hi {{ account.first_name }}"
+    assert template.current_revision.reverted_from.number == 1
+    response = client.post(reverse("playbooks:template_revert", args=[template.pk, 3]))
+    assert messages_shown(client, response) == ["That revision is already the current text."]
+    assert client.post(reverse("playbooks:template_revert", args=[template.pk, 99])).status_code == 404

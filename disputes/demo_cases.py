@@ -60,6 +60,7 @@ from disputes.models import (
 from disputes.services.cases import FIRST_RESPONSE_HOURS, RESOLUTION_HOURS, TRANSITIONS, normalise_text
 from disputes.services.snapshots import SOURCE as SNAPSHOT_SOURCE
 from disputes.services.snapshots import collateral_at
+from integrations.models import SyncJob
 from integrations.outbox import outbox_record_many
 from portal.db import bulk_insert_rows
 
@@ -1465,7 +1466,7 @@ def _accounts_changed(cases: list[_Case], world: _World) -> None:
         )
     by_pk = {a.pk: a for a in world.accounts}
     outbox_record_many(
-        kind="contact.attributes",
+        kind=SyncJob.Kind.CONTACT_ATTRIBUTES,
         payloads={
             f"account:{pk}:disputes": {
                 "external_id": by_pk[pk].external_id,

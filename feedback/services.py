@@ -258,6 +258,7 @@ def _follow_ups_create(item: FeedbackItem) -> int:
 def follow_up_complete(*, follow_up: FollowUp, by: User, summary: str = "") -> FollowUp:
     """The owner told the user: a follow-up check-in on the account and a note in Intercom."""
     from accounts.services import check_in_log
+    from integrations.models import SyncJob
     from integrations.outbox import outbox_record
 
     follow_up = FollowUp.objects.select_for_update().select_related("item", "account").get(pk=follow_up.pk)
@@ -275,7 +276,7 @@ def follow_up_complete(*, follow_up: FollowUp, by: User, summary: str = "") -> F
     follow_up.done_at, follow_up.check_in = timezone.now(), check_in
     follow_up.save(update_fields=["done_at", "check_in"])
     outbox_record(
-        kind="contact.note",
+        kind=SyncJob.Kind.CONTACT_NOTE,
         key=f"feedback:{item.pk}:account:{follow_up.account_id}",
         payload={
             "external_id": follow_up.account.external_id,

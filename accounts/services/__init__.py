@@ -25,7 +25,7 @@ from accounts.services.check_ins import (
     check_in_update,
     follow_up_complete,
 )
-from accounts.services.contact_sync import CONTACT_SYNC_KIND, contact_payload
+from accounts.services.contact_sync import contact_payload
 from accounts.services.health import health_refresh, health_refresh_deferred, health_refresh_soon
 from accounts.services.portfolio import (
     MAX_SNOOZE_DAYS,
@@ -42,7 +42,6 @@ from accounts.services.timeline import account_event_record
 from accounts.services.wallets import WalletInput, wallet_add, wallet_remove
 
 __all__ = [
-    "CONTACT_SYNC_KIND",
     "MAX_SNOOZE_DAYS",
     "AccountInput",
     "WalletInput",

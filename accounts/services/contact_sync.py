@@ -5,9 +5,9 @@ own transaction; the sender delivers the latest payload per account."""
 from collections.abc import Iterable
 
 from accounts.models import Account
+from integrations.models import SyncJob
 from integrations.outbox import outbox_record, outbox_record_many
 
-CONTACT_SYNC_KIND = "contact.upsert"
 BATCH = 1000
 
 
@@ -34,13 +34,15 @@ def contact_payload(account: Account) -> dict:
 
 def contact_sync_record(account: Account) -> None:
     """Queue this account's contact update (its tier and owner loaded)."""
-    outbox_record(kind=CONTACT_SYNC_KIND, key=f"account:{account.pk}", payload=contact_payload(account))
+    outbox_record(
+        kind=SyncJob.Kind.CONTACT_UPSERT, key=f"account:{account.pk}", payload=contact_payload(account)
+    )
 
 
 def contact_sync_record_many(accounts: Iterable[Account]) -> None:
     """Queue contact updates for accounts already loaded with their tier and owner, in one write."""
     outbox_record_many(
-        kind=CONTACT_SYNC_KIND, payloads={f"account:{a.pk}": contact_payload(a) for a in accounts}
+        kind=SyncJob.Kind.CONTACT_UPSERT, payloads={f"account:{a.pk}": contact_payload(a) for a in accounts}
     )
 
 

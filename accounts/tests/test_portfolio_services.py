@@ -6,7 +6,6 @@ from django.utils import timezone
 
 from accounts.models import Account, AccountEvent, CheckIn
 from accounts.services import (
-    CONTACT_SYNC_KIND,
     account_snooze,
     account_update,
     accounts_reassign,
@@ -31,7 +30,7 @@ def refreshed(account: Account) -> Account:
 def test_new_account_is_due_at_once_and_queued_for_intercom():
     account = make_account()
     assert account.next_check_in_due <= timezone.now() + DAY * 7
-    job = SyncJob.objects.get(kind=CONTACT_SYNC_KIND, key=f"account:{account.pk}")
+    job = SyncJob.objects.get(kind=SyncJob.Kind.CONTACT_UPSERT, key=f"account:{account.pk}")
     assert job.payload["custom_attributes"]["advanced_tier"] == "Tier 1"
 
 

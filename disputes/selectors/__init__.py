@@ -26,7 +26,6 @@ from disputes.selectors.markets import (
 )
 from disputes.selectors.replies import (
     REFUSED_JOB_STATUSES,
-    REPLY_JOB_KIND,
     REPLY_KEY_PREFIX,
     ReplyDelivery,
     case_history,
@@ -48,7 +47,6 @@ __all__ = [
     "CONDITION_ID",
     "MARKET_WRITERS",
     "REFUSED_JOB_STATUSES",
-    "REPLY_JOB_KIND",
     "REPLY_KEY_PREFIX",
     "RULEBOOK_EDITORS",
     "RULE_READERS",

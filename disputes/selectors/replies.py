@@ -14,7 +14,6 @@ from disputes.models import (
 from integrations.models import SyncJob
 from portal.models import User
 
-REPLY_JOB_KIND = "conversation.reply"
 REPLY_KEY_PREFIX = "reply:"
 
 
@@ -64,7 +63,7 @@ def reply_deliveries(events) -> dict[int, ReplyDelivery]:
         return {}
     newest: dict[str, SyncJob] = {}
     jobs = (
-        SyncJob.objects.filter(kind=REPLY_JOB_KIND, key__in=list(keys))
+        SyncJob.objects.filter(kind=SyncJob.Kind.CONVERSATION_REPLY, key__in=list(keys))
         .only("key", "status", "last_error", "next_attempt_at", "updated_at")
         .order_by("key", "pk")
     )
@@ -96,7 +95,7 @@ def replies_refused_for(user: User, *, limit: int = 25) -> list[CaseEvent]:
     `user` is assigned to, or sent by `user` on cases nobody is assigned to; oldest first, each
     with its `delivery` and its case and account. Two queries."""
     newest_status = (
-        SyncJob.objects.filter(kind=REPLY_JOB_KIND, key=OuterRef("job_key"))
+        SyncJob.objects.filter(kind=SyncJob.Kind.CONVERSATION_REPLY, key=OuterRef("job_key"))
         .order_by("-pk")
         .values("status")[:1]
     )

@@ -66,7 +66,7 @@ def test_a_refused_reply_shows_failed_then_dead_on_the_case_and_on_my_day(client
 
     report = drain()
     assert report.failed == 1, report.errors
-    job = SyncJob.objects.get(kind="conversation.reply")
+    job = SyncJob.objects.get(kind=SyncJob.Kind.CONVERSATION_REPLY)
     page = client.get(reverse("disputes:case_detail", args=[case.reference]))
     history = _history(page)
     assert "Failed" in history and "Intercom refused it:" in history
@@ -135,7 +135,9 @@ def test_the_case_page_reads_every_replys_state_in_one_query(
         client.get(url)
     for n in range(6):
         _send_reply(client, case, template, f"Reply {n}.")
-    SyncJob.objects.filter(kind="conversation.reply").update(status="failed", last_error="404 not_found")
+    SyncJob.objects.filter(kind=SyncJob.Kind.CONVERSATION_REPLY).update(
+        status="failed", last_error="404 not_found"
+    )
     with django_assert_max_num_queries(60) as many:
         page = client.get(url)
     assert len(many.captured_queries) == len(one.captured_queries)
@@ -157,7 +159,9 @@ def test_my_day_panel_runs_a_fixed_number_of_queries(
                 conversation_id=f"21547000000{start + n:04d}",
             )
             _send_reply(client, case, template, "Hello.")
-        SyncJob.objects.filter(kind="conversation.reply").update(status="dead", last_error="404 not_found")
+        SyncJob.objects.filter(kind=SyncJob.Kind.CONVERSATION_REPLY).update(
+            status="dead", last_error="404 not_found"
+        )
 
     refused_cases(1, 0)
     with django_assert_max_num_queries(60) as one:

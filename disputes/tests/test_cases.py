@@ -249,12 +249,12 @@ def test_open_cases_lower_the_account_health_and_reach_intercom(specialist, mark
 
     account = Account.objects.get(pk=case.account_id)
     assert account.health_components["disputes"]["score"] == 60
-    job = SyncJob.objects.get(kind="contact.attributes", key=f"account:{account.pk}:disputes")
+    job = SyncJob.objects.get(kind=SyncJob.Kind.CONTACT_ATTRIBUTES, key=f"account:{account.pk}:disputes")
     assert job.payload["custom_attributes"]["advanced_open_disputes"] == 1
     dispute_decide(case=case, by=specialist, outcome="denied", rationale="Chainlink.", citations=cite(market))
     account.refresh_from_db()
     assert account.health_components["disputes"]["score"] == 100
-    assert SyncJob.objects.filter(kind="contact.note").count() == 1
+    assert SyncJob.objects.filter(kind=SyncJob.Kind.CONTACT_NOTE).count() == 1
 
 
 def test_internal_notes_are_kept_in_the_history_and_empty_ones_refused(specialist, case):

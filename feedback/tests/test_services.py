@@ -85,7 +85,8 @@ def test_shipping_gives_each_owner_a_follow_up_and_completing_it_logs_a_check_in
     assert len(follow_ups) == 2 and {f.owner_id for f in follow_ups} == {specialist.pk}
     done = services.follow_up_complete(follow_up=follow_ups[0], by=specialist)
     assert done.check_in.kind == CheckIn.Kind.FOLLOW_UP
-    assert SyncJob.objects.filter(kind="contact.note", key__startswith=f"feedback:{item.pk}:").count() == 1
+    notes = SyncJob.objects.filter(kind=SyncJob.Kind.CONTACT_NOTE, key__startswith=f"feedback:{item.pk}:")
+    assert notes.count() == 1
     with pytest.raises(ValidationError, match="already done"):
         services.follow_up_complete(follow_up=follow_ups[0], by=specialist)
 

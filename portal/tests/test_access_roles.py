@@ -235,7 +235,7 @@ def world(people):
         "wallet": account.wallets.get().pk,
         "account_import": account_import.pk,
         "sync_job": SyncJob.objects.create(
-            kind="contact.upsert", key="account:0", payload={}, status="dead"
+            kind=SyncJob.Kind.CONTACT_UPSERT, key="account:0", payload={}, status="dead"
         ).pk,
     }
 

@@ -28,6 +28,7 @@ from disputes.services.cases.workflow import (
     case_lock,
     require_specialist,
 )
+from integrations.models import SyncJob
 from integrations.outbox import outbox_record
 from portal.models import User
 
@@ -210,7 +211,7 @@ def _record(case: DisputeCase, decision: Decision, by: User, *, amended: bool) -
         f"Dispute {case.reference} {'amended' if amended else 'decided'}: {decision.get_outcome_display()}",
     )
     outbox_record(
-        kind="contact.note",
+        kind=SyncJob.Kind.CONTACT_NOTE,
         key=f"decision:{decision.pk}",
         payload={
             "external_id": case.account.external_id,

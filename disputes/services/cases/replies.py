@@ -5,8 +5,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from disputes.models import CaseEvent, DisputeCase
-from disputes.selectors import REPLY_JOB_KIND, reply_job_key
+from disputes.selectors import reply_job_key
 from disputes.services.cases.workflow import case_event_add
+from integrations.models import SyncJob
 from integrations.outbox import outbox_record
 from portal.models import User
 
@@ -45,7 +46,7 @@ def case_reply_record(
     )
     if send:
         outbox_record(
-            kind=REPLY_JOB_KIND,
+            kind=SyncJob.Kind.CONVERSATION_REPLY,
             key=reply_job_key(use.pk),
             payload={
                 "conversation_id": case.intercom_conversation_id,

@@ -10,6 +10,7 @@ from django.utils import timezone
 from accounts.models import AccountEvent
 from accounts.services import account_event_record, health_refresh_soon
 from disputes.models import CaseEvent, DisputeCase
+from integrations.models import SyncJob
 from integrations.outbox import outbox_record
 from portal.models import User
 from portal.roles import Role, user_roles
@@ -66,7 +67,7 @@ def account_open_cases_changed(case: DisputeCase) -> None:
     """Open-case counts feed the account's health and its Intercom contact."""
     open_count = DisputeCase.objects.open().filter(account_id=case.account_id).count()
     outbox_record(
-        kind="contact.attributes",
+        kind=SyncJob.Kind.CONTACT_ATTRIBUTES,
         key=f"account:{case.account_id}:disputes",
         payload={
             "external_id": case.account.external_id,

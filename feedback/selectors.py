@@ -1,12 +1,11 @@
 """Reads for the feedback log. Product sees accounts only as display name, tier and volume."""
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet, Window
-from django.http import Http404
 
 from feedback.models import FeedbackItem, FeedbackSource
 from portal.models import User
-from portal.roles import Role, has_role
+from portal.roles import Role
+from portal.selectors import object_get_for_user
 
 FEEDBACK_READERS = (Role.SPECIALIST, Role.PRODUCT, Role.LEADERSHIP, Role.ADMIN)
 FEEDBACK_CAPTURERS = (Role.SPECIALIST, Role.ADMIN)
@@ -24,15 +23,15 @@ def item_list(*, query: str = "") -> QuerySet[FeedbackItem]:
     return items.filter(Q(title__icontains=query) | Q(description__icontains=query))
 
 
-def item_get(*, user: User, pk) -> FeedbackItem:
-    if not has_role(user, *FEEDBACK_READERS):
-        raise PermissionDenied("Your role does not include the feedback log.")
-    try:
-        return FeedbackItem.objects.select_related("area", "created_by", "duplicate_of", "dispute_case").get(
-            pk=int(pk)
-        )
-    except (FeedbackItem.DoesNotExist, ValueError, TypeError, OverflowError):
-        raise Http404("No such feedback item.") from None
+def feedback_item_get_for_user(*, user: User, pk) -> FeedbackItem:
+    return object_get_for_user(
+        FeedbackItem.objects.select_related("area", "created_by", "duplicate_of", "dispute_case"),
+        user=user,
+        roles=FEEDBACK_READERS,
+        denied="Your role does not include the feedback log.",
+        missing="No such feedback item.",
+        pk=pk,
+    )
 
 
 def item_sources(item: FeedbackItem, *, limit: int = 500) -> list[FeedbackSource]:

@@ -97,7 +97,7 @@ def item_new(request):
 def item_detail(
     request, pk, *, triage_form=None, comment_form=None, link_form=None, merge_form=None, status=200
 ):
-    item = selectors.item_get(user=request.user, pk=pk)
+    item = selectors.feedback_item_get_for_user(user=request.user, pk=pk)
     context = {
         "item": item,
         "sources": selectors.item_sources(item),
@@ -136,7 +136,7 @@ def _back(item):
 @require_POST
 @role_required(*FEEDBACK_TRIAGERS)
 def item_triage(request, pk):
-    item = selectors.item_get(user=request.user, pk=pk)
+    item = selectors.feedback_item_get_for_user(user=request.user, pk=pk)
     form = TriageForm(request.POST)
     if form.is_valid():
         try:
@@ -152,7 +152,7 @@ def item_triage(request, pk):
 @require_POST
 @role_required(Role.SPECIALIST, Role.PRODUCT, Role.ADMIN)
 def item_comment(request, pk):
-    item = selectors.item_get(user=request.user, pk=pk)
+    item = selectors.feedback_item_get_for_user(user=request.user, pk=pk)
     form = CommentForm(request.POST)
     if form.is_valid():
         services.comment_add(item=item, by=request.user, body=form.cleaned_data["body"])
@@ -163,7 +163,7 @@ def item_comment(request, pk):
 @require_POST
 @role_required(*FEEDBACK_CAPTURERS)
 def item_link(request, pk):
-    item = selectors.item_get(user=request.user, pk=pk)
+    item = selectors.feedback_item_get_for_user(user=request.user, pk=pk)
     form = LinkAccountForm(request.POST)
     if form.is_valid():
         try:
@@ -184,7 +184,7 @@ def item_link(request, pk):
 @require_POST
 @role_required(*FEEDBACK_CAPTURERS)
 def item_unlink(request, pk, source_pk):
-    item = selectors.item_get(user=request.user, pk=pk)
+    item = selectors.feedback_item_get_for_user(user=request.user, pk=pk)
     source = get_object_or_404(FeedbackSource, pk=source_pk, item=item)
     services.source_unlink(source=source, by=request.user)
     messages.success(request, "Account unlinked.")
@@ -194,7 +194,7 @@ def item_unlink(request, pk, source_pk):
 @require_POST
 @role_required(Role.SPECIALIST, Role.PRODUCT, Role.ADMIN)
 def item_merge(request, pk):
-    item = selectors.item_get(user=request.user, pk=pk)
+    item = selectors.feedback_item_get_for_user(user=request.user, pk=pk)
     form = MergeForm(request.POST)
     if form.is_valid():
         into = FeedbackItem.objects.filter(pk=form.cleaned_data["into"]).first()
@@ -214,7 +214,7 @@ def item_merge(request, pk):
 @require_POST
 @role_required(Role.ADMIN)
 def item_unmerge(request, pk):
-    item = selectors.item_get(user=request.user, pk=pk)
+    item = selectors.feedback_item_get_for_user(user=request.user, pk=pk)
     try:
         services.merge_undo(item=item, by=request.user)
     except ValidationError as error:

@@ -24,18 +24,16 @@ class MarketTable(PortalTable):
 
 
 # The case list's columns: the table's and the CSV export's, in their order. The rows are written
-# out in disputes/_case_table.html, cell for cell in this order (see its comment). "Display name"
-# and "Username" are the headings the list has always shown (django-tables2 took them from the
-# related fields); "At stake" is not `numeric` because its heading has never been right-aligned.
+# out in disputes/_case_table.html, cell for cell in this order (see its comment).
 CASE_COLUMNS = [
     Column("reference", "Case", "reference"),
-    Column("account", "Display name", "account__display_name"),
+    Column("account", "Account", "account__display_name"),
     Column("category", "Category", "category"),
     Column("status", "Status", "status"),
     Column("venue", "Venue", "venue", table=False),
-    Column("assignee", "Username", "assignee__username"),
+    Column("assignee", "Assignee", "assignee__username"),
     Column("resolution_due", "Resolution due", "resolution_due"),
-    Column("amount_at_stake", "At stake", "amount_at_stake"),
+    Column("amount_at_stake", "At stake", "amount_at_stake", numeric=True),
 ]
 
 

@@ -94,3 +94,13 @@ def test_every_written_out_row_has_one_cell_per_table_column(client, request, ca
     header, rows = _cells_per_row(client.get(url).content.decode())
     assert header == sum(column.table for column in CASE_COLUMNS) + checkbox
     assert rows == {header}
+
+
+def test_case_list_headings_name_the_account_and_the_assignee(client, specialist, cases):
+    client.force_login(specialist)
+    html = client.get(reverse("disputes:case_list")).content.decode()
+    headings = [
+        re.sub(r"<[^>]+>|\s+", " ", h).strip() for h in re.findall(r"<th[^>]*>(.*?)</th>", html, re.S)
+    ]
+    assert headings[:6] == ["Case", "Account", "Category", "Status", "Assignee", "Resolution due"]
+    assert re.search(r'<th[^>]*class="[^"]*\bnum\b[^"]*"[^>]*>\s*(<a[^>]*>)?\s*At stake', html)

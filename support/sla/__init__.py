@@ -1,0 +1,1 @@
+"""The support program's SLA engine: business calendars, policies, and the clocks they drive."""

@@ -5,9 +5,13 @@ from itertools import count
 
 from django.utils import timezone
 
+from accounts.tests.factories import tier
 from support import demo
-from support.models import Conversation
+from support.models import BusinessCalendar, Conversation
 from support.services import conversation_sync
+from support.sla.calendars import WindowInput, calendar_save
+from support.sla.defaults import sla_defaults_ensure
+from support.sla.policies import PolicyInput, policy_save
 
 _ids = count(215470000000001)
 
@@ -48,3 +52,39 @@ def make_conversation(account=None, *, assignee=None, source: str = "import", **
     if assignee is not None:
         fields["admin_assignee_id"] = int(intercom_admin_for(assignee).intercom_id)
     return conversation_sync(data=conversation_object(**fields), source=source)
+
+
+def week(start: str = "09:00", end: str = "17:00", days: range = range(5)) -> list:
+    """Opening windows from `start` to `end` on `days` (0 is Monday): Monday to Friday by default."""
+
+    def minute(text: str) -> int:
+        hours, minutes = text.split(":")
+        return int(hours) * 60 + int(minutes)
+
+    return [WindowInput(day, minute(start), minute(end)) for day in days]
+
+
+def make_calendar(name: str = "Office", *, time_zone: str = "Europe/London", windows=None, holidays=()):
+    """A calendar saved through calendar_save (Monday to Friday 09:00-17:00 by default)."""
+    return calendar_save(
+        name=name, time_zone=time_zone, windows=week() if windows is None else windows, holidays=holidays
+    )
+
+
+def make_policy(name: str, *, calendar=None, **fields):
+    """A policy saved through policy_save: one hour to first response unless told, on a new
+    or the given calendar, placed as policy_save places it."""
+    if calendar is None:
+        calendar = BusinessCalendar.objects.filter(name="Office").first() or make_calendar()
+    if not any(
+        field in fields for field in ("first_response_minutes", "next_response_minutes", "resolution_minutes")
+    ):
+        fields["first_response_minutes"] = 60
+    return policy_save(data=PolicyInput(name=name, calendar=calendar, **fields))
+
+
+def sla_defaults():
+    """The default tiers and SLA policies as the migrations leave them (made again after a
+    transactional test emptied the tables)."""
+    tier(1)
+    sla_defaults_ensure()

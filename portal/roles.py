@@ -108,6 +108,22 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "feedback.add_productarea",
         "feedback.change_productarea",
         "feedback.view_feedbackitem",
+        # SLA calendars and policies (issue 15). Deleting a calendar or a policy goes through
+        # the portal, which refuses what is in use; windows and holidays are parts of a calendar.
+        "support.view_businesscalendar",
+        "support.add_businesscalendar",
+        "support.change_businesscalendar",
+        "support.view_openingwindow",
+        "support.add_openingwindow",
+        "support.change_openingwindow",
+        "support.delete_openingwindow",
+        "support.view_holiday",
+        "support.add_holiday",
+        "support.change_holiday",
+        "support.delete_holiday",
+        "support.view_slapolicy",
+        "support.add_slapolicy",
+        "support.change_slapolicy",
     ],
 }
 

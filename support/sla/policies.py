@@ -95,10 +95,12 @@ def catch_all_problems(order: Sequence[tuple[str, bool, bool]]) -> list[str]:
 def _order_after_save(
     policy: SlaPolicy | None, data: PolicyInput, position: int
 ) -> list[tuple[str, bool, bool]]:
+    """The list as (name, is_active, is_catch_all) once `data` is saved at `position`; a new
+    policy goes before the one holding its position, which moves down."""
     others = SlaPolicy.objects.exclude(pk=getattr(policy, "pk", None)).prefetch_related("tiers")
-    rows = [(p.position, p.name, p.is_active, policy_is_catch_all(p)) for p in others]
-    rows.append((position, data.name.strip(), data.is_active, data.is_catch_all))
-    return [row[1:] for row in sorted(rows)]
+    rows = [(p.position, 1, p.name, p.is_active, policy_is_catch_all(p)) for p in others]
+    rows.append((position, 0, data.name.strip(), data.is_active, data.is_catch_all))
+    return [row[2:] for row in sorted(rows)]
 
 
 def _position_for_new(data: PolicyInput) -> int:

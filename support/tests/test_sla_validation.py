@@ -6,7 +6,13 @@ import pytest
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
 from support.models import BusinessCalendar, Holiday, OpeningWindow, SlaPolicy
-from support.sla.calendars import HolidayInput, WindowInput, calendar_delete, calendar_save
+from support.sla.calendars import (
+    HolidayInput,
+    WindowInput,
+    calendar_delete,
+    calendar_holidays_add,
+    calendar_save,
+)
 from support.sla.policies import PolicyInput, policies_reorder, policy_delete, policy_save
 from support.tests.factories import make_calendar, make_policy, week
 
@@ -334,3 +340,15 @@ def test_a_refused_policy_save_leaves_the_tiers_as_they_were(just_a_catch_all, o
     )
     refused(policy_save, policy=conditional, data=data)
     assert list(conditional.tiers.all()) == [tier(1)]
+
+
+def test_adding_holidays_skips_the_ones_already_there_and_refuses_bad_ones(office):
+    christmas = HolidayInput("Christmas Day", dt.date(2026, 12, 25), dt.date(2026, 12, 25))
+    boxing = HolidayInput("Boxing Day", dt.date(2026, 12, 26), dt.date(2026, 12, 26))
+    assert calendar_holidays_add(calendar=office, holidays=[christmas]) == 1
+    assert calendar_holidays_add(calendar=office, holidays=[christmas, boxing]) == 1
+    assert office.spec().holidays == frozenset({dt.date(2026, 12, 25), dt.date(2026, 12, 26)})
+    backwards = HolidayInput("Backwards", dt.date(2027, 1, 2), dt.date(2027, 1, 1))
+    new_year = HolidayInput("New Year", dt.date(2027, 1, 1), dt.date(2027, 1, 1))
+    errors = refused(calendar_holidays_add, calendar=office, holidays=[new_year, backwards])
+    assert errors == {"holidays": ["Backwards: can’t end (2027-01-01) before it starts (2027-01-02)."]}

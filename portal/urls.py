@@ -40,6 +40,7 @@ urlpatterns = [
     path("disputes/", include("disputes.urls")),
     path("playbooks/", include("playbooks.urls")),
     path("feedback/", include("feedback.urls")),
+    path("support/", include("support.urls")),
     path("integrations/", include("integrations.urls")),
     path("admin/", admin.site.urls),
     *auth_patterns,

@@ -1,4 +1,5 @@
-"""How the conversation mirror plugs into the portfolio: account timelines and health."""
+"""How the support program plugs into the portal: account timelines and health (the
+conversation mirror) and the SLA pages in the navigation."""
 
 import datetime as dt
 
@@ -6,7 +7,9 @@ from django.db.models import Avg, Count
 
 from accounts.health import ComponentScore, HealthComponent, register_health_component
 from accounts.timeline import register_timeline_source
+from portal.navigation import NavItem, register_nav_item
 from support.selectors import conversation_timeline_entries
+from support.views.sla_access import SLA_READERS
 
 register_timeline_source(conversation_timeline_entries, key="support.conversations")
 
@@ -47,3 +50,6 @@ def _conversation_ratings(facts, now):
 # specialist's check-in sentiment (25) and open disputes (20), and can move a score without
 # outweighing check-in recency (50).
 register_health_component(HealthComponent("conversations", "Conversation ratings", 15, _conversation_ratings))
+
+
+register_nav_item(NavItem(label="SLA", url_name="support:sla", roles=SLA_READERS, order=60))

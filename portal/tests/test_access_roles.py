@@ -35,6 +35,13 @@ def writers(status):
     return {S: status, L: 403, P: 403, A: status}
 
 
+def admins(status):
+    return {S: 403, L: 403, P: 403, A: status}
+
+
+READ_SLA = {S: 200, L: 200, P: 403, A: 200}
+
+
 PAGES = {
     "home": Page(everyone(200)),
     "search": Page(everyone(200)),
@@ -121,6 +128,17 @@ PAGES = {
     "integrations:sync": Page(writers(200)),
     "integrations:sync_retry": Page(writers(302), method="post", args=("sync_job",)),
     "integrations:sync_retry_all": Page(writers(302), method="post"),
+    "support:sla": Page(READ_SLA),
+    "support:sla_which": Page(READ_SLA),
+    "support:sla_calendar_new": Page(admins(200)),
+    "support:sla_calendar_edit": Page(admins(200), args=("sla_calendar",)),
+    "support:sla_calendar_public_holidays": Page(admins(400), method="post", args=("sla_calendar",)),
+    "support:sla_calendar_ical": Page(admins(400), method="post", args=("sla_calendar",)),
+    "support:sla_calendar_delete": Page(admins(200), args=("sla_calendar",)),
+    "support:sla_policy_new": Page(admins(200)),
+    "support:sla_policy_edit": Page(admins(200), args=("sla_policy",)),
+    "support:sla_policy_move": Page(admins(302), method="post", args=("sla_policy",)),
+    "support:sla_policy_delete": Page(admins(200), args=("sla_policy",)),
     # A machine endpoint: whoever is signed in, an unsigned notification is refused.
     "integrations:intercom_webhook": Page(everyone(401), method="post"),
 }
@@ -150,6 +168,7 @@ def world(people):
     from feedback.services import feedback_create
     from integrations.models import SyncJob
     from playbooks.services import playbook_create, playbook_revise, template_create, template_revise
+    from support.tests.factories import make_calendar, make_policy
 
     owner = people[S]
     account = make_account(owner=owner, wallets=["0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"])
@@ -217,7 +236,11 @@ def world(people):
     follow_up = FollowUp.objects.create(
         item=feedback_item, account=account, owner=owner, outcome="shipped", created_at=timezone.now()
     )
+    sla_calendar = make_calendar("Role table hours")
+    sla_policy = make_policy("Role table cases", calendar=sla_calendar, kinds=["case"])
     return {
+        "sla_calendar": sla_calendar.pk,
+        "sla_policy": sla_policy.pk,
         "feedback": feedback_item.pk,
         "feedback_source": feedback_item.sources.get().pk,
         "follow_up": follow_up.pk,

@@ -1,0 +1,421 @@
+"""Forms of the SLA pages: a calendar (weekly windows typed per weekday, holidays as rows), the
+holiday imports, a policy and the which-policy tool. The services decide what may be saved;
+these forms only turn what a person typed into their inputs."""
+
+import re
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from accounts.models import Tier, Venue
+from disputes.models import DisputeCase
+from portal.forms import (
+    EARLIEST_YEAR,
+    LATEST_YEAR,
+    BoundedDateField,
+    SafeModelChoiceField,
+    SafeModelMultipleChoiceField,
+    add_service_errors,
+    time_zone_choices,
+)
+from support.models import MINUTES_PER_DAY, ONE_YEAR_MINUTES, BusinessCalendar, OpeningWindow, SlaPolicy
+from support.sla.calendars import HolidayInput, WindowInput
+from support.sla.policies import PolicyInput
+
+WEEKDAYS = OpeningWindow.Weekday.choices
+ICAL_MAX_BYTES = 1024 * 1024
+MAX_YEARS = 10
+
+# ---- opening windows -------------------------------------------------------------------------
+
+_TIME = r"(\d{1,2})(?:[:.h](\d{2}))?"
+_WINDOW = re.compile(rf"^{_TIME}\s*(?:-|–|—|to)\s*{_TIME}$", re.IGNORECASE)
+
+
+def _minute(hours: str, minutes: str | None, text: str) -> int:
+    hour, minute = int(hours), int(minutes or 0)
+    if hour > 24 or minute > 59 or (hour == 24 and minute):
+        raise ValidationError(f"“{text}”: a time runs from 00:00 to 24:00.")
+    return hour * 60 + minute
+
+
+def parse_windows(text: str) -> list[tuple[int, int]]:
+    """ "09:00–12:00, 13:00–17:00" -> [(540, 720), (780, 1020)]. Empty or "closed" is no window.
+    Raises ValidationError naming the piece that is not a window."""
+    text = (text or "").strip()
+    if not text or text.lower() == "closed":
+        return []
+    found = []
+    for piece in re.split(r"[,;]", text):
+        piece = piece.strip()
+        if not piece:
+            continue
+        match = _WINDOW.match(piece)
+        if not match:
+            raise ValidationError(
+                f"“{piece}” is not a window: write it as 09:00–17:00 (several separated by commas)."
+            )
+        start = _minute(match.group(1), match.group(2), piece)
+        end = _minute(match.group(3), match.group(4), piece)
+        if start >= MINUTES_PER_DAY:
+            raise ValidationError(f"“{piece}”: a window starts before 24:00.")
+        found.append((start, end))
+    return found
+
+
+def windows_text(windows) -> str:
+    """The other way round, for a day's windows (start_minute and end_minute)."""
+    return ", ".join(f"{_label(w.start_minute)}–{_label(w.end_minute)}" for w in windows)
+
+
+def _label(minute: int) -> str:
+    return f"{minute // 60:02d}:{minute % 60:02d}"
+
+
+def window_field_name(weekday: int) -> str:
+    return f"windows_{weekday}"
+
+
+class CalendarForm(forms.Form):
+    name = forms.CharField(max_length=BusinessCalendar._meta.get_field("name").max_length)
+    time_zone = forms.ChoiceField(
+        choices=time_zone_choices, help_text="Windows and holidays are read in this zone's local time."
+    )
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for weekday, label in WEEKDAYS:
+            self.fields[window_field_name(weekday)] = forms.CharField(
+                label=label,
+                required=False,
+                max_length=200,
+                help_text="Closed when empty."
+                if weekday
+                else "Opening hours, such as 09:00–12:00, "
+                "13:00–17:00; 00:00–24:00 for the whole day; empty for closed.",
+            )
+
+    def window_fields(self):
+        return [self[window_field_name(weekday)] for weekday, _ in WEEKDAYS]
+
+    def main_fields(self):
+        return [self["name"], self["time_zone"], self["description"]]
+
+    def clean(self):
+        cleaned = super().clean()
+        for weekday, _ in WEEKDAYS:
+            name = window_field_name(weekday)
+            if name in cleaned:
+                try:
+                    cleaned[name] = parse_windows(cleaned[name])
+                except ValidationError as error:
+                    self.add_error(name, error)
+        return cleaned
+
+    def windows(self) -> list[WindowInput]:
+        return [
+            WindowInput(weekday, start, end)
+            for weekday, _ in WEEKDAYS
+            for start, end in self.cleaned_data[window_field_name(weekday)]
+        ]
+
+    def add_window_errors(self, messages: list[str]) -> None:
+        """The service's window messages start with the day they are about: put each there."""
+        labels = {label: weekday for weekday, label in WEEKDAYS}
+        for message in messages:
+            day = message.split(":", 1)[0]
+            self.add_error(window_field_name(labels[day]) if day in labels else None, message)
+
+
+class HolidayForm(forms.Form):
+    name = forms.CharField(max_length=120)
+    first_day = BoundedDateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    last_day = BoundedDateField(
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text="Empty for a single day.",
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("first_day") and not cleaned.get("last_day"):
+            cleaned["last_day"] = cleaned["first_day"]
+        first, last = cleaned.get("first_day"), cleaned.get("last_day")
+        if first and last and last < first:
+            self.add_error("last_day", "The last day can’t be before the first.")
+        return cleaned
+
+
+class BaseHolidayFormSet(forms.BaseFormSet):
+    def holidays(self) -> list[HolidayInput]:
+        return [
+            HolidayInput(
+                form.cleaned_data["name"], form.cleaned_data["first_day"], form.cleaned_data["last_day"]
+            )
+            for form in self.forms
+            if form.has_changed() and form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]
+
+
+MAX_HOLIDAY_ROWS = 1000
+HolidayFormSet = forms.formset_factory(
+    HolidayForm,
+    formset=BaseHolidayFormSet,
+    extra=3,
+    can_delete=True,
+    max_num=MAX_HOLIDAY_ROWS,
+    absolute_max=MAX_HOLIDAY_ROWS,
+    validate_max=True,
+)
+
+
+def holiday_formset(data=None, *, calendar: BusinessCalendar | None = None):
+    """The calendar's holidays as rows, with three empty rows to add more."""
+    initial = (
+        [{"name": h.name, "first_day": h.first_day, "last_day": h.last_day} for h in calendar.holidays.all()]
+        if calendar is not None
+        else []
+    )
+    formset = HolidayFormSet(data, initial=initial, prefix="holidays")
+    for form in formset.forms:
+        if "DELETE" in form.fields:
+            form.fields["DELETE"].label = "Remove"
+    return formset
+
+
+def calendar_initial(calendar: BusinessCalendar) -> dict:
+    by_day = {weekday: [] for weekday, _ in WEEKDAYS}
+    for window in calendar.windows.all():
+        by_day[window.weekday].append(window)
+    return {
+        "name": calendar.name,
+        "time_zone": calendar.time_zone,
+        "description": calendar.description,
+        **{window_field_name(day): windows_text(windows) for day, windows in by_day.items()},
+    }
+
+
+def add_calendar_errors(form: CalendarForm, formset, error: ValidationError) -> None:
+    """A calendar service error on the page: windows on their day, holidays above the rows."""
+    by_field = dict(error.message_dict)
+    form.add_window_errors(by_field.pop("windows", []))
+    holiday_problems = by_field.pop("holidays", [])
+    if holiday_problems:
+        formset._non_form_errors = formset.error_class(
+            [*formset.non_form_errors(), *holiday_problems], error_class="nonform"
+        )
+    if by_field:
+        add_service_errors(form, ValidationError(by_field))
+
+
+# ---- holiday imports -------------------------------------------------------------------------
+
+
+def parse_years(text: str) -> list[int]:
+    """ "2026", "2026, 2027" or "2026-2028" -> the years, at most MAX_YEARS of them."""
+    years: set[int] = set()
+    for piece in re.split(r"[,;\s]+", (text or "").strip()):
+        if not piece:
+            continue
+        match = re.fullmatch(r"(\d{4})(?:\s*[-–]\s*(\d{4}))?", piece)
+        if not match:
+            raise ValidationError(f"“{piece}” is not a year: write 2026, or 2026–2028.")
+        first, last = int(match.group(1)), int(match.group(2) or match.group(1))
+        if not (EARLIEST_YEAR <= first <= last <= LATEST_YEAR):
+            raise ValidationError(f"Give years between {EARLIEST_YEAR} and {LATEST_YEAR}, the earlier first.")
+        if last - first >= MAX_YEARS:
+            raise ValidationError(f"At most {MAX_YEARS} years at a time.")
+        years.update(range(first, last + 1))
+    if not years:
+        raise ValidationError("Give at least one year.")
+    if len(years) > MAX_YEARS:
+        raise ValidationError(f"At most {MAX_YEARS} years at a time.")
+    return sorted(years)
+
+
+class PublicHolidaysForm(forms.Form):
+    country = forms.CharField(
+        max_length=3,
+        help_text="ISO country code: US, GB, DE, FR, SG…",
+        widget=forms.TextInput(attrs={"size": 4}),
+    )
+    subdivision = forms.CharField(
+        max_length=10, required=False, help_text="Optional region code: CA (California), ENG (England)…"
+    )
+    years = forms.CharField(max_length=60, help_text="Such as 2026, or 2026–2027.")
+
+    def clean_country(self):
+        return self.cleaned_data["country"].strip().upper()
+
+    def clean_subdivision(self):
+        return self.cleaned_data["subdivision"].strip().upper() or None
+
+    def clean_years(self):
+        return parse_years(self.cleaned_data["years"])
+
+
+class IcalImportForm(forms.Form):
+    ical_file = forms.FileField(
+        label="iCalendar file",
+        help_text=f"An .ics file of holidays, {ICAL_MAX_BYTES // 1024} KB at most.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".ics,text/calendar"}),
+    )
+
+    def clean_ical_file(self):
+        upload = self.cleaned_data["ical_file"]
+        if upload.size > ICAL_MAX_BYTES:
+            raise ValidationError(
+                f"That file is over {ICAL_MAX_BYTES // 1024} KB: is it really a holiday list?"
+            )
+        return upload
+
+
+# ---- policies --------------------------------------------------------------------------------
+
+_DURATION = re.compile(r"^(?:(\d+)\s*h(?:ours?|rs?)?)?\s*(?:(\d+)\s*m(?:in(?:utes?)?)?)?$", re.IGNORECASE)
+
+
+def duration_text(minutes: int | None) -> str:
+    """90 -> "1 h 30 min"; 480 -> "8 h"; 45 -> "45 min"; None -> ""."""
+    if minutes is None:
+        return ""
+    hours, rest = divmod(minutes, 60)
+    parts = ([f"{hours} h"] if hours else []) + ([f"{rest} min"] if rest or not hours else [])
+    return " ".join(parts)
+
+
+class DurationField(forms.CharField):
+    """Minutes typed as "90", "1 h 30 min", "8h" or "45 min"; empty is None (no target)."""
+
+    def __init__(self, *, max_minutes: int = ONE_YEAR_MINUTES, **kwargs):
+        self.max_minutes = max_minutes
+        super().__init__(**kwargs)
+
+    def widget_attrs(self, widget):
+        return {**super().widget_attrs(widget), "maxlength": "30"}
+
+    def prepare_value(self, value):
+        return duration_text(value) if isinstance(value, int) else value
+
+    def to_python(self, value):
+        text = (super().to_python(value) or "").strip()
+        if not text:
+            return None
+        if len(text) > 30:
+            raise ValidationError("Write minutes (90) or hours and minutes (1 h 30 min).")
+        if text.isdigit():
+            minutes = int(text)
+        else:
+            match = _DURATION.match(text)
+            if not match or not any(match.groups()):
+                raise ValidationError(
+                    f"“{text}” is not a duration: write minutes (90) or hours and minutes (1 h 30 min)."
+                )
+            minutes = int(match.group(1) or 0) * 60 + int(match.group(2) or 0)
+        if minutes > self.max_minutes:
+            raise ValidationError(f"At most one year ({self.max_minutes:,} minutes).")
+        return minutes
+
+
+def _conditions(choices, label: str) -> forms.MultipleChoiceField:
+    return forms.MultipleChoiceField(
+        label=label,
+        choices=choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="None ticked: any.",
+    )
+
+
+TARGET_HELP = "Working minutes in the policy's calendar: 90, or 1 h 30 min, or 8 h. Empty: no target."
+
+
+class PolicyForm(forms.Form):
+    name = forms.CharField(max_length=SlaPolicy._meta.get_field("name").max_length)
+    is_active = forms.BooleanField(label="Active", required=False, initial=True)
+    tiers = SafeModelMultipleChoiceField(
+        queryset=Tier.objects.all(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="None ticked: any.",
+    )
+    kinds = _conditions(SlaPolicy.Kind.choices, "Kinds")
+    case_categories = _conditions(DisputeCase.Category.choices, "Case categories")
+    priorities = _conditions(DisputeCase.Priority.choices, "Priorities")
+    venues = _conditions(Venue.choices, "Venues")
+    first_response_minutes = DurationField(
+        label="First response target", required=False, help_text=TARGET_HELP
+    )
+    next_response_minutes = DurationField(label="Next response target", required=False, help_text=TARGET_HELP)
+    resolution_minutes = DurationField(label="Resolution target", required=False, help_text=TARGET_HELP)
+    calendar = SafeModelChoiceField(
+        queryset=BusinessCalendar.objects.order_by("name"),
+        help_text="The working time targets are counted in.",
+    )
+    pause_while_waiting = forms.BooleanField(
+        label="Pause while waiting on the user",
+        required=False,
+        initial=True,
+        help_text="Stop the clocks while a case waits on the user or a conversation is snoozed.",
+    )
+    warn_minutes = DurationField(
+        label="Warn before a breach",
+        initial=15,
+        help_text="How long before a target is missed to warn: 15, or 1 h.",
+    )
+
+    CONDITION_FIELDS = ("tiers", "kinds", "case_categories", "priorities", "venues")
+    TARGET_FIELDS = SlaPolicy.TARGET_FIELDS
+
+    def field_groups(self):
+        return {
+            "main": [self["name"], self["is_active"]],
+            "conditions": [self[name] for name in self.CONDITION_FIELDS],
+            "targets": [self[name] for name in self.TARGET_FIELDS],
+            "clock": [self["calendar"], self["pause_while_waiting"], self["warn_minutes"]],
+        }
+
+    def policy_input(self) -> PolicyInput:
+        data = self.cleaned_data
+        return PolicyInput(
+            name=data["name"],
+            calendar=data["calendar"],
+            tiers=list(data["tiers"]),
+            **{name: data[name] for name in SlaPolicy.LIST_CONDITIONS},
+            **{name: data[name] for name in SlaPolicy.TARGET_FIELDS},
+            is_active=data["is_active"],
+            pause_while_waiting=data["pause_while_waiting"],
+            warn_minutes=data["warn_minutes"],
+        )
+
+
+def policy_initial(policy: SlaPolicy) -> dict:
+    return {
+        "name": policy.name,
+        "is_active": policy.is_active,
+        "tiers": [tier.pk for tier in policy.tiers.all()],
+        **{name: getattr(policy, name) for name in SlaPolicy.LIST_CONDITIONS},
+        **{name: getattr(policy, name) for name in SlaPolicy.TARGET_FIELDS},
+        "calendar": policy.calendar_id,
+        "pause_while_waiting": policy.pause_while_waiting,
+        "warn_minutes": policy.warn_minutes,
+    }
+
+
+# ---- reorder and the which-policy tool -------------------------------------------------------
+
+
+class PolicyMoveForm(forms.Form):
+    move = forms.ChoiceField(choices=[("up", "up"), ("down", "down")])
+
+
+class WhichPolicyForm(forms.Form):
+    item = forms.CharField(
+        label="Conversation id or case reference",
+        max_length=60,
+        help_text="An Intercom conversation id (215470001234) or a case reference (DSP-2026-00042).",
+    )
+
+    def clean_item(self):
+        return self.cleaned_data["item"].strip()

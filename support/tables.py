@@ -1,0 +1,109 @@
+"""The SLA policy list, and the words the SLA pages use for a policy's conditions and targets."""
+
+import django_tables2 as tables
+
+from accounts.models import Venue
+from disputes.models import DisputeCase
+from portal.tables import PortalTable
+from support.forms import duration_text
+from support.models import SlaPolicy
+from support.sla.matching import CONDITIONS, SlaFacts
+
+CONDITION_LABELS = {
+    "kinds": dict(SlaPolicy.Kind.choices),
+    "case_categories": dict(DisputeCase.Category.choices),
+    "priorities": dict(DisputeCase.Priority.choices),
+    "venues": dict(Venue.choices),
+}
+
+
+def condition_values(policy: SlaPolicy, condition: str) -> list[str]:
+    """What one condition of a policy allows, in words (tiers as prefetched)."""
+    if condition == "tiers":
+        return [tier.name for tier in policy.tiers.all()]
+    labels = CONDITION_LABELS[condition]
+    return [str(labels.get(code, code)) for code in getattr(policy, condition)]
+
+
+def conditions_in_words(policy: SlaPolicy) -> list[tuple[str, str]]:
+    """(condition, allowed values) for each condition the policy sets, in the order matching
+    checks them; empty for the catch-all."""
+    return [
+        (label, ", ".join(values))
+        for condition, label in CONDITIONS.items()
+        if (values := condition_values(policy, condition))
+    ]
+
+
+def fact_in_words(facts: SlaFacts, condition: str, *, tier_name: str | None) -> str:
+    """The item's value for one condition, as the which-policy tool shows it."""
+    value = {
+        "kinds": facts.kind,
+        "tiers": tier_name,
+        "case_categories": facts.case_category,
+        "priorities": facts.priority,
+        "venues": facts.venue,
+    }[condition]
+    if value is None:
+        return "none (no account)" if condition in ("tiers", "venues") else "none"
+    if condition == "tiers":
+        return value
+    return str(CONDITION_LABELS[condition].get(value, value))
+
+
+def targets_in_words(policy: SlaPolicy) -> list[tuple[str, str]]:
+    return [
+        (label, duration_text(getattr(policy, field)))
+        for field, label in (
+            ("first_response_minutes", "First response"),
+            ("next_response_minutes", "Next response"),
+            ("resolution_minutes", "Resolution"),
+        )
+        if getattr(policy, field) is not None
+    ]
+
+
+class PolicyTable(PortalTable):
+    """The ordered policy list. Feed it `support.sla.matching.policies_in_order(active_only=
+    False)` (calendar and tiers loaded): no column runs a query."""
+
+    position = tables.Column(verbose_name="#", attrs={"td": {"class": "num"}})
+    name = tables.Column()
+    conditions = tables.Column(verbose_name="Applies to", empty_values=())
+    targets = tables.Column(empty_values=())
+    calendar = tables.Column(accessor="calendar__name")
+    pause_while_waiting = tables.BooleanColumn(verbose_name="Pauses")
+    warn_minutes = tables.Column(verbose_name="Warns")
+    is_active = tables.BooleanColumn(verbose_name="Active")
+    actions = tables.TemplateColumn(
+        template_name="support/sla/_policy_actions.html", verbose_name="", empty_values=()
+    )
+
+    class Meta(PortalTable.Meta):
+        model = SlaPolicy
+        fields = []
+        sequence = (
+            "position",
+            "name",
+            "conditions",
+            "targets",
+            "calendar",
+            "pause_while_waiting",
+            "warn_minutes",
+            "is_active",
+            "actions",
+        )
+        orderable = False
+        empty_text = "No policies yet: nothing gets an SLA until one is added."
+
+    def render_conditions(self, record):
+        words = conditions_in_words(record)
+        if not words:
+            return "Everything (catch-all)"
+        return " · ".join(f"{label.capitalize()}: {values}" for label, values in words)
+
+    def render_targets(self, record):
+        return " · ".join(f"{label} {value}" for label, value in targets_in_words(record))
+
+    def render_warn_minutes(self, value):
+        return f"{duration_text(value)} ahead" if value else "no warning"

@@ -1,0 +1,23 @@
+from django.urls import path
+
+from support.views import sla_calendars, sla_overview, sla_policies, sla_which
+
+app_name = "support"
+
+urlpatterns = [
+    path("sla/", sla_overview.sla_overview, name="sla"),
+    path("sla/which/", sla_which.which_policy, name="sla_which"),
+    path("sla/calendars/new/", sla_calendars.calendar_edit, name="sla_calendar_new"),
+    path("sla/calendars/<int:pk>/", sla_calendars.calendar_edit, name="sla_calendar_edit"),
+    path(
+        "sla/calendars/<int:pk>/public-holidays/",
+        sla_calendars.calendar_public_holidays,
+        name="sla_calendar_public_holidays",
+    ),
+    path("sla/calendars/<int:pk>/ical/", sla_calendars.calendar_ical_import, name="sla_calendar_ical"),
+    path("sla/calendars/<int:pk>/delete/", sla_calendars.calendar_delete_confirm, name="sla_calendar_delete"),
+    path("sla/policies/new/", sla_policies.policy_edit, name="sla_policy_new"),
+    path("sla/policies/<int:pk>/", sla_policies.policy_edit, name="sla_policy_edit"),
+    path("sla/policies/<int:pk>/move/", sla_overview.policy_move, name="sla_policy_move"),
+    path("sla/policies/<int:pk>/delete/", sla_policies.policy_delete_confirm, name="sla_policy_delete"),
+]

@@ -18,7 +18,14 @@ from portal.forms import (
     add_service_errors,
     time_zone_choices,
 )
-from support.models import MINUTES_PER_DAY, ONE_YEAR_MINUTES, BusinessCalendar, OpeningWindow, SlaPolicy
+from support.models import (
+    MINUTES_PER_DAY,
+    ONE_YEAR_MINUTES,
+    BusinessCalendar,
+    OpeningWindow,
+    SlaPolicy,
+    minute_label,
+)
 from support.sla.calendars import HolidayInput, WindowInput
 from support.sla.policies import PolicyInput
 
@@ -65,11 +72,7 @@ def parse_windows(text: str) -> list[tuple[int, int]]:
 
 def windows_text(windows) -> str:
     """The other way round, for a day's windows (start_minute and end_minute)."""
-    return ", ".join(f"{_label(w.start_minute)}–{_label(w.end_minute)}" for w in windows)
-
-
-def _label(minute: int) -> str:
-    return f"{minute // 60:02d}:{minute % 60:02d}"
+    return ", ".join(f"{minute_label(w.start_minute)}–{minute_label(w.end_minute)}" for w in windows)
 
 
 def window_field_name(weekday: int) -> str:
@@ -95,12 +98,6 @@ class CalendarForm(forms.Form):
                 else "Opening hours, such as 09:00–12:00, "
                 "13:00–17:00; 00:00–24:00 for the whole day; empty for closed.",
             )
-
-    def window_fields(self):
-        return [self[window_field_name(weekday)] for weekday, _ in WEEKDAYS]
-
-    def main_fields(self):
-        return [self["name"], self["time_zone"], self["description"]]
 
     def clean(self):
         cleaned = super().clean()
@@ -364,17 +361,6 @@ class PolicyForm(forms.Form):
         initial=15,
         help_text="How long before a target is missed to warn: 15, or 1 h.",
     )
-
-    CONDITION_FIELDS = ("tiers", "kinds", "case_categories", "priorities", "venues")
-    TARGET_FIELDS = SlaPolicy.TARGET_FIELDS
-
-    def field_groups(self):
-        return {
-            "main": [self["name"], self["is_active"]],
-            "conditions": [self[name] for name in self.CONDITION_FIELDS],
-            "targets": [self[name] for name in self.TARGET_FIELDS],
-            "clock": [self["calendar"], self["pause_while_waiting"], self["warn_minutes"]],
-        }
 
     def policy_input(self) -> PolicyInput:
         data = self.cleaned_data

@@ -462,6 +462,9 @@ def test_which_policy_for_a_case_shows_each_policy_and_the_failed_condition(clie
     ]
     assert verdicts[0].reason == f"Tier is {tier(2).name}; this policy needs {tier(1).name}."
     assert "earlier policy applies" in verdicts[2].reason
+    assert "Cases applies: Resolution 72 h, counted in the calendar Office" in " ".join(
+        response.content.decode().replace("<strong>", "").replace("</strong>", "").split()
+    )
     assert link_to(response, case.reference) == reverse("disputes:case_detail", args=[case.reference])
 
 
@@ -505,3 +508,20 @@ def test_which_policy_for_an_unknown_item_says_so_on_the_form(client, specialist
     assert response.status_code == 400
     assert response.context["form"].errors["item"]
     assert "verdicts" not in response.context
+
+
+def test_which_policy_says_when_nothing_applies(client, leader, policies):
+    from support.sla.policies import policy_delete
+
+    policy_delete(policy=policies["catch-all"])
+    conversation = make_conversation(priority="urgent")  # no known account: no tier, no venue
+    client.force_login(leader)
+    response = which(client, conversation.intercom_id)
+    assert response.status_code == 200
+    assert response.context["applied"] is None
+    assert "No active policy matches" in response.content.decode()
+    assert ("Tier", "none (no account)") in response.context["facts"]
+    assert (
+        response.context["verdicts"][0].reason
+        == f"Tier is none (no account); this policy needs {tier(1).name}."
+    )

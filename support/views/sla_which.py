@@ -13,7 +13,7 @@ from support.forms import WhichPolicyForm
 from support.models import Conversation, SlaPolicy
 from support.selectors import conversation_url
 from support.sla.matching import CONDITIONS, facts_for_case, facts_for_conversation, policy_explain
-from support.tables import condition_values, conditions_in_words, fact_in_words
+from support.tables import condition_values, conditions_in_words, fact_in_words, targets_in_words
 from support.views.sla_access import SLA_READERS
 
 
@@ -24,6 +24,7 @@ class Verdict:
     matched: bool
     reason: str
     conditions: list[tuple[str, str]]
+    targets: list[tuple[str, str]]
 
 
 def _found(item: str, user):
@@ -65,7 +66,14 @@ def _verdicts(facts, tier_name) -> list[Verdict]:
         else:
             reason = "Matches too, but an earlier policy applies."
         verdicts.append(
-            Verdict(policy, matched and not applied, matched, reason, conditions_in_words(policy))
+            Verdict(
+                policy,
+                matched and not applied,
+                matched,
+                reason,
+                conditions_in_words(policy),
+                targets_in_words(policy),
+            )
         )
         applied = applied or matched
     return verdicts
@@ -86,13 +94,15 @@ def which_policy(request):
                 "(digits only) or a case reference such as DSP-2026-00042.",
             )
         else:
+            verdicts = _verdicts(facts, tier_name)
             context.update(
+                applied=next((v for v in verdicts if v.applies), None),
+                verdicts=verdicts,
                 label=label,
                 link=link,
                 facts=[
                     (words.capitalize(), fact_in_words(facts, condition, tier_name=tier_name))
                     for condition, words in CONDITIONS.items()
                 ],
-                verdicts=_verdicts(facts, tier_name),
             )
     return render(request, "support/sla/which.html", context, status=400 if form.errors else 200)

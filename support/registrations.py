@@ -8,8 +8,7 @@ from django.db.models import Avg, Count
 from accounts.health import ComponentScore, HealthComponent, register_health_component
 from accounts.timeline import register_timeline_source
 from portal.navigation import NavItem, register_nav_item
-from support.selectors import conversation_timeline_entries
-from support.views.sla_access import SLA_READERS
+from support.selectors import SLA_READERS, conversation_timeline_entries
 
 register_timeline_source(conversation_timeline_entries, key="support.conversations")
 

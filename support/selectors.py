@@ -5,7 +5,9 @@ from urllib.parse import quote
 
 from django.conf import settings
 
-from support.models import Conversation
+from portal.roles import Role
+from portal.selectors import object_get_for_user
+from support.models import BusinessCalendar, Conversation, SlaPolicy
 
 # Intercom's web app, per hosting region (a workspace lives in exactly one).
 APP_HOSTS = {
@@ -64,3 +66,34 @@ def linked_conversation(intercom_id: str) -> dict | None:
         return None
     conversation = Conversation.objects.select_related("assignee").filter(intercom_id=intercom_id).first()
     return {"intercom_id": intercom_id, "url": conversation_url(intercom_id), "conversation": conversation}
+
+
+# Admins configure SLA policies; Specialists and Leadership read them; Product does not see them.
+SLA_READERS = (Role.SPECIALIST, Role.LEADERSHIP, Role.ADMIN)
+SLA_EDITORS = (Role.ADMIN,)
+
+
+def calendar_get_for_user(*, user, pk, to_change: bool = False) -> BusinessCalendar:
+    return object_get_for_user(
+        BusinessCalendar.objects.prefetch_related("windows", "holidays"),
+        user=user,
+        roles=SLA_EDITORS if to_change else SLA_READERS,
+        denied="Only Admins change SLA calendars."
+        if to_change
+        else "Your role does not include SLA settings.",
+        missing="No such calendar.",
+        pk=pk,
+    )
+
+
+def policy_get_for_user(*, user, pk, to_change: bool = False) -> SlaPolicy:
+    return object_get_for_user(
+        SlaPolicy.objects.select_related("calendar").prefetch_related("tiers"),
+        user=user,
+        roles=SLA_EDITORS if to_change else SLA_READERS,
+        denied="Only Admins change SLA policies."
+        if to_change
+        else "Your role does not include SLA settings.",
+        missing="No such policy.",
+        pk=pk,
+    )

@@ -17,9 +17,9 @@ from support.forms import (
     holiday_formset,
 )
 from support.models import BusinessCalendar
+from support.selectors import SLA_EDITORS, calendar_get_for_user
 from support.sla.calendars import HolidayInput, calendar_delete, calendar_holidays_add, calendar_save
 from support.sla.holiday_sources import holidays_from_ical, public_holidays
-from support.views.sla_access import SLA_EDITORS, calendar_get_for_user
 
 MORE_ROWS = 3
 

@@ -9,10 +9,10 @@ from django.views.decorators.http import require_POST
 from portal.roles import has_role, role_required
 from support.forms import PolicyMoveForm, windows_text
 from support.models import BusinessCalendar, OpeningWindow
+from support.selectors import SLA_EDITORS, SLA_READERS, policy_get_for_user
 from support.sla.matching import policies_in_order
 from support.sla.policies import policies_reorder
 from support.tables import PolicyTable
-from support.views.sla_access import SLA_EDITORS, SLA_READERS, policy_get_for_user
 
 
 def calendars_overview() -> list[BusinessCalendar]:

@@ -7,8 +7,8 @@ from django.shortcuts import redirect, render
 from portal.forms import add_service_errors
 from portal.roles import role_required
 from support.forms import PolicyForm, policy_initial
+from support.selectors import SLA_EDITORS, policy_get_for_user
 from support.sla.policies import policy_delete, policy_save
-from support.views.sla_access import SLA_EDITORS, policy_get_for_user
 
 
 @role_required(*SLA_EDITORS)

@@ -11,10 +11,9 @@ from disputes.selectors import CASE_REFERENCE, case_get_for_user
 from portal.roles import role_required
 from support.forms import WhichPolicyForm
 from support.models import Conversation, SlaPolicy
-from support.selectors import conversation_url
+from support.selectors import SLA_READERS, conversation_url
 from support.sla.matching import CONDITIONS, facts_for_case, facts_for_conversation, policy_explain
 from support.tables import condition_values, conditions_in_words, fact_in_words, targets_in_words
-from support.views.sla_access import SLA_READERS
 
 
 @dataclass(frozen=True)

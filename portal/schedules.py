@@ -40,6 +40,9 @@ SCHEDULES: list[ScheduledTask] = [
         func="support.tasks.conversations_reconcile",
         cron="*/15 * * * *",
     ),
+    # Every minute ("* * * * *"): record the SLA warnings and breaches whose time has come; the
+    # pass reads only the clocks whose next deadline has passed, so it stays short.
+    ScheduledTask(name="support.sla_tick", func="support.tasks.sla_tick", cron="* * * * *"),
     # Minute 23 of every hour ("23 * * * *", off the quarter hours the other jobs use): re-fetch
     # open and recently closed markets from Gamma, so rules, clarifications and resolution move
     # into the portal within the hour. The run stops inside the task timeout; the stalest go first.

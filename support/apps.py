@@ -11,6 +11,7 @@ class SupportConfig(AppConfig):
         from support import (  # noqa: F401
             case_filing,  # checks a case's linked conversation belongs to its account
             case_page,  # the linked-conversation panel on a case page
+            receivers,  # SLA clocks follow the cases disputes announces (disputes.signals)
             registrations,  # account timeline source and health component
             webhook_handlers,  # Intercom webhook topics that update the conversation mirror
         )

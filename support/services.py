@@ -101,7 +101,7 @@ def _account_for(fields: dict):
     return (
         Account.objects.annotate(email_lower=Lower("email"))
         .filter(match)
-        .only("pk")
+        .only("pk", "tier", "venue")  # and what SLA policies are matched on
         # Both columns are unique: at most two rows, the external id's first.
         .order_by(Case(When(external_id=external_id, then=Value(0)), default=Value(1)))
         .first()
@@ -170,6 +170,9 @@ def conversation_sync(*, data: dict, source: str, lookups=None) -> Conversation 
             from accounts.services import health_refresh_soon
 
             health_refresh_soon(account_ids=[account.pk])  # ratings weigh on health
+    from support.sla.clocks import sla_evaluate_conversation
+
+    sla_evaluate_conversation(conversation, setup=getattr(lookups, "sla_setup", None))
     return conversation
 
 

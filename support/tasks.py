@@ -6,6 +6,7 @@ from django.conf import settings
 
 from integrations.intercom.client import IntercomClient
 from support.importing import WATERMARK, conversations_import, watermark_since
+from support.sla.tick import sla_tick as sla_tick_run
 
 logger = logging.getLogger(__name__)
 
@@ -24,3 +25,10 @@ def conversations_reconcile() -> dict | str:
             "Conversation import: %s item(s) could not be stored; first: %s", report.failed, report.errors[0]
         )
     return report.as_dict()
+
+
+def sla_tick() -> dict:
+    """Every minute: record the SLA warnings and breaches whose time has come (only clocks whose
+    indexed next deadline has passed are read). Safe to run twice at once and to retry: each
+    warning and breach is recorded once."""
+    return sla_tick_run().as_dict()

@@ -28,6 +28,7 @@ from disputes.services.cases.workflow import (
     case_lock,
     require_specialist,
 )
+from disputes.signals import case_changed
 from integrations.models import SyncJob
 from integrations.outbox import outbox_record
 from portal.models import User
@@ -223,6 +224,7 @@ def _record(case: DisputeCase, decision: Decision, by: User, *, amended: bool) -
         },
     )
     account_open_cases_changed(case)
+    case_changed.send(sender=DisputeCase, case=case, what="decided")
 
 
 @transaction.atomic

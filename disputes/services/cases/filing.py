@@ -12,6 +12,7 @@ from accounts.models import Account
 from disputes.hooks import conversation_problems
 from disputes.models import CaseCounter, CaseEvent, DisputeCase, Market
 from disputes.services.cases.workflow import account_open_cases_changed, account_timeline_add, case_event_add
+from disputes.signals import case_changed
 from portal.models import User
 
 # Default targets until the SLA issue owns them: first response by tier rank (hours),
@@ -123,6 +124,7 @@ def dispute_file(
     case_event_add(case, CaseEvent.Kind.FILED, by, f"Filed by {by.username}", after={"status": case.status})
     account_timeline_add(case, by, f"Dispute {reference} filed: {case.get_category_display().lower()}")
     account_open_cases_changed(case)
+    case_changed.send(sender=DisputeCase, case=case, what="filed")
     return case
 
 

@@ -7,6 +7,7 @@ from django.db import transaction
 from disputes.models import CaseEvent, DisputeCase
 from disputes.selectors import reply_job_key
 from disputes.services.cases.workflow import case_event_add
+from disputes.signals import case_changed
 from integrations.models import SyncJob
 from integrations.outbox import outbox_record
 from portal.models import User
@@ -62,7 +63,7 @@ def case_reply_record(
         if send
         else f"Reply prepared {origin}"
     )
-    return case_event_add(
+    event = case_event_add(
         case,
         CaseEvent.Kind.REPLY,
         by,
@@ -70,3 +71,5 @@ def case_reply_record(
         after={"template": template.pk, "revision": draft.revision.number, "use": use.pk, "sent": send},
         note=(f"Subject: {use.rendered_subject}\n\n" if use.rendered_subject else "") + use.rendered_body,
     )
+    case_changed.send(sender=DisputeCase, case=case, what="reply")
+    return event

@@ -10,6 +10,7 @@ from django.utils import timezone
 from accounts.models import AccountEvent
 from accounts.services import account_event_record, health_refresh_soon
 from disputes.models import CaseEvent, DisputeCase
+from disputes.signals import case_changed
 from integrations.models import SyncJob
 from integrations.outbox import outbox_record
 from portal.models import User
@@ -111,6 +112,7 @@ def dispute_transition(
         after={"status": to},
         note=reason.strip(),
     )
+    case_changed.send(sender=DisputeCase, case=case, what="status")
     return case
 
 

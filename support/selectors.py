@@ -1,5 +1,5 @@
-"""Reads of the conversation mirror for the account and case pages: one query each, however
-many conversations an account has."""
+"""Reads of the conversation mirror for the account and case pages (one query each, however
+many conversations an account has), and who may read or change the SLA settings."""
 
 from urllib.parse import quote
 

@@ -88,3 +88,41 @@ def sla_defaults():
     transactional test emptied the tables)."""
     tier(1)
     sla_defaults_ensure()
+
+
+class TimeMachine:
+    """`timezone.now()` pinned to `at`, moved on by `advance(minutes=...)` (see `pinned_time`)."""
+
+    def __init__(self, at):
+        self.now = at
+
+    def __call__(self):
+        return self.now
+
+    def advance(self, **delta):
+        import datetime as dt
+
+        self.now += dt.timedelta(**delta)
+        return self.now
+
+
+def pinned_time(monkeypatch, at) -> TimeMachine:
+    """Pin `django.utils.timezone.now` (auto_now fields and services read it) to `at`."""
+    machine = TimeMachine(at)
+    monkeypatch.setattr(timezone, "now", machine)
+    return machine
+
+
+def only_policy(*, calendar=None, **fields):
+    """Replace the policy list with one catch-all (on a 24/7 UTC calendar unless told):
+    60 minutes to first response, 30 to each next response, 240 to resolution, warning 15
+    minutes ahead, pausing while waiting on the user; `fields` change any of it."""
+    from support.models import SlaPolicy
+
+    SlaPolicy.objects.all().delete()
+    if calendar is None:
+        calendar = BusinessCalendar.objects.filter(name="Always").first() or make_calendar(
+            "Always", time_zone="UTC", windows=week("00:00", "24:00", range(7))
+        )
+    targets = {"first_response_minutes": 60, "next_response_minutes": 30, "resolution_minutes": 240}
+    return make_policy("Everything", calendar=calendar, **{**targets, **fields})

@@ -11,7 +11,8 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from accounts.tests.factories import make_account
-from disputes.services.cases import dispute_file, dispute_transition
+from disputes.services.cases import case_reply_record, dispute_file, dispute_transition
+from disputes.tests.factories import make_decided_case
 from support.models import SlaClock, SlaEvent
 from support.services import conversation_sync
 from support.sla.clocks import metric_status, sla_evaluate_case, sla_evaluate_conversation
@@ -326,3 +327,26 @@ def test_evaluating_a_case_again_changes_nothing(case, time):
     sla_evaluate_case(case)
     assert list(SlaClock.objects.order_by("pk").values()) == before
     assert SlaEvent.objects.count() == 1  # the first response's breach
+
+
+def test_only_a_reply_sent_to_the_user_is_a_case_response(case, specialist, time):
+    from playbooks.tests.factories import make_template
+
+    template = make_template(specialist, name="Order reply", serves="order_execution", body="Hello.")
+    case.intercom_conversation_id = "123"
+    case.save(update_fields=["intercom_conversation_id"])
+    time.advance(minutes=10)
+    case_reply_record(case=case, by=specialist, template=template, subject="", body="Hello.")
+    assert case_clock(case, FIRST).status == "active"  # kept in the history only
+
+    time.advance(minutes=10)
+    case_reply_record(case=case, by=specialist, template=template, subject="", body="Hello.", send=True)
+    first = case_clock(case, FIRST)
+    assert (first.status, first.achieved_at) == ("hit", T0 + 20 * M)
+
+
+def test_a_decision_achieves_the_resolution(policy, specialist, time):
+    case = make_decided_case(by=specialist)
+    resolution = case_clock(case, RESOLUTION)
+    assert (resolution.status, resolution.achieved_at) == ("hit", T0)
+    assert case_clock(case, FIRST).status == "cancelled"  # decided before a reply was due

@@ -114,3 +114,35 @@ def test_the_pass_is_a_task_scheduled_every_minute(time):
     assert tasks.sla_tick() == {"clocks": 1, "warnings": 1, "breaches": 0}
     schedule = next(s for s in SCHEDULES if s.name == "support.sla_tick")
     assert (schedule.func, schedule.cron) == ("support.tasks.sla_tick", "* * * * *")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_passes_at_once_record_each_warning_once(time, heard):
+    import threading
+
+    only_policy()
+    for _ in range(8):
+        waiting_conversation(created_at=T0, waiting_since=T0)
+    time.now = T0 + 50 * M
+    reports, errors = [], []
+    start = threading.Barrier(2)
+
+    def run():
+        try:
+            start.wait()
+            reports.append(sla_tick(batch=3))
+        except Exception as error:  # collected and asserted below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert not errors
+    assert sum(report.warnings for report in reports) == 8
+    assert SlaEvent.objects.filter(kind="warning").count() == 8
+    assert len(heard) == 8

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from disputes.models import CaseEvent, DisputeCase
@@ -100,6 +101,41 @@ def sla_evaluate_case(
         return _apply(clocks, spans, policy, setup, now, item={"case": case}, pause=pauses)
 
 
+def sla_evaluate_items(
+    *, conversation_ids: Iterable[int] = (), case_ids: Iterable[int] = (), now: dt.datetime | None = None
+) -> int:
+    """Evaluate many conversations and cases with one policy setup (for rows written in bulk,
+    such as an import page or seeded data, and to give open items clocks after this feature
+    arrives). Each item in its own transaction; returns how many were evaluated. Safe to retry."""
+    now = now or timezone.now()
+    setup = sla_setup()
+    done = 0
+    conversations = Conversation.objects.filter(pk__in=list(conversation_ids)).select_related("account")
+    for conversation in conversations.order_by("pk").iterator(chunk_size=500):
+        sla_evaluate_conversation(conversation, now, setup=setup)
+        done += 1
+    cases = DisputeCase.objects.filter(pk__in=list(case_ids)).select_related("account")
+    for case in cases.order_by("pk").iterator(chunk_size=500):
+        sla_evaluate_case(case, now, setup=setup)
+        done += 1
+    return done
+
+
+def sla_evaluate_open(now: dt.datetime | None = None) -> int:
+    """Evaluate every open conversation and case that has no running clock yet (those that
+    existed before the SLA clocks did, or were written in bulk). Safe to retry."""
+    without = ~Exists(SlaClock.objects.filter(status__in=SlaClock.RUNNING, conversation=OuterRef("pk")))
+    conversation_ids = Conversation.objects.exclude(state=Conversation.State.CLOSED).filter(without)
+    cases = DisputeCase.objects.open().filter(
+        ~Exists(SlaClock.objects.filter(status__in=SlaClock.RUNNING, case=OuterRef("pk")))
+    )
+    return sla_evaluate_items(
+        conversation_ids=conversation_ids.values_list("pk", flat=True),
+        case_ids=cases.values_list("pk", flat=True),
+        now=now,
+    )
+
+
 def _apply(clocks, spans: Iterable[Span], policy, setup, now, *, item: dict, pause) -> list[SlaClock]:
     by_key = {(c.metric, c.cycle): c for c in clocks}
     result = []
@@ -182,7 +218,7 @@ def _pause_from_intervals(clock, spec, target, intervals, now) -> tuple[dt.timed
     end = clock.stopped_at or now
     for since, until in intervals:
         since = max(since, clock.started_at)
-        if since >= end or since >= due:
+        if since >= due or since > now or (clock.stopped_at is not None and since >= clock.stopped_at):
             break
         if until is None:
             return total, since

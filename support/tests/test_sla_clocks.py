@@ -350,3 +350,16 @@ def test_a_decision_achieves_the_resolution(policy, specialist, time):
     resolution = case_clock(case, RESOLUTION)
     assert (resolution.status, resolution.achieved_at) == ("hit", T0)
     assert case_clock(case, FIRST).status == "cancelled"  # decided before a reply was due
+
+
+def test_open_items_without_clocks_get_them_from_the_backfill(policy, case, time):
+    from support.tasks import sla_backfill
+
+    talk = Talk(time)
+    SlaClock.objects.all().delete()  # as before the clocks existed
+    time.advance(minutes=5)
+
+    assert sla_backfill() == 2
+    assert SlaClock.objects.filter(conversation=talk.conversation).count() == 2
+    assert SlaClock.objects.filter(case=case).count() == 2
+    assert sla_backfill() == 0

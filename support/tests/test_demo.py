@@ -54,3 +54,14 @@ def test_a_negative_count_is_refused():
 def test_by_default_four_conversations_per_three_accounts_at_most_400():
     seed(*SMALL)
     assert Conversation.objects.count() == 20 * 4 // 3
+
+
+def test_seeding_again_keeps_the_sla_policies_and_gives_open_items_clocks():
+    from support.models import SlaClock, SlaPolicy
+
+    seed("--seed", "3", *SMALL, "--conversations", "30")
+    seed("--force", "--seed", "3", *SMALL, "--conversations", "30")  # the flush removed the defaults
+    assert SlaPolicy.objects.filter(kinds=[]).exists() and SlaPolicy.objects.count() > 3
+    open_conversations = Conversation.objects.exclude(state="closed")
+    assert open_conversations.exists()
+    assert not open_conversations.exclude(pk__in=SlaClock.objects.values("conversation")).exists()

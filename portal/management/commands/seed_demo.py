@@ -17,6 +17,8 @@ from portal.demo import seed_people
 from portal.models import User
 from portal.services import roles_sync, schedules_sync
 from support.demo import seed_conversations
+from support.sla.clocks import sla_evaluate_open
+from support.sla.defaults import sla_defaults_ensure
 
 DEMO_PASSWORD = "demo"
 
@@ -81,6 +83,11 @@ class Command(BaseCommand):
             dest="production",
             help="Seed even though DEBUG is off (a staging or production database).",
         )
+
+    @staticmethod
+    def _sla_clocks() -> int:
+        sla_defaults_ensure()
+        return sla_evaluate_open()
 
     def handle(self, *args, **options):
         if options["specialists"] < 2:
@@ -157,6 +164,8 @@ class Command(BaseCommand):
                 "Intercom conversations",
                 lambda: seed_conversations(rng=rng, count=options["conversations"], progress=self._progress),
             )
+            # A flush removed the default calendars and policies the migration seeded.
+            clocks = self._step("SLA policies and clocks", self._sla_clocks)
         # Fresh statistics after a bulk load, so the query planner knows the tables' sizes now.
         self._step("Statistics", lambda: connection.cursor().execute("ANALYZE"))
         self.stdout.write(self.style.SUCCESS(f"Demo data ready in {time.perf_counter() - started:.1f}s:"))
@@ -181,6 +190,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"  Intercom conversations: {conversations['conversations']} ({conversations['rated']} rated)"
         )
+        self.stdout.write(f"  SLA: open conversations and cases given clocks: {clocks}")
         self.stdout.write(
             f"  feedback: {feedback['items']} items ({feedback['sources']} linked accounts, "
             f"{feedback['events']} events, {feedback['comments']} comments, "

@@ -340,7 +340,10 @@ def test_a_duplicate_queues_nothing(client, fake, contact, django_capture_on_com
         deliver(client, payload)
     with django_capture_on_commit_callbacks(execute=True) as second:
         response = deliver(client, payload)
-    assert (len(first), len(second)) == (1, 0)
+    # The first delivery asks for one drain (processing it may queue more, such as SLA
+    # announcements); the duplicate queues nothing at all.
+    drains = [callback for callback in first if callback.__name__ == "request_webhook_drain"]
+    assert (len(drains), len(second)) == (1, 0)
     assert response.json()["status"] == "duplicate"
 
 

@@ -1,14 +1,26 @@
 """How the support program plugs into the portal: account timelines and health (the
-conversation mirror) and the SLA pages in the navigation."""
+conversation mirror), the queue and the SLA pages in the navigation, and the Breaching soon
+panel on My day."""
 
 import datetime as dt
 
 from django.db.models import Avg, Count
+from django.urls import reverse
+from django.utils import timezone
 
 from accounts.health import ComponentScore, HealthComponent, register_health_component
 from accounts.timeline import register_timeline_source
+from portal.myday import Panel, register_panel
 from portal.navigation import NavItem, register_nav_item
-from support.selectors import SLA_READERS, conversation_timeline_entries
+from portal.roles import Role
+from support.selectors import (
+    SLA_READERS,
+    QueueState,
+    breaching_soon,
+    conversation_timeline_entries,
+    queue_item_link,
+    queue_state,
+)
 
 register_timeline_source(conversation_timeline_entries, key="support.conversations")
 
@@ -52,3 +64,26 @@ register_health_component(HealthComponent("conversations", "Conversation ratings
 
 
 register_nav_item(NavItem(label="SLA", url_name="support:sla", roles=SLA_READERS, order=60))
+register_nav_item(NavItem(label="Queue", url_name="support:queue", roles=SLA_READERS, order=12))
+
+
+def breaching_soon_panel(*, user):
+    """The Specialist's items (and unassigned ones) whose SLA warns or is breached: one query."""
+    now = timezone.now()
+    clocks = breaching_soon(user, now)
+    for clock in clocks:
+        clock.breached = queue_state(clock, now) == QueueState.BREACHED
+        queue_item_link(clock)
+    return {"clocks": clocks, "queue_url": reverse("support:queue")} if clocks else None
+
+
+register_panel(
+    Panel(
+        key="support-breaching-soon",
+        title="Breaching soon",
+        template="support/_breaching_soon.html",
+        roles=(Role.SPECIALIST,),
+        build=breaching_soon_panel,
+        order=1,
+    )
+)

@@ -1,13 +1,21 @@
 """Reads of the conversation mirror for the account and case pages (one query each, however
 many conversations an account has), and who may read or change the SLA settings."""
 
+import datetime as dt
+from collections.abc import Iterable
 from urllib.parse import quote
 
 from django.conf import settings
+from django.db import models
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.urls import reverse
 
 from portal.roles import Role
 from portal.selectors import object_get_for_user
-from support.models import BusinessCalendar, Conversation, SlaPolicy
+from support.models import BusinessCalendar, Conversation, SlaClock, SlaPolicy
+from support.sla.business_time import working_time_between
+from support.sla.calendars import calendar_specs
 
 # Intercom's web app, per hosting region (a workspace lives in exactly one).
 APP_HOSTS = {
@@ -96,4 +104,135 @@ def policy_get_for_user(*, user, pk, to_change: bool = False) -> SlaPolicy:
         else "Your role does not include SLA settings.",
         missing="No such policy.",
         pk=pk,
+    )
+
+
+# The queue (/support/) and the Breaching soon panel: one row per open item, the item's most
+# urgent running clock. A clock is more urgent than another of the same item when it is due
+# earlier; a paused clock (no due time) comes after every running one; the lower id breaks ties.
+# Breached clocks are due in the past and running ones in the future, so ordering by due time
+# puts the breached first (most overdue first) and the paused last.
+QUEUE_WORKERS = (Role.SPECIALIST, Role.ADMIN)
+QUEUE_ORDER = (F("due_at").asc(nulls_last=True), "pk")
+
+
+class QueueState(models.TextChoices):
+    BREACHED = "breached", "Breached"
+    WARNING = "warning", "Warning"
+    ON_TRACK = "on_track", "On track"
+    PAUSED = "paused", "Paused"
+
+
+def _most_urgent_of(item: str) -> Subquery:
+    """The id of the most urgent running clock of the outer clock's conversation (or case),
+    read through the item's foreign-key index; null for a clock of the other kind."""
+    return Subquery(
+        SlaClock.objects.filter(**{item: OuterRef(item)}, status__in=SlaClock.RUNNING)
+        .order_by(*QUEUE_ORDER)
+        .values("pk")[:1]
+    )
+
+
+def queue_clocks() -> QuerySet[SlaClock]:
+    """Every open conversation and case with a running clock, once, as its most urgent running
+    clock, with the item, its account and tier, its assignee and the clock's policy loaded, in
+    queue order. No column of the queue runs a query."""
+    return (
+        SlaClock.objects.filter(status__in=SlaClock.RUNNING)
+        .filter(pk=Coalesce(_most_urgent_of("conversation"), _most_urgent_of("case")))
+        .select_related(
+            "policy",
+            "conversation__account__tier",
+            "conversation__assignee",
+            "case__account__tier",
+            "case__assignee",
+        )
+        .defer(
+            "conversation__statistics",
+            "conversation__tags",
+            "conversation__rating_remark",
+            "conversation__account__notes",
+            "conversation__account__health_components",
+            "case__requested_remedy",
+            "case__account__notes",
+            "case__account__health_components",
+        )
+        .order_by(*QUEUE_ORDER)
+    )
+
+
+def queue_state_filter(state: str, now: dt.datetime) -> Q:
+    """The clocks in one SLA state at `now`. A running clock past its due time counts as
+    breached before the minute pass has marked it."""
+    Status = SlaClock.Status
+    return {
+        QueueState.BREACHED: Q(status=Status.BREACHED) | Q(status=Status.ACTIVE, due_at__lte=now),
+        QueueState.WARNING: Q(status=Status.ACTIVE, warn_at__lte=now, due_at__gt=now),
+        QueueState.ON_TRACK: Q(status=Status.ACTIVE, due_at__gt=now) & ~Q(warn_at__lte=now),
+        QueueState.PAUSED: Q(status=Status.PAUSED),
+    }[state]
+
+
+def queue_state(clock: SlaClock, now: dt.datetime) -> str:
+    """The SLA state of a running clock at `now`, as `queue_state_filter` reads it."""
+    if clock.status == SlaClock.Status.PAUSED or clock.due_at is None:
+        return QueueState.PAUSED
+    if clock.status == SlaClock.Status.BREACHED or clock.due_at <= now:
+        return QueueState.BREACHED
+    if clock.warn_at is not None and clock.warn_at <= now:
+        return QueueState.WARNING
+    return QueueState.ON_TRACK
+
+
+def queue_assigned(who: str, user) -> Q:
+    """Items assigned to `user` ("mine"), to nobody ("unassigned"), or all ("everyone")."""
+    if who == "mine":
+        return Q(conversation__assignee=user) | Q(case__assignee=user)
+    if who == "unassigned":
+        return Q(conversation__isnull=False, conversation__assignee__isnull=True) | Q(
+            case__isnull=False, case__assignee__isnull=True
+        )
+    return Q()
+
+
+def queue_time_left(clocks: Iterable[SlaClock], now: dt.datetime) -> None:
+    """Set `state` and `time_left` on each clock (the rows of one page): working time in its
+    policy's calendar until it is due (negative once overdue; for a paused clock, what was
+    left when it paused). The calendars are loaded once, three queries however many rows."""
+    clocks = list(clocks)
+    specs = calendar_specs({clock.policy.calendar_id for clock in clocks})
+    for clock in clocks:
+        spec = specs[clock.policy.calendar_id]
+        clock.state = queue_state(clock, now)
+        if clock.due_at is None:
+            used = working_time_between(spec, clock.started_at, clock.paused_since or now)
+            target = dt.timedelta(minutes=clock.target_minutes) + clock.paused_total
+            clock.time_left = target - used
+        elif clock.due_at > now:
+            clock.time_left = working_time_between(spec, now, clock.due_at)
+        else:
+            clock.time_left = -working_time_between(spec, clock.due_at, now)
+
+
+def queue_item_link(clock: SlaClock) -> None:
+    """Set `item` (the conversation or case) and `item_url` (the Intercom inbox, or the case
+    page) on a clock of `queue_clocks()`."""
+    if clock.conversation_id:
+        clock.item, clock.item_url = clock.conversation, conversation_url(clock.conversation.intercom_id)
+    else:
+        clock.item = clock.case
+        clock.item_url = reverse("disputes:case_detail", args=[clock.case.reference])
+
+
+BREACHING_SOON_ROWS = 10
+
+
+def breaching_soon(user, now: dt.datetime) -> list[SlaClock]:
+    """The items whose most urgent clock warns or is breached at `now`, assigned to `user` or
+    to nobody, most overdue first: at most ten, one query."""
+    due = queue_state_filter(QueueState.BREACHED, now) | queue_state_filter(QueueState.WARNING, now)
+    return list(
+        queue_clocks()
+        .filter(due)
+        .filter(queue_assigned("mine", user) | queue_assigned("unassigned", user))[:BREACHING_SOON_ROWS]
     )

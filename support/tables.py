@@ -1,12 +1,16 @@
 """The SLA policy list, and the words the SLA pages use for a policy's conditions and targets."""
 
+import datetime as dt
+import math
+
 import django_tables2 as tables
 
 from accounts.models import Venue
 from disputes.models import DisputeCase
 from portal.tables import PortalTable
 from support.forms import duration_text
-from support.models import SlaPolicy
+from support.models import SlaClock, SlaPolicy
+from support.selectors import QueueState, queue_item_link, queue_time_left
 from support.sla.matching import CONDITIONS, SlaFacts
 
 CONDITION_LABELS = {
@@ -107,3 +111,58 @@ class PolicyTable(PortalTable):
 
     def render_warn_minutes(self, value):
         return f"{duration_text(value)} ahead" if value else "no warning"
+
+
+def time_left_text(left: dt.timedelta, state: str) -> str:
+    """Working time left, in minutes rounded toward the deadline: "1 h 30 min left",
+    "overdue by 45 min", "paused, 2 h left"."""
+    minutes = math.ceil(abs(left) / dt.timedelta(minutes=1))
+    if state == QueueState.PAUSED:
+        return f"paused, {duration_text(max(0, math.floor(left / dt.timedelta(minutes=1))))} left"
+    if left <= dt.timedelta(0):
+        return f"overdue by {duration_text(minutes)}"
+    return f"{duration_text(math.floor(left / dt.timedelta(minutes=1)))} left"
+
+
+STATE_BADGES = {
+    QueueState.BREACHED: "badge--danger",
+    QueueState.WARNING: "badge--warn",
+    QueueState.ON_TRACK: "badge--ok",
+    QueueState.PAUSED: "badge--muted",
+}
+
+
+class QueueTable(PortalTable):
+    """The queue: one row per open item, its most urgent running clock (feed it
+    `support.selectors.queue_clocks()`). Rows are written out in support/_queue_table.html,
+    one cell per column in this order; `annotate_page` works out the SLA state and time left of
+    the rows on the page only."""
+
+    kind = tables.Column(empty_values=(), orderable=False)
+    item = tables.Column(verbose_name="Conversation or case", empty_values=(), orderable=False)
+    account = tables.Column(empty_values=(), orderable=False)
+    assignee = tables.Column(empty_values=(), orderable=False)
+    metric = tables.Column(orderable=False)
+    state = tables.Column(verbose_name="SLA", empty_values=(), orderable=False)
+    time_left = tables.Column(verbose_name="Time left", empty_values=(), orderable=False)
+    due_at = tables.Column(verbose_name="Due", orderable=False)
+    intercom_sla = tables.Column(verbose_name="Intercom SLA", empty_values=(), orderable=False)
+
+    class Meta(PortalTable.Meta):
+        model = SlaClock
+        fields = []
+        sequence = (
+            "kind", "item", "account", "assignee", "metric", "state", "time_left", "due_at", "intercom_sla"
+        )  # fmt: skip
+        empty_text = "Nothing in the queue matches: no open item with a running SLA clock."
+        template_name = "support/_queue_table.html"
+
+    def annotate_page(self, now: dt.datetime) -> None:
+        """State, badge, time left and links of the page's rows (three queries for calendars)."""
+        clocks = [row.record for row in self.paginated_rows]
+        queue_time_left(clocks, now)
+        for clock in clocks:
+            clock.state_label = QueueState(clock.state).label
+            clock.state_badge = STATE_BADGES[clock.state]
+            clock.time_left_text = time_left_text(clock.time_left, clock.state)
+            queue_item_link(clock)

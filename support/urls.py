@@ -1,10 +1,11 @@
 from django.urls import path
 
-from support.views import sla_calendars, sla_overview, sla_policies, sla_which
+from support.views import queue, sla_calendars, sla_overview, sla_policies, sla_which
 
 app_name = "support"
 
 urlpatterns = [
+    path("", queue.queue, name="queue"),
     path("sla/", sla_overview.sla_overview, name="sla"),
     path("sla/which/", sla_which.which_policy, name="sla_which"),
     path("sla/calendars/new/", sla_calendars.calendar_edit, name="sla_calendar_new"),

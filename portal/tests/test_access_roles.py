@@ -128,6 +128,7 @@ PAGES = {
     "integrations:sync": Page(writers(200)),
     "integrations:sync_retry": Page(writers(302), method="post", args=("sync_job",)),
     "integrations:sync_retry_all": Page(writers(302), method="post"),
+    "support:queue": Page(READ_SLA),
     "support:sla": Page(READ_SLA),
     "support:sla_which": Page(READ_SLA),
     "support:sla_calendar_new": Page(admins(200)),

@@ -20,6 +20,7 @@ from support.models import BusinessCalendar
 from support.selectors import SLA_EDITORS, calendar_get_for_user
 from support.sla.calendars import HolidayInput, calendar_delete, calendar_holidays_add, calendar_save
 from support.sla.holiday_sources import holidays_from_ical, public_holidays
+from support.views.deleting import delete_confirm_page
 
 MORE_ROWS = 3
 
@@ -146,18 +147,10 @@ def calendar_ical_import(request, pk):
 @role_required(*SLA_EDITORS)
 def calendar_delete_confirm(request, pk):
     calendar: BusinessCalendar = calendar_get_for_user(user=request.user, pk=pk, to_change=True)
-    error = None
-    if request.method == "POST":
-        try:
-            calendar_delete(calendar=calendar)
-        except ValidationError as refused:
-            error = " ".join(refused.messages)
-        else:
-            messages.success(request, f"Calendar “{calendar.name}” deleted.")
-            return redirect("support:sla")
-    context = {
-        "calendar": calendar,
-        "policies": list(calendar.policies.order_by("position")),
-        "error": error,
-    }
-    return render(request, "support/sla/calendar_delete.html", context, status=400 if error else 200)
+    return delete_confirm_page(
+        request,
+        delete=lambda: calendar_delete(calendar=calendar),
+        done=f"Calendar “{calendar.name}” deleted.",
+        template="support/sla/calendar_delete.html",
+        context={"calendar": calendar, "policies": list(calendar.policies.order_by("position"))},
+    )

@@ -9,6 +9,7 @@ from portal.roles import role_required
 from support.forms import PolicyForm, policy_initial
 from support.selectors import SLA_EDITORS, policy_get_for_user
 from support.sla.policies import policy_delete, policy_save
+from support.views.deleting import delete_confirm_page
 
 
 @role_required(*SLA_EDITORS)
@@ -31,14 +32,10 @@ def policy_edit(request, pk=None):
 @role_required(*SLA_EDITORS)
 def policy_delete_confirm(request, pk):
     policy = policy_get_for_user(user=request.user, pk=pk, to_change=True)
-    error = None
-    if request.method == "POST":
-        try:
-            policy_delete(policy=policy)
-        except ValidationError as refused:
-            error = " ".join(refused.messages)
-        else:
-            messages.success(request, f"Policy “{policy.name}” deleted.")
-            return redirect("support:sla")
-    context = {"policy": policy, "error": error}
-    return render(request, "support/sla/policy_delete.html", context, status=400 if error else 200)
+    return delete_confirm_page(
+        request,
+        delete=lambda: policy_delete(policy=policy),
+        done=f"Policy “{policy.name}” deleted.",
+        template="support/sla/policy_delete.html",
+        context={"policy": policy},
+    )

@@ -17,6 +17,10 @@ from portal.selectors import object_get_for_user
 ACCOUNT_READERS = (Role.SPECIALIST, Role.LEADERSHIP, Role.ADMIN)
 ACCOUNT_WRITERS = (Role.SPECIALIST, Role.ADMIN)
 
+# Panels other apps add to the account page (portal.page_panels), shown at the top of its side
+# column: each renders a card about the account.
+ACCOUNT_PANELS = "accounts.account_detail"
+
 
 def account_list(*, query: str = "") -> QuerySet[Account]:
     """Accounts with their tier and owner joined, optionally narrowed by a search over name,

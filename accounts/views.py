@@ -16,7 +16,7 @@ from accounts.forms import (
     WalletForm,
 )
 from accounts.models import CheckIn, Wallet
-from accounts.selectors import ACCOUNT_READERS, ACCOUNT_WRITERS
+from accounts.selectors import ACCOUNT_PANELS, ACCOUNT_READERS, ACCOUNT_WRITERS
 from accounts.tables import ACCOUNT_COLUMNS, AccountTable
 from accounts.template_context import account_template_context
 from accounts.wallet_panel import wallet_panel, wallet_panel_request_refresh
@@ -27,6 +27,7 @@ from playbooks.services import template_use_record
 from portal.columns import csv_header, csv_rows
 from portal.csv_export import stream_csv
 from portal.forms import add_service_errors
+from portal.page_panels import page_panels
 from portal.redirects import next_url
 from portal.roles import Role, has_role, role_required, user_roles
 from portal.search import normalise_query
@@ -118,6 +119,7 @@ def account_detail(request, pk, *, check_in_form=None, snooze_form=None, wallet_
         "snooze_form": snooze_form or SnoozeForm(),
         "wallet_form": wallet_form or WalletForm(),
         "intercom_sync": account_sync_state(account),
+        "account_panels": page_panels(ACCOUNT_PANELS, obj=account, user=request.user),
     }
     return render(request, "accounts/account_detail.html", context, status=status)
 

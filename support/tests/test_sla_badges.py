@@ -170,3 +170,16 @@ def test_product_never_sees_sla_panels(client, time, specialist, product_person)
     assert home.status_code == 200
     text = home.content.decode()
     assert "account-sla" not in text and "case-sla" not in text and case.reference not in text
+
+
+def test_the_panels_cost_a_fixed_number_of_queries(time, specialist, django_assert_num_queries):
+    only_policy()
+    account = make_account(owner=specialist)
+    cases = [file_case(time, minutes_ago=m, account=account, assignee=specialist) for m in (90, 89, 10)]
+    specialist = type(specialist).objects.get(pk=specialist.pk)
+    page_panels(ACCOUNT_PANELS, obj=account, user=specialist)  # the person's roles, read once
+    with django_assert_num_queries(1):  # the breached clocks with their items
+        [entry] = page_panels(ACCOUNT_PANELS, obj=account, user=specialist)
+    assert entry.context["count"] == 2
+    with django_assert_num_queries(1 + 3):  # clocks with their policy, calendars (no conversation linked)
+        page_panels(CASE_FACTS_PANELS, obj=cases[1], user=specialist)

@@ -6,6 +6,7 @@ from django.core.mail import send_mail
 from django.dispatch import receiver
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 
 from disputes.models import DisputeCase
 from disputes.signals import case_changed
@@ -40,8 +41,8 @@ def warning_mail(sender, *, clock: SlaClock, event: SlaEvent, **kwargs) -> None:
         recipients = [item.assignee] if item.assignee.is_active else []
     else:
         recipients = list(specialists())
-    emails = sorted({person.email for person in recipients if person.email})
-    if not emails:
+    recipients = sorted({person.email: person for person in recipients if person.email}.items())
+    if not recipients:
         return
     if clock.conversation_id:
         what, url = f"conversation “{item.title or item.intercom_id}”", conversation_url(item.intercom_id)
@@ -56,9 +57,9 @@ def warning_mail(sender, *, clock: SlaClock, event: SlaEvent, **kwargs) -> None:
         "assigned": bool(item.assignee_id),
         "base_url": settings.PORTAL_BASE_URL,
     }
-    send_mail(
-        subject=f"SLA warning: {clock.get_metric_display().lower()} on {what} is due soon",
-        message=render_to_string("support/email/sla_warning.txt", context),
-        from_email=None,
-        recipient_list=emails,
-    )
+    subject = f"SLA warning: {clock.get_metric_display().lower()} on {what} is due soon"
+    for email, person in recipients:
+        # One message each, so the due time reads in the recipient's own time zone.
+        with timezone.override(person.time_zone or settings.TIME_ZONE):
+            message = render_to_string("support/email/sla_warning.txt", context)
+        send_mail(subject=subject, message=message, from_email=None, recipient_list=[email])

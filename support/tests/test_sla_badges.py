@@ -133,7 +133,19 @@ def test_warning_mails_the_assignee_once(time, specialist, django_capture_on_com
     assert message.to == ["spec@example.com"]
     assert f"case {case.reference}" in message.subject and "first response" in message.subject
     assert reverse("disputes:case_detail", args=[case.reference]) in message.body
-    assert "due Mon 1 Mar, 10:20" in message.body
+    assert "due Mon 1 Mar, 10:20 UTC" in message.body
+
+
+def test_the_warning_reads_in_the_recipients_time_zone(time, specialist, django_capture_on_commit_callbacks):
+    only_policy()
+    specialist.time_zone = "America/New_York"
+    specialist.save(update_fields=["time_zone"])
+    file_case(time, minutes_ago=40, account=make_account(owner=specialist), assignee=specialist)
+    time.now = T0 + dt.timedelta(minutes=5)
+    with django_capture_on_commit_callbacks(execute=True):
+        sla_tick()
+    [message] = mail.outbox
+    assert "due Mon 1 Mar, 05:20 EST" in message.body
 
 
 def test_an_unassigned_item_warns_every_active_specialist(
@@ -149,9 +161,11 @@ def test_an_unassigned_item_warns_every_active_specialist(
         sla_tick()
     with django_capture_on_commit_callbacks(execute=True):
         sla_tick()
-    [message] = mail.outbox
-    assert sorted(message.to) == ["colleague@example.com", "spec@example.com"]
-    assert "nobody is assigned" in message.body and "Nobody on it" in message.subject
+    assert sorted(address for message in mail.outbox for address in message.to) == [
+        "colleague@example.com",
+        "spec@example.com",
+    ]
+    assert all("nobody is assigned" in m.body and "Nobody on it" in m.subject for m in mail.outbox)
 
 
 def test_product_never_sees_sla_panels(client, time, specialist, product_person):

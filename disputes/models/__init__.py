@@ -1,0 +1,31 @@
+"""The disputes app's models, by subject: markets and their rules, the rulebook, cases and their
+history, decisions and citations, evidence and wallet snapshots."""
+
+from disputes.models.cases import CaseCounter, CaseEvent, DisputeCase, DisputeCaseQuerySet
+from disputes.models.decisions import Decision, RuleCitation
+from disputes.models.evidence import (
+    EvidenceItem,
+    WalletActivityRow,
+    WalletActivitySnapshot,
+    evidence_upload_path,
+)
+from disputes.models.markets import Clarification, Market, MarketRuleVersion
+from disputes.models.rulebook import RulebookSection, RulebookSectionVersion
+
+__all__ = [
+    "CaseCounter",
+    "CaseEvent",
+    "Clarification",
+    "Decision",
+    "DisputeCase",
+    "DisputeCaseQuerySet",
+    "EvidenceItem",
+    "Market",
+    "MarketRuleVersion",
+    "RuleCitation",
+    "RulebookSection",
+    "RulebookSectionVersion",
+    "WalletActivityRow",
+    "WalletActivitySnapshot",
+    "evidence_upload_path",
+]

@@ -24,8 +24,7 @@ from integrations.selectors import account_sync_state
 from playbooks.contexts import specialist_context
 from playbooks.drafts import chosen_template, draft_from, offered_templates
 from playbooks.services import template_use_record
-from portal.columns import csv_header, csv_rows
-from portal.csv_export import stream_csv
+from portal.columns import csv_response
 from portal.forms import add_service_errors
 from portal.page_panels import page_panels
 from portal.redirects import next_url
@@ -61,10 +60,8 @@ def account_list(request):
 
 
 def _export_csv(accounts):
-    return stream_csv(
-        filename="accounts.csv",
-        header=csv_header(ACCOUNT_COLUMNS),
-        rows=csv_rows(accounts.order_by("display_name", "pk"), ACCOUNT_COLUMNS),
+    return csv_response(
+        filename="accounts.csv", queryset=accounts.order_by("display_name", "pk"), columns=ACCOUNT_COLUMNS
     )
 
 

@@ -10,8 +10,7 @@ from feedback.forms import CommentForm, FeedbackForm, LinkAccountForm, MergeForm
 from feedback.models import FeedbackItem, FeedbackSource, FollowUp
 from feedback.selectors import FEEDBACK_CAPTURERS, FEEDBACK_READERS, FEEDBACK_TRIAGERS
 from feedback.tables import FEEDBACK_COLUMNS, FeedbackTable
-from portal.columns import csv_header, csv_rows
-from portal.csv_export import stream_csv
+from portal.columns import csv_response
 from portal.forms import add_service_errors
 from portal.redirects import next_url
 from portal.roles import Role, has_role, role_required
@@ -34,10 +33,8 @@ def _filtered(request, *, open_only_by_default: bool = True):
 def item_list(request):
     query, item_filter, items, valid = _filtered(request)
     if request.GET.get("export") == "csv" and valid:
-        return stream_csv(
-            filename="feedback.csv",
-            header=csv_header(FEEDBACK_COLUMNS),
-            rows=csv_rows(items.order_by("-impact_score", "-pk"), FEEDBACK_COLUMNS),
+        return csv_response(
+            filename="feedback.csv", queryset=items.order_by("-impact_score", "-pk"), columns=FEEDBACK_COLUMNS
         )
     table = configure_table(request, FeedbackTable(items))
     context = {

@@ -10,8 +10,7 @@ from disputes.filters import CaseFilter
 from disputes.selectors import MARKET_WRITERS, RULE_READERS
 from disputes.services.cases import dispute_file
 from disputes.tables import CASE_COLUMNS, CaseTable
-from portal.columns import csv_header, csv_rows
-from portal.csv_export import stream_csv
+from portal.columns import csv_response
 from portal.forms import add_service_errors
 from portal.roles import has_role, role_required
 from portal.search import normalise_query
@@ -25,10 +24,8 @@ def case_list(request):
     valid = case_filter.is_valid()
     cases = case_filter.qs if valid else case_filter.queryset.none()
     if request.GET.get("export") == "csv" and valid:
-        return stream_csv(
-            filename="disputes.csv",
-            header=csv_header(CASE_COLUMNS),
-            rows=csv_rows(cases.order_by("-year", "-number"), CASE_COLUMNS),
+        return csv_response(
+            filename="disputes.csv", queryset=cases.order_by("-year", "-number"), columns=CASE_COLUMNS
         )
     table = configure_table(request, CaseTable(cases))
     context = {

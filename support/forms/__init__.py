@@ -1,0 +1,58 @@
+"""Forms of the SLA pages, by job: calendars (weekly windows, holidays and their imports),
+policies (a policy and its reorder move) and the which-policy tool."""
+
+from support.forms.calendars import (
+    ICAL_MAX_BYTES,
+    MAX_HOLIDAY_ROWS,
+    MAX_YEARS,
+    WEEKDAYS,
+    BaseHolidayFormSet,
+    CalendarForm,
+    HolidayForm,
+    HolidayFormSet,
+    IcalImportForm,
+    PublicHolidaysForm,
+    add_calendar_errors,
+    calendar_initial,
+    holiday_formset,
+    parse_windows,
+    parse_years,
+    window_field_name,
+    windows_text,
+)
+from support.forms.policies import (
+    TARGET_HELP,
+    DurationField,
+    PolicyForm,
+    PolicyMoveForm,
+    duration_text,
+    policy_initial,
+)
+from support.forms.which import WhichPolicyForm
+
+__all__ = [
+    "ICAL_MAX_BYTES",
+    "MAX_HOLIDAY_ROWS",
+    "MAX_YEARS",
+    "TARGET_HELP",
+    "WEEKDAYS",
+    "BaseHolidayFormSet",
+    "CalendarForm",
+    "DurationField",
+    "HolidayForm",
+    "HolidayFormSet",
+    "IcalImportForm",
+    "PolicyForm",
+    "PolicyMoveForm",
+    "PublicHolidaysForm",
+    "WhichPolicyForm",
+    "add_calendar_errors",
+    "calendar_initial",
+    "duration_text",
+    "holiday_formset",
+    "parse_windows",
+    "parse_years",
+    "policy_initial",
+    "window_field_name",
+    "windows_text",
+]

@@ -16,7 +16,7 @@ class SyncJob(TimeStampedModel):
         DEAD = "dead", "Dead (retry budget spent)"
 
     class Kind(models.TextChoices):
-        """What the sender does with the job (integrations/intercom/sender.py). Labelled by the
+        """What the sender does with the job (integrations/intercom/sender/). Labelled by the
         code itself: that is what the sync page, the admin and the error messages show."""
 
         CONTACT_UPSERT = "contact.upsert", "contact.upsert"  # key account:<id>

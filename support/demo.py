@@ -172,3 +172,81 @@ def seed_conversations(*, rng, count: int, progress=None) -> dict:
             if progress and n and n % 1000 == 0:
                 progress(f"{n}/{count}")
     return {"conversations": count, "rated": rated}
+
+
+OPEN_CHUNK = 2000
+TEAMMATE_IDS = 991_260_000  # the demo specialists' Intercom teammate ids count up from here
+
+
+def seed_open_conversations(*, rng, count: int, specialists: list, progress=None) -> int:
+    """`count` open conversations from the last 14 days waiting on the support team, for the SLA
+    queue at scale (`seed_demo --open-items`): most waiting on a first reply or on our next one,
+    some paused (the last word ours, or snoozed); three in four assigned to a specialist's
+    Intercom teammate. Stored a chunk at a time as the import stores them, SLA clocks included."""
+    from accounts.models import Account
+    from accounts.services import health_refresh_deferred
+    from support.importing import conversations_insert
+
+    accounts = list(Account.objects.order_by("pk").values_list("external_id", "email"))
+    if not accounts or count <= 0:
+        return 0
+    teammates = _demo_teammates(specialists)
+    now = timezone.now()
+    first_id = FIRST_ID + 10_000_000  # after the ids of `seed_conversations`
+    with health_refresh_deferred():
+        for start in range(0, count, OPEN_CHUNK):
+            items = [
+                _open_conversation(rng, now, first_id + n, rng.choice(accounts), teammates)
+                for n in range(start, min(count, start + OPEN_CHUNK))
+            ]
+            conversations_insert(items)
+            if progress:
+                progress(f"{start + len(items)}/{count}")
+    return count
+
+
+def _demo_teammates(specialists: list) -> list[int]:
+    from integrations.models import IntercomAdmin
+
+    ids = []
+    for n, person in enumerate(specialists):
+        admin, _ = IntercomAdmin.objects.update_or_create(
+            portal_user=person,
+            defaults={
+                "intercom_id": str(TEAMMATE_IDS + n),
+                "name": person.get_full_name() or person.username,
+                "email": person.email,
+                "synced_at": timezone.now(),
+            },
+        )
+        ids.append(int(admin.intercom_id))
+    return ids
+
+
+def _open_conversation(rng, now, number: int, account: tuple[str, str], teammates: list[int]) -> dict:
+    external_id, email = account
+    created = now - dt.timedelta(minutes=rng.uniform(5, 14 * 24 * 60))
+    shape = rng.choices(
+        ["unanswered", "user_wrote_again", "our_word_last", "snoozed"], weights=[45, 30, 20, 5]
+    )[0]
+    replied = created + (now - created) * rng.uniform(0.05, 0.5)
+    user_wrote = replied + (now - replied) * rng.uniform(0.1, 0.9)
+    answered = shape != "unanswered"
+    return conversation_object(
+        intercom_id=str(number),
+        contact_id=f"6762f0ad{number % 10**16:016x}",
+        external_id=external_id,
+        email=email,
+        title=rng.choice(TOPICS),
+        state="snoozed" if shape == "snoozed" else "open",
+        created_at=created,
+        updated_at=user_wrote if answered else created,
+        waiting_since={"unanswered": created, "user_wrote_again": user_wrote}.get(shape),
+        admin_assignee_id=rng.choice(teammates) if teammates and rng.random() < 0.75 else 0,
+        priority=rng.choice(["none", "none", "none", "priority"]),
+        statistics={
+            "first_admin_reply_at": _ts(replied) if answered else None,
+            "last_admin_reply_at": _ts(replied) if answered else None,
+            "last_contact_reply_at": _ts(user_wrote if shape == "user_wrote_again" else created),
+        },
+    )

@@ -40,6 +40,7 @@ from django.utils import timezone
 from integrations.intercom.client import MAX_PAGES
 from support.models import Conversation, ImportWatermark
 from support.services import _when, contact_moment, conversation_sync, parse_conversation
+from support.sla.bulk import sla_evaluate_conversations
 
 logger = logging.getLogger(__name__)
 
@@ -222,9 +223,19 @@ def _store_page(items: list, report: ImportReport) -> tuple[dt.datetime | None, 
     return newest, failed_at
 
 
+def conversations_insert(items: list[dict]) -> int:
+    """Store Intercom conversation objects the mirror does not hold yet, in one go, exactly as a
+    page of the import stores them (for data written in bulk, such as seeded demo data). Raises
+    ValueError for an object that is not a conversation and IntegrityError when one is held."""
+    entries = [(item, str(item["id"])[:40], parse_conversation(item)) for item in items]
+    if entries and not _insert(entries, PageLookups([entry[2] for entry in entries])):
+        raise IntegrityError("A conversation to insert is in the mirror already.")
+    return len(entries)
+
+
 def _insert(entries: list[tuple[dict, str, dict]], lookups: "PageLookups") -> bool:
     """Insert conversations the mirror does not hold, with the values `conversation_sync` would
-    store, and move their accounts' last contact forward as it would. False (nothing written)
+    store, move their accounts' last contact forward and start their SLA clocks as it would. False (nothing written)
     when one of them exists after all (a webhook inserted it since we looked)."""
     rows = []
     contact_moments: dict[int, dt.datetime] = {}
@@ -247,6 +258,7 @@ def _insert(entries: list[tuple[dict, str, dict]], lookups: "PageLookups") -> bo
     except IntegrityError:
         return False
     _move_last_contact(contact_moments)
+    sla_evaluate_conversations(rows)
     return True
 
 
@@ -286,6 +298,9 @@ class PageLookups:
     `support.services._account_for` / `_assignee_for` do: the account by the contact's external
     id, else by its e-mail (case-insensitive); the portal user of the assigned teammate."""
 
+    # What the SLA policies match an account on (support.sla.matching), loaded with it.
+    SLA_FACTS = ("pk", "tier_id", "venue")
+
     def __init__(self, page_fields: list[dict]):
         from accounts.models import Account
         from integrations.models import IntercomAdmin
@@ -294,7 +309,9 @@ class PageLookups:
         self.by_external_id = (
             {
                 a.external_id: a
-                for a in Account.objects.filter(external_id__in=external_ids).only("pk", "external_id")
+                for a in Account.objects.filter(external_id__in=external_ids).only(
+                    *self.SLA_FACTS, "external_id"
+                )
             }
             if external_ids
             else {}
@@ -309,7 +326,7 @@ class PageLookups:
             rows = (
                 Account.objects.annotate(email_lower=Lower("email"))
                 .filter(email_lower__in=emails)
-                .only("pk", "email")
+                .only(*self.SLA_FACTS, "email")
                 .order_by("pk")
             )
             for account in rows:

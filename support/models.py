@@ -305,6 +305,10 @@ class SlaClock(TimeStampedModel):
     paused_total = models.DurationField(default=dt.timedelta(0))
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
     next_deadline = models.DateTimeField(null=True, blank=True)
+    # The item's most urgent running clock stands for it in the queue: 0 while it runs, 1 while
+    # paused; null on every other clock (support.sla.clocks keeps it). A partial index in queue
+    # order makes the queue a range read, however many clocks there are.
+    queue_rank = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = "SLA clock"
@@ -329,6 +333,11 @@ class SlaClock(TimeStampedModel):
         indexes = [
             models.Index(fields=["next_deadline"], name="sla_clock_next_deadline_idx"),
             models.Index(fields=["status", "due_at"], name="sla_clock_status_due_idx"),
+            models.Index(
+                fields=["queue_rank", "due_at", "id"],
+                condition=Q(queue_rank__isnull=False),
+                name="sla_clock_queue_idx",
+            ),
         ]
 
     def __str__(self):

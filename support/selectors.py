@@ -7,8 +7,7 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 
 from portal.roles import Role
@@ -108,12 +107,13 @@ def policy_get_for_user(*, user, pk, to_change: bool = False) -> SlaPolicy:
 
 
 # The queue (/support/) and the Breaching soon panel: one row per open item, the item's most
-# urgent running clock. A clock is more urgent than another of the same item when it is due
-# earlier; a paused clock (no due time) comes after every running one; the lower id breaks ties.
-# Breached clocks are due in the past and running ones in the future, so ordering by due time
-# puts the breached first (most overdue first) and the paused last.
+# urgent running clock (its "queue head", marked by support.sla.clocks: `queue_rank` 0 while it
+# runs, 1 while paused). Running heads come first, by due time, so the breached lead (most
+# overdue first); the paused follow; the lower id breaks ties. The partial index
+# sla_clock_queue_idx holds exactly this order, so a page is a range read of the index.
 QUEUE_WORKERS = (Role.SPECIALIST, Role.ADMIN)
-QUEUE_ORDER = (F("due_at").asc(nulls_last=True), "pk")
+QUEUE_ORDER = ("queue_rank", "due_at", "pk")
+RUNS, PAUSED = 0, 1
 
 
 class QueueState(models.TextChoices):
@@ -123,23 +123,12 @@ class QueueState(models.TextChoices):
     PAUSED = "paused", "Paused"
 
 
-def _most_urgent_of(item: str) -> Subquery:
-    """The id of the most urgent running clock of the outer clock's conversation (or case),
-    read through the item's foreign-key index; null for a clock of the other kind."""
-    return Subquery(
-        SlaClock.objects.filter(**{item: OuterRef(item)}, status__in=SlaClock.RUNNING)
-        .order_by(*QUEUE_ORDER)
-        .values("pk")[:1]
-    )
-
-
 def queue_clocks() -> QuerySet[SlaClock]:
     """Every open conversation and case with a running clock, once, as its most urgent running
     clock, with the item, its account and tier, its assignee and the clock's policy loaded, in
     queue order. No column of the queue runs a query."""
     return (
-        SlaClock.objects.filter(status__in=SlaClock.RUNNING)
-        .filter(pk=Coalesce(_most_urgent_of("conversation"), _most_urgent_of("case")))
+        SlaClock.objects.filter(queue_rank__isnull=False)
         .select_related(
             "policy",
             "conversation__account__tier",
@@ -162,14 +151,14 @@ def queue_clocks() -> QuerySet[SlaClock]:
 
 
 def queue_state_filter(state: str, now: dt.datetime) -> Q:
-    """The clocks in one SLA state at `now`. A running clock past its due time counts as
-    breached before the minute pass has marked it."""
-    Status = SlaClock.Status
+    """The queue heads in one SLA state at `now`, as ranges of the queue index. A running clock
+    past its due time counts as breached before the minute pass has marked it (a running head
+    always has a due time; a breached one's never moves)."""
     return {
-        QueueState.BREACHED: Q(status=Status.BREACHED) | Q(status=Status.ACTIVE, due_at__lte=now),
-        QueueState.WARNING: Q(status=Status.ACTIVE, warn_at__lte=now, due_at__gt=now),
-        QueueState.ON_TRACK: Q(status=Status.ACTIVE, due_at__gt=now) & ~Q(warn_at__lte=now),
-        QueueState.PAUSED: Q(status=Status.PAUSED),
+        QueueState.BREACHED: Q(queue_rank=RUNS, due_at__lte=now),
+        QueueState.WARNING: Q(queue_rank=RUNS, due_at__gt=now, warn_at__lte=now),
+        QueueState.ON_TRACK: Q(queue_rank=RUNS, due_at__gt=now) & ~Q(warn_at__lte=now),
+        QueueState.PAUSED: Q(queue_rank=PAUSED),
     }[state]
 
 

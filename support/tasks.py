@@ -6,7 +6,7 @@ from django.conf import settings
 
 from integrations.intercom.client import IntercomClient
 from support.importing import WATERMARK, conversations_import, watermark_since
-from support.sla.clocks import sla_evaluate_open
+from support.sla.bulk import sla_evaluate_open
 from support.sla.tick import sla_tick as sla_tick_run
 
 logger = logging.getLogger(__name__)

@@ -9,10 +9,9 @@ paused a clock has no due time. Once breached, its due time no longer moves.
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from disputes.models import CaseEvent, DisputeCase
@@ -69,17 +68,9 @@ def sla_evaluate_conversation(
     setup = setup or sla_setup()
     with transaction.atomic():
         clocks = list(SlaClock.objects.select_for_update().filter(conversation=conversation).order_by("pk"))
-        policy = policy_for(facts_for_conversation(conversation), policies=setup.policies)
-        spans = conversation_spans(conversation, clocks)
-        return _apply(
-            clocks,
-            spans,
-            policy,
-            setup,
-            now,
-            item={"conversation": conversation},
-            pause=conversation_pause(conversation),
-        )
+        plan = plan_conversation(conversation, clocks, setup, now)
+        plan.write()
+        return plan.result
 
 
 def sla_evaluate_case(
@@ -96,49 +87,62 @@ def sla_evaluate_case(
             .order_by("at", "pk")
             .values_list("kind", "at", "before", "after")
         )
-        spans, pauses = case_spans(case, events)
-        policy = policy_for(facts_for_case(case), policies=setup.policies)
-        return _apply(clocks, spans, policy, setup, now, item={"case": case}, pause=pauses)
+        plan = plan_case(case, clocks, events, setup, now)
+        plan.write()
+        return plan.result
 
 
-def sla_evaluate_items(
-    *, conversation_ids: Iterable[int] = (), case_ids: Iterable[int] = (), now: dt.datetime | None = None
-) -> int:
-    """Evaluate many conversations and cases with one policy setup (for rows written in bulk,
-    such as an import page or seeded data, and to give open items clocks after this feature
-    arrives). Each item in its own transaction; returns how many were evaluated. Safe to retry."""
-    now = now or timezone.now()
-    setup = sla_setup()
-    done = 0
-    conversations = Conversation.objects.filter(pk__in=list(conversation_ids)).select_related("account")
-    for conversation in conversations.order_by("pk").iterator(chunk_size=500):
-        sla_evaluate_conversation(conversation, now, setup=setup)
-        done += 1
-    cases = DisputeCase.objects.filter(pk__in=list(case_ids)).select_related("account")
-    for case in cases.order_by("pk").iterator(chunk_size=500):
-        sla_evaluate_case(case, now, setup=setup)
-        done += 1
-    return done
+def plan_conversation(conversation: Conversation, clocks: list[SlaClock], setup: SlaSetup, now) -> "ItemPlan":
+    """What evaluating the conversation changes, given its clocks as stored (locked by the
+    caller), without writing anything."""
+    policy = policy_for(facts_for_conversation(conversation), policies=setup.policies)
+    spans = conversation_spans(conversation, clocks)
+    pause = conversation_pause(conversation)
+    return _plan(clocks, spans, policy, setup, now, item={"conversation": conversation}, pause=pause)
 
 
-def sla_evaluate_open(now: dt.datetime | None = None) -> int:
-    """Evaluate every open conversation and case that has no running clock yet (those that
-    existed before the SLA clocks did, or were written in bulk). Safe to retry."""
-    without = ~Exists(SlaClock.objects.filter(status__in=SlaClock.RUNNING, conversation=OuterRef("pk")))
-    conversation_ids = Conversation.objects.exclude(state=Conversation.State.CLOSED).filter(without)
-    cases = DisputeCase.objects.open().filter(
-        ~Exists(SlaClock.objects.filter(status__in=SlaClock.RUNNING, case=OuterRef("pk")))
-    )
-    return sla_evaluate_items(
-        conversation_ids=conversation_ids.values_list("pk", flat=True),
-        case_ids=cases.values_list("pk", flat=True),
-        now=now,
-    )
+def plan_case(case: DisputeCase, clocks: list[SlaClock], events, setup: SlaSetup, now) -> "ItemPlan":
+    """As plan_conversation, for a case and its history `events` ((kind, at, before, after) of
+    CASE_EVENT_KINDS in time order)."""
+    spans, pauses = case_spans(case, events)
+    policy = policy_for(facts_for_case(case), policies=setup.policies)
+    plan = _plan(clocks, spans, policy, setup, now, item={"case": case}, pause=pauses)
+    plan.case_due = case_due_times(case, plan.clocks)
+    return plan
 
 
-def _apply(clocks, spans: Iterable[Span], policy, setup, now, *, item: dict, pause) -> list[SlaClock]:
+@dataclass
+class ItemPlan:
+    """One item's evaluation: its clocks as they should be stored (`clocks`: every clock of the
+    item; `result`: those its facts define, what the evaluate functions return), which of them
+    are new or changed, and the warnings and breaches now owed. `write()` stores it for one
+    item; support.sla.bulk stores many at once."""
+
+    item: Conversation | DisputeCase
+    clocks: list[SlaClock]
+    result: list[SlaClock]
+    new: list[SlaClock] = field(default_factory=list)
+    changed: list[SlaClock] = field(default_factory=list)
+    owed: list[tuple[SlaClock, str, dt.datetime]] = field(default_factory=list)
+    case_due: tuple[dt.datetime, dt.datetime] | None = None  # a case's due times, when they move
+
+    def write(self) -> None:
+        for clock in (*self.new, *self.changed):
+            clock.save()
+        for clock, kind, at in self.owed:
+            _event_once(clock, kind, at)
+        if self.case_due is not None:
+            case = self.item
+            case.first_response_due, case.resolution_due = self.case_due
+            DisputeCase.objects.filter(pk=case.pk).update(
+                first_response_due=case.first_response_due, resolution_due=case.resolution_due
+            )
+
+
+def _plan(clocks, spans: Iterable[Span], policy, setup, now, *, item: dict, pause) -> ItemPlan:
     by_key = {(c.metric, c.cycle): c for c in clocks}
-    result = []
+    before = {id(c): _state(c) for c in clocks}
+    plan = ItemPlan(item=next(iter(item.values())), clocks=list(clocks), result=[])
     for span in sorted(spans, key=lambda s: (s.started_at, s.metric, s.cycle)):
         if span.started_at > now:
             continue
@@ -148,10 +152,11 @@ def _apply(clocks, spans: Iterable[Span], policy, setup, now, *, item: dict, pau
             continue  # the policy sets no such target
         if clock is None:
             clock = SlaClock(**item, metric=span.metric, cycle=span.cycle)
+            plan.new.append(clock)
+            plan.clocks.append(clock)
         elif not clock.is_running:
-            result.append(clock)  # finished clocks are history
+            plan.result.append(clock)  # finished clocks are history
             continue
-        before = _state(clock)
         if minutes is None:  # the policy that applies now sets no such target
             clock.stopped_at, clock.status, clock.next_deadline = now, Status.CANCELLED, None
         else:
@@ -162,18 +167,58 @@ def _apply(clocks, spans: Iterable[Span], policy, setup, now, *, item: dict, pau
                 span.achieved_at,
             )
             _schedule(clock, setup.specs[policy.calendar_id], policy, now, pause)
-        owed = record_due(clock, now) if minutes is not None else []
-        if clock.pk is None or _state(clock) != before:
-            clock.save()
-        for kind, at in owed:
-            _event_once(clock, kind, at)
-        result.append(clock)
-    return result
+            plan.owed.extend((clock, kind, at) for kind, at in record_due(clock, now))
+        plan.result.append(clock)
+    _mark_queue_head(plan.clocks)
+    plan.changed = [c for c in clocks if _state(c) != before[id(c)]]
+    return plan
+
+
+def queue_key(clock: SlaClock) -> tuple:
+    """How urgent a running clock is, most urgent first: due earliest, paused (no due time)
+    after every clock with one; the earlier-started, then metric and cycle, break ties."""
+    return (
+        clock.due_at is None,
+        clock.due_at or clock.started_at,
+        clock.started_at,
+        clock.metric,
+        clock.cycle,
+    )
+
+
+def _mark_queue_head(clocks: list[SlaClock]) -> None:
+    """The item's most urgent running clock stands for it in the queue (`queue_rank` 0, or 1
+    while paused); every other clock has none. Kept here, where due times change; the minute
+    pass only marks warnings and breaches, which never move a due time, so the head it leaves
+    is still the head."""
+    running = [c for c in clocks if c.is_running]
+    head = min(running, key=queue_key, default=None)
+    for clock in clocks:
+        if clock is not head:
+            clock.queue_rank = None
+        else:
+            clock.queue_rank = 1 if clock.status == Status.PAUSED else 0
+
+
+def case_due_times(case: DisputeCase, clocks: list[SlaClock]) -> tuple[dt.datetime, dt.datetime] | None:
+    """The case's first-response and resolution due times as its clocks have them (the first
+    response clock, and the latest resolution cycle), for the case list and page; None when they
+    do not move (a paused clock has no due time: the case keeps the one it had)."""
+    first = resolution = None
+    for clock in clocks:
+        if clock.metric == SlaClock.Metric.FIRST_RESPONSE and clock.cycle == 0:
+            first = clock.due_at
+        elif clock.metric == SlaClock.Metric.RESOLUTION and (
+            resolution is None or clock.cycle > resolution[0]
+        ):
+            resolution = (clock.cycle, clock.due_at)
+    due = (first or case.first_response_due, (resolution and resolution[1]) or case.resolution_due)
+    return None if due == (case.first_response_due, case.resolution_due) else due
 
 
 STATE_FIELDS = (
     "policy_id", "target_minutes", "started_at", "due_at", "warn_at", "stopped_at", "achieved_at",
-    "warned_at", "breached_at", "paused_since", "paused_total", "status", "next_deadline",
+    "warned_at", "breached_at", "paused_since", "paused_total", "status", "next_deadline", "queue_rank",
 )  # fmt: skip
 
 

@@ -65,3 +65,39 @@ def test_seeding_again_keeps_the_sla_policies_and_gives_open_items_clocks():
     open_conversations = Conversation.objects.exclude(state="closed")
     assert open_conversations.exists()
     assert not open_conversations.exclude(pk__in=SlaClock.objects.values("conversation")).exists()
+
+
+def test_open_items_fill_the_queue_with_conversations_and_cases_each_shown_once(client):
+    from disputes.models import DisputeCase
+    from portal.models import User
+    from support.models import SlaClock
+
+    out = seed("--seed", "3", *SMALL, "--conversations", "0", "--open-items", "40")
+
+    assert "open items added: 30 conversations and 10 cases" in out
+    conversations = Conversation.objects.all()
+    assert conversations.count() == 30 and not conversations.filter(state="closed").exists()
+    assert DisputeCase.objects.open().count() == 10
+    heads = SlaClock.objects.filter(queue_rank__isnull=False)
+    assert heads.filter(conversation__isnull=False).count() == 30
+    assert heads.filter(case__isnull=False).count() == 10
+    assert heads.values("conversation", "case").distinct().count() == 40
+    specialist = User.objects.get(username="specialist")
+    assert Conversation.objects.filter(assignee__isnull=False).exists()
+    assert Conversation.objects.filter(assignee__isnull=True).exists()
+
+    client.force_login(User.objects.get(username="admin"))
+    page = client.get(reverse("support:queue"), {"per_page": 100}).content.decode()
+    assert page.count("</tr>") - 1 == 40
+    client.force_login(specialist)
+    mine = client.get(reverse("support:queue")).content.decode()
+    assert (
+        mine.count("</tr>") - 1
+        == heads.filter(conversation__assignee=specialist).count()
+        + heads.filter(case__assignee=specialist).count()
+    )
+
+
+def test_a_negative_number_of_open_items_is_refused():
+    with pytest.raises(CommandError, match="--open-items must be 0 or more"):
+        seed("--open-items", "-1")

@@ -25,7 +25,7 @@ from support.importing import (
     conversations_import,
     watermark_since,
 )
-from support.models import Conversation, ImportWatermark
+from support.models import Conversation, ImportWatermark, SlaClock
 from support.services import _account_for, _assignee_for, conversation_sync, parse_conversation
 
 pytestmark = pytest.mark.django_db
@@ -459,9 +459,13 @@ def test_a_page_of_new_conversations_costs_a_fixed_number_of_queries(intercom, d
             contact["id"], created_at=T0 + n, updated_at=T0 + n, admin_assignee_id=991267002 if n % 2 else 0
         )
 
-    # SQLite inserts 27 rows a statement (999 parameters); the rate budget and watermark included.
-    with django_assert_max_num_queries(40):  # not 5 per conversation (750)
+    # SQLite inserts 27 conversations or 49 SLA clocks a statement (999 parameters); the rate
+    # budget, the watermark and the SLA policies (5) included.
+    with django_assert_max_num_queries(50):  # not 5 per conversation (750)
         report = run()
 
     assert (report.stored, report.pages) == (150, 1)
     assert Conversation.objects.filter(account__isnull=False).count() == 150
+    # Each started its clocks as a webhook would: first response and resolution, one the queue shows.
+    assert SlaClock.objects.filter(conversation__isnull=False).count() == 300
+    assert SlaClock.objects.filter(queue_rank__isnull=False).count() == 150

@@ -10,14 +10,14 @@ from django.db import connection, transaction
 
 from accounts.demo import seed_portfolio
 from disputes.demo import seed_markets
-from disputes.demo_cases import seed_cases
+from disputes.demo_cases import seed_cases, seed_open_cases
 from feedback.demo import seed_feedback
 from playbooks.demo import REVISIONS, seed_playbooks
 from portal.demo import seed_people
 from portal.models import User
 from portal.services import roles_sync, schedules_sync
-from support.demo import seed_conversations
-from support.sla.clocks import sla_evaluate_open
+from support.demo import seed_conversations, seed_open_conversations
+from support.sla.bulk import sla_evaluate_open
 from support.sla.defaults import sla_defaults_ensure
 
 DEMO_PASSWORD = "demo"
@@ -76,6 +76,14 @@ class Command(BaseCommand):
             help="Intercom conversations in the mirror over the last 90 days, as an import leaves them "
             "(default: 4 per 3 accounts, at most 400; none without accounts).",
         )
+        parser.add_argument(
+            "--open-items",
+            type=int,
+            default=0,
+            help="Extra open items waiting on the support team, filed over the last 14 days, for the SLA "
+            "queue at scale: three in four Intercom conversations, one in four dispute cases (default 0; "
+            "none without accounts).",
+        )
         parser.add_argument("--force", action="store_true", help="Flush the database first.")
         parser.add_argument(
             "--i-know-this-is-production",
@@ -85,9 +93,14 @@ class Command(BaseCommand):
         )
 
     @staticmethod
-    def _sla_clocks() -> int:
-        sla_defaults_ensure()
-        return sla_evaluate_open()
+    def _open_items(rng, count: int, specialists: list, progress) -> dict:
+        cases = count // 4
+        return {
+            "conversations": seed_open_conversations(
+                rng=rng, count=count - cases, specialists=specialists, progress=progress
+            ),
+            "cases": seed_open_cases(rng=rng, count=cases, specialists=specialists, progress=progress),
+        }
 
     def handle(self, *args, **options):
         if options["specialists"] < 2:
@@ -98,6 +111,8 @@ class Command(BaseCommand):
             raise CommandError("--playbooks must be 0 or more.")
         if options["feedback"] < 0:
             raise CommandError("--feedback must be 0 or more.")
+        if options["open_items"] < 0:
+            raise CommandError("--open-items must be 0 or more.")
         if options["conversations"] is None:
             options["conversations"] = min(400, options["accounts"] * 4 // 3)
         if options["conversations"] < 0:
@@ -131,6 +146,9 @@ class Command(BaseCommand):
                     progress=self._progress,
                 ),
             )
+            # A flush removed the default calendars and policies the migration seeded; the tiers
+            # they name exist now, and the items below start their clocks as they are stored.
+            self._step("SLA calendars and policies", sla_defaults_ensure)
             cases = self._step(
                 "Dispute cases",
                 lambda: seed_cases(
@@ -164,8 +182,11 @@ class Command(BaseCommand):
                 "Intercom conversations",
                 lambda: seed_conversations(rng=rng, count=options["conversations"], progress=self._progress),
             )
-            # A flush removed the default calendars and policies the migration seeded.
-            clocks = self._step("SLA policies and clocks", self._sla_clocks)
+            open_items = self._step(
+                "Open items for the SLA queue",
+                lambda: self._open_items(rng, options["open_items"], people.specialists, self._progress),
+            )
+            clocks = self._step("SLA clocks of the other open items", sla_evaluate_open)
         # Fresh statistics after a bulk load, so the query planner knows the tables' sizes now.
         self._step("Statistics", lambda: connection.cursor().execute("ANALYZE"))
         self.stdout.write(self.style.SUCCESS(f"Demo data ready in {time.perf_counter() - started:.1f}s:"))
@@ -190,7 +211,10 @@ class Command(BaseCommand):
         self.stdout.write(
             f"  Intercom conversations: {conversations['conversations']} ({conversations['rated']} rated)"
         )
-        self.stdout.write(f"  SLA: open conversations and cases given clocks: {clocks}")
+        self.stdout.write(
+            f"  SLA: open items added: {open_items['conversations']} conversations and {open_items['cases']} "
+            f"cases; open conversations and cases given clocks afterwards: {clocks}"
+        )
         self.stdout.write(
             f"  feedback: {feedback['items']} items ({feedback['sources']} linked accounts, "
             f"{feedback['events']} events, {feedback['comments']} comments, "

@@ -170,3 +170,24 @@ def test_my_day_panel_runs_a_fixed_number_of_queries(
     with django_assert_max_num_queries(60) as many:
         assert client.get(reverse("home")).content.decode().count("retries used up") == 6
     assert len(many.captured_queries) == len(one.captured_queries)
+
+
+def test_the_first_reply_sent_to_the_user_is_the_cases_first_response(ready, specialist, monkeypatch):
+    from disputes.services.cases import case_reply_record
+
+    template = make_template(specialist, name="Order reply", serves="order_execution")
+    case = _case(specialist, external_id="user-first", conversation_id="215470000000991")
+    filed = case.created_at
+
+    monkeypatch.setattr(timezone, "now", lambda: filed + dt.timedelta(minutes=5))
+    case_reply_record(case=case, by=specialist, template=template, subject="", body="Looking.", send=False)
+    case.refresh_from_db()
+    assert case.first_responded_at is None  # kept in the history only: the user saw nothing
+
+    monkeypatch.setattr(timezone, "now", lambda: filed + dt.timedelta(minutes=20))
+    case_reply_record(case=case, by=specialist, template=template, subject="", body="Here is why.", send=True)
+    monkeypatch.setattr(timezone, "now", lambda: filed + dt.timedelta(minutes=50))
+    case_reply_record(case=case, by=specialist, template=template, subject="", body="And more.", send=True)
+
+    case.refresh_from_db()
+    assert case.first_responded_at == filed + dt.timedelta(minutes=20)

@@ -71,5 +71,10 @@ def case_reply_record(
         after={"template": template.pk, "revision": draft.revision.number, "use": use.pk, "sent": send},
         note=(f"Subject: {use.rendered_subject}\n\n" if use.rendered_subject else "") + use.rendered_body,
     )
+    if send and case.first_responded_at is None:  # the first reply the user sees
+        case.first_responded_at = event.at
+        DisputeCase.objects.filter(pk=case.pk, first_responded_at__isnull=True).update(
+            first_responded_at=event.at
+        )
     case_changed.send(sender=DisputeCase, case=case, what="reply")
     return event

@@ -63,6 +63,15 @@ def test_readers_see_the_list_without_edit_controls(client, specialist, leader, 
         assert link_to(response, "Which policy applies?") == reverse("support:sla_which")
 
 
+def test_the_overview_warns_when_no_active_policy_catches_everything(client, portal_admin, policies):
+    client.force_login(portal_admin)
+    warning = "No active policy is a catch-all"
+    assert warning not in overview(client).content.decode()
+
+    SlaPolicy.objects.filter(pk=policies["catch-all"].pk).update(is_active=False)
+    assert warning in overview(client).content.decode()
+
+
 def test_product_is_refused_every_sla_page(client, product_person, policies):
     client.force_login(product_person)
     calendar = policies["cases"].calendar

@@ -11,7 +11,7 @@ from support.forms import PolicyMoveForm, windows_text
 from support.models import BusinessCalendar, OpeningWindow
 from support.selectors import SLA_EDITORS, SLA_READERS, policy_get_for_user
 from support.sla.matching import policies_in_order
-from support.sla.policies import policies_reorder
+from support.sla.policies import policies_reorder, policy_is_catch_all
 from support.tables import PolicyTable
 
 
@@ -36,8 +36,15 @@ def calendars_overview() -> list[BusinessCalendar]:
 @role_required(*SLA_READERS)
 def sla_overview(request):
     can_edit = has_role(request.user, *SLA_EDITORS)
-    table = PolicyTable(policies_in_order(active_only=False), exclude=() if can_edit else ("actions",))
-    context = {"table": table, "calendars": calendars_overview(), "can_edit": can_edit}
+    policies = policies_in_order(active_only=False)
+    table = PolicyTable(policies, exclude=() if can_edit else ("actions",))
+    context = {
+        "table": table,
+        "calendars": calendars_overview(),
+        "can_edit": can_edit,
+        # Without an active catch-all, an item no policy matches gets no clock and no queue row.
+        "uncovered": not any(p.is_active and policy_is_catch_all(p) for p in policies),
+    }
     return render(request, "support/sla/overview.html", context)
 
 

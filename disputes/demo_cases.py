@@ -25,6 +25,11 @@ Decision notes to Intercom are not queued: for a demo history they would long ha
 Cases spread over about two years, busier lately; old cases are decided or closed, recent ones
 mostly open, some past their SLA. A few popular markets draw many cases, and one case on the most
 popular market has a long history (more than 100 events) — the benchmark looks for both.
+
+`seed_open_cases` (`seed_demo --open-items`) adds tens of thousands of open cases for the SLA queue
+benchmark, filed over the last two weeks, in batches and with the same invariants. Their first
+response is a reply sent to the user's Intercom conversation (what the SLA engine reads), so
+about half of those picked up still wait for one.
 """
 
 import bisect
@@ -39,6 +44,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
+from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
 
@@ -274,6 +280,21 @@ RULEBOOK_TOPICS = {
     Category.PLATFORM_MECHANICS: ("3.1", "4", "5"),
 }
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+OPEN_DAYS = 14
+OPEN_CHUNK = 5000  # open cases planned and written at a time, so memory stays flat however many
+# Where an open case stands once someone could have picked it up (the rest are still new).
+OPEN_WEIGHTS = [
+    (Status.NEW, 0.28),
+    (Status.INVESTIGATING, 0.42),
+    (Status.WAITING_ON_USER, 0.20),
+    (Status.ESCALATED, 0.10),
+]
+REPLIES = [
+    "Thanks for reporting this. We are looking into it and will come back to you here with what we find.",
+    "We have your case and are checking it against the market’s rules as they read when you traded.",
+    "Thanks for the details. We are tracing the order and the transaction and will update you here.",
+    "We are reviewing your case with the team that runs the matching engine and will follow up shortly.",
+]
 
 
 @dataclass(slots=True)
@@ -579,6 +600,36 @@ def seed_cases(
     return result
 
 
+def seed_open_cases(
+    *, rng: random.Random, count: int, specialists: list, progress: Callable[[str], None] = lambda _: None
+) -> int:
+    """`count` open cases filed over the last OPEN_DAYS days (`seed_demo --open-items`): a queue as
+    large as the SLA benchmark needs, on top of whatever is seeded already (numbers continue each
+    year's counter). Planned and written OPEN_CHUNK at a time. Returns how many were written."""
+    if count <= 0 or not specialists or not Account.objects.exists():
+        return 0
+    world = _World(rng, specialists, timezone.now())
+    written, accounts = 0, set()
+    for start in range(0, count, OPEN_CHUNK):
+        cases = _plan_open(rng, world, range(start, min(start + OPEN_CHUNK, count)), count)
+        if not cases:
+            continue
+        _insert_cases(cases)
+        _insert_evidence(cases)
+        _insert_events(cases)
+        _account_timelines(cases)
+        _counters(cases)  # before the next batch is numbered
+        written += len(cases)
+        accounts.update(c.account.pk for c in cases)
+        progress(f"{written} open cases")
+    # Counted in the database: the accounts may have open cases from earlier seeding too.
+    counts = DisputeCase.objects.filter(status__in=DisputeCase.OPEN_STATUSES).values_list("account")
+    _open_counts_changed(
+        {pk: n for pk, n in counts.annotate(n=Count("pk")).order_by() if pk in accounts}, world
+    )
+    return written
+
+
 # --- What each case is about -------------------------------------------------------------------
 
 
@@ -614,7 +665,8 @@ def _priority(rng: random.Random, amount: Decimal, rank: int, threshold: Decimal
     return DisputeCase.Priority.NORMAL
 
 
-def _plan(rng: random.Random, world: _World) -> _Case | None:
+def _plan(rng: random.Random, world: _World, filed: Callable = _filed_at) -> _Case | None:
+    """What a case is about; `filed(rng, world[, earliest])` says when it was filed."""
     now = world.now
     category = rng.choices([c for c, _ in CATEGORY_WEIGHTS], weights=[w for _, w in CATEGORY_WEIGHTS])[0]
     market, account, created = None, None, now
@@ -632,10 +684,10 @@ def _plan(rng: random.Random, world: _World) -> _Case | None:
             earliest = market.versions[0].effective_at
             if market.closed_at and earliest < market.closed_at < now and rng.random() < 0.8:
                 earliest = market.closed_at
-            created = _filed_at(rng, world, earliest)
+            created = filed(rng, world, earliest)
     if category != Category.MARKET_RESOLUTION:
         account = world.choose(rng, world.account_pool)
-        created = _filed_at(rng, world)
+        created = filed(rng, world)
         own_venue = world.markets_by_venue.get(account.venue) or []
         if category == Category.ORDER_EXECUTION and own_venue and rng.random() < 0.6:
             market = rng.choice(own_venue)
@@ -945,6 +997,37 @@ def _record(case: _Case, decision: _Decision, by: int, at: dt.datetime, *, bump:
     case.updated_at = max(case.updated_at or at, at)
 
 
+def _filing(rng: random.Random, world: _World, case: _Case) -> None:
+    """Who the case is assigned to from the start (the account's owner, else anyone; a quarter
+    wait in the queue), and the filing in its history."""
+    case.assignee = (
+        (case.account.owner_id if case.account.owner_id in world.usernames else None)
+        or rng.choice(world.specialists)
+        if rng.random() < 0.75
+        else None
+    )
+    _event(
+        case,
+        Kind.FILED,
+        case.filed_by,
+        case.created,
+        f"Filed by {world.usernames[case.filed_by]}",
+        after={"status": Status.NEW},
+        change=False,
+    )
+    case.updated_at = case.created
+
+
+def _gather_evidence(rng: random.Random, case: _Case, by: int, start: dt.datetime, end: dt.datetime) -> None:
+    """Most cases collect a few identifiers of the kinds their category tends to carry."""
+    if rng.random() < 0.6:
+        kinds = [kind for kind, chance in EVIDENCE_MIX[case.category] if rng.random() < chance]
+        for kind in kinds[: rng.choices([1, 2, 3], weights=[0.55, 0.3, 0.15])[0]] or [
+            EVIDENCE_MIX[case.category][0][0]
+        ]:
+            _add_evidence(rng, case, kind, by, _between(rng, start, end))
+
+
 def _history(rng: random.Random, world: _World, case: _Case) -> None:
     """Filing, first response, the work and the outcome, all between filing and now."""
     now, created = world.now, case.created
@@ -961,22 +1044,7 @@ def _history(rng: random.Random, world: _World, case: _Case) -> None:
         duration = 24 * rng.uniform(5, 60)
     still_open = duration >= age_h
     end = now if still_open else created + _hours(duration)
-    case.assignee = (
-        (case.account.owner_id if case.account.owner_id in world.usernames else None)
-        or rng.choice(world.specialists)
-        if rng.random() < 0.75
-        else None
-    )
-    _event(
-        case,
-        Kind.FILED,
-        case.filed_by,
-        created,
-        f"Filed by {world.usernames[case.filed_by]}",
-        after={"status": Status.NEW},
-        change=False,
-    )
-    case.updated_at = created
+    _filing(rng, world, case)
 
     # When someone first answered (not yet, for some open cases).
     span_h = (end - created).total_seconds() / 3600
@@ -1003,12 +1071,7 @@ def _history(rng: random.Random, world: _World, case: _Case) -> None:
 
     # The work: evidence, perhaps a question to the user, notes, an escalation.
     work_end = end - (end - t) * 0.1
-    if rng.random() < 0.6:
-        kinds = [kind for kind, chance in EVIDENCE_MIX[case.category] if rng.random() < chance]
-        for kind in kinds[: rng.choices([1, 2, 3], weights=[0.55, 0.3, 0.15])[0]] or [
-            EVIDENCE_MIX[case.category][0][0]
-        ]:
-            _add_evidence(rng, case, kind, responder, _between(rng, t, work_end))
+    _gather_evidence(rng, case, responder, t, work_end)
     snapshot_chance = {Category.ORDER_EXECUTION: 0.1, Category.PLATFORM_MECHANICS: 0.04}.get(case.category, 0)
     if case.account.wallets and rng.random() < snapshot_chance:
         _add_snapshot(rng, case, responder, _between(rng, t, work_end))
@@ -1151,6 +1214,100 @@ def _consistency_notes(rng: random.Random, cases: list[_Case]) -> None:
             decision.consistency_note = rng.choice(CONSISTENCY_NOTES)
 
 
+# --- Open cases in bulk --------------------------------------------------------------------------
+
+
+def _plan_open(rng: random.Random, world: _World, slots: range, count: int) -> list[_Case]:
+    cases = []
+    for index in slots:
+        case = _plan(rng, world, _open_filing(_open_slot(rng, world, index, count)))
+        if case is not None:
+            _open_history(rng, world, case)
+            cases.append(case)
+    _number(cases)
+    return cases
+
+
+def _open_slot(rng: random.Random, world: _World, index: int, count: int) -> dt.datetime:
+    """The filing time of the index-th of `count` open cases, oldest first: each is drawn within
+    its own share of the window, so batches follow one another in time and references keep to
+    filing order across them (but for a case on a market that closed after its slot). Busier
+    lately: about one in twelve filed in the last six hours."""
+    share = (index + rng.random()) / count
+    return world.now - dt.timedelta(days=max(OPEN_DAYS * (1 - share) ** 1.6, 0.002))
+
+
+def _open_filing(at: dt.datetime) -> Callable:
+    """`_plan`'s filing time for an open case: its slot, unless the market got its rules (or
+    closed) after that; then some time since."""
+
+    def filed(rng: random.Random, world: _World, earliest: dt.datetime | None = None) -> dt.datetime:
+        if earliest is None or earliest <= at:
+            return at
+        return _between(rng, min(earliest, world.now), world.now)
+
+    return filed
+
+
+def _open_history(rng: random.Random, world: _World, case: _Case) -> None:
+    """Filed, and for most picked up since: investigating, perhaps after a round of waiting on
+    the user, now waiting on them again or escalated. About half were answered in their Intercom
+    conversation; the others' first response is still due (or overdue)."""
+    now, created = world.now, case.created
+    _filing(rng, world, case)
+    first_target = FIRST_RESPONSE_HOURS.get(case.account.rank, 8)
+    t = created + _hours(
+        first_target * (rng.uniform(0.1, 0.9) if rng.random() < 0.85 else rng.uniform(1.1, 4.0))
+    )
+    to = rng.choices([s for s, _ in OPEN_WEIGHTS], weights=[w for _, w in OPEN_WEIGHTS])[0]
+    if t >= now or to == Status.NEW:
+        if rng.random() < 0.3:  # the user's own identifiers, sent with the filing
+            kinds = [k for k, _ in EVIDENCE_MIX[case.category]]
+            _add_evidence(rng, case, rng.choice(kinds), case.filed_by, _between(rng, created, now))
+        case.events.sort(key=lambda e: e.at)
+        return
+    responder = case.assignee or rng.choice(world.specialists)
+    if case.assignee is None:
+        _assign(case, world, responder, responder, t)
+    _move(case, Status.INVESTIGATING, responder, t)
+    marks = sorted(_between(rng, t, now) for _ in range(4))
+    _gather_evidence(rng, case, responder, t, marks[3])
+    case.evidence.sort(key=lambda e: e.added_at)
+    # The first response is the first reply the user saw (what the SLA reads), not the status
+    # change `_move` takes for it: only a case with an Intercom conversation was answered there.
+    replied = bool(case.intercom) and rng.random() < 0.8
+    first_reply = _reply(rng, case, responder, _between(rng, t, marks[0])) if replied else None
+    if rng.random() < 0.25:  # asked the user something, and they answered
+        _move(case, Status.WAITING_ON_USER, responder, marks[0], note=rng.choice(WAITING_NOTES))
+        _move(case, Status.INVESTIGATING, responder, marks[1])
+        if replied and rng.random() < 0.5:
+            _reply(rng, case, responder, _between(rng, marks[1], marks[2]))
+    if rng.random() < 0.35:
+        _note(rng, case, world, responder, marks[2])
+    if to == Status.WAITING_ON_USER:
+        _move(case, Status.WAITING_ON_USER, responder, marks[3], note=rng.choice(WAITING_NOTES))
+    elif to == Status.ESCALATED:
+        _move(case, Status.ESCALATED, responder, marks[3])
+    case.first_responded_at = first_reply
+    case.events.sort(key=lambda e: e.at)
+
+
+def _reply(rng: random.Random, case: _Case, by: int, at: dt.datetime) -> dt.datetime:
+    """A reply sent to the user's Intercom conversation, as `case_reply_record` keeps it (less the
+    template use: the demo drafts none). It leaves the case's revision alone, as the service does."""
+    _event(
+        case,
+        Kind.REPLY,
+        by,
+        at,
+        f"Reply queued for Intercom conversation {case.intercom}",
+        after={"sent": True},
+        note=rng.choice(REPLIES),
+        change=False,
+    )
+    return at
+
+
 # --- Writing it all ------------------------------------------------------------------------------
 
 CASE_COLUMNS = [
@@ -1212,11 +1369,15 @@ def _insert_cases(cases: list[_Case]) -> None:
         for c in cases
     )
     bulk_insert_rows(DisputeCase, CASE_COLUMNS, rows)
-    first = min(c.number for c in cases)
+    # The new numbers are each year's highest, so a lookup from each year's first new number
+    # finds these rows only, however many batches (or earlier seeding) came before.
+    first = {}
+    for case in cases:
+        first[case.year] = min(first.get(case.year, case.number), case.number)
     ids = {}
-    for year in sorted({c.year for c in cases}):
+    for year, number in sorted(first.items()):
         ids.update(
-            DisputeCase.objects.filter(year=year, number__gte=first)
+            DisputeCase.objects.filter(year=year, number__gte=number)
             .values_list("reference", "pk")
             .iterator(2000)
         )
@@ -1464,6 +1625,10 @@ def _accounts_changed(cases: list[_Case], world: _World) -> None:
         open_counts[case.account.pk] = open_counts.get(case.account.pk, 0) + (
             case.status in DisputeCase.OPEN_STATUSES
         )
+    _open_counts_changed(open_counts, world)
+
+
+def _open_counts_changed(open_counts: dict[int, int], world: _World) -> None:
     by_pk = {a.pk: a for a in world.accounts}
     outbox_record_many(
         kind=SyncJob.Kind.CONTACT_ATTRIBUTES,

@@ -1,13 +1,18 @@
+import datetime as dt
+import random
 import re
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 import pytest
 from django.conf import settings
 from django.core.management import CommandError
+from django.db import transaction
 from django.db.models import Count
+from django.utils import timezone
 
 from accounts.models import AccountEvent, Wallet
+from disputes import demo_cases
 from disputes.models import (
     CaseCounter,
     CaseEvent,
@@ -18,9 +23,13 @@ from disputes.models import (
     WalletActivityRow,
 )
 from disputes.selectors import rules_at
-from disputes.services.cases import TRANSITIONS, normalise_text
+from disputes.services.cases import FIRST_RESPONSE_HOURS, RESOLUTION_HOURS, TRANSITIONS, normalise_text
 from disputes.services.snapshots import collateral_at
+from integrations.models import SyncJob
+from portal.models import User
+from portal.roles import Role
 from portal.tests.seeding import seed
+from support.sla.cycles import CASE_EVENT_KINDS, FIRST_RESPONSE, case_spans
 
 pytestmark = pytest.mark.django_db
 SMALL = ("--accounts", "40", "--markets", "10", "--disputes", "120")
@@ -179,4 +188,138 @@ def test_disputes_option_is_validated_and_scales_down():
     assert not DisputeCase.objects.exclude(market=None).exists()
 
     seed("--accounts", "0", "--markets", "3", "--disputes", "30", "--force")
+    assert not DisputeCase.objects.exists()
+
+
+# --- Open cases in bulk (seed_demo --open-items) --------------------------------------------------
+
+OPEN_COUNT = 150
+
+
+def _specialists():
+    return list(User.objects.filter(groups__name=Role.SPECIALIST.value).order_by("pk"))
+
+
+def _last_pk():
+    return DisputeCase.objects.order_by("-pk").values_list("pk", flat=True).first()
+
+
+@pytest.fixture
+def open_seeded(seeded, monkeypatch):
+    """The small demo, then OPEN_COUNT open cases written 70 at a time (three batches)."""
+    monkeypatch.setattr(demo_cases, "OPEN_CHUNK", 70)
+    earlier = dict(CaseCounter.objects.values_list("year", "last_number"))
+    last = _last_pk()
+    written = demo_cases.seed_open_cases(rng=random.Random(3), count=OPEN_COUNT, specialists=_specialists())
+    assert written == OPEN_COUNT
+    return earlier, list(DisputeCase.objects.filter(pk__gt=last).select_related("account__tier"))
+
+
+def test_open_cases_are_all_open_filed_lately_and_mixed(open_seeded):
+    _, cases = open_seeded
+    assert len(cases) == OPEN_COUNT
+    now = timezone.now()
+    specialists = {u.pk for u in _specialists()}
+    statuses = Counter(c.status for c in cases)
+    assert set(statuses) == OPEN  # mostly new and investigating, some waiting, a few escalated
+    assert statuses["new"] + statuses["investigating"] > OPEN_COUNT / 2
+    assert statuses["escalated"] < statuses["waiting_on_user"] < statuses["investigating"]
+    for case in cases:
+        assert now - dt.timedelta(days=14, minutes=5) < case.created_at < now
+        assert case.first_response_due == case.created_at + dt.timedelta(
+            hours=FIRST_RESPONSE_HOURS.get(case.account.tier.rank, 8)
+        )
+        assert case.resolution_due == case.created_at + dt.timedelta(hours=RESOLUTION_HOURS[case.category])
+        assert case.decided_at is None and case.closed_at is None and not case.decisions.exists()
+        assert case.assignee_id is None or case.assignee_id in specialists
+        assert case.updated_at >= case.created_at and case.claim
+    assert any(now - c.created_at < dt.timedelta(hours=6) for c in cases)  # some just filed
+    assert 0 < sum(c.assignee_id is None for c in cases) < OPEN_COUNT / 3  # most assigned
+    answered = [c for c in cases if c.first_responded_at is not None]
+    picked_up = [c for c in cases if c.status != "new"]
+    assert 0.25 < len(answered) / len(picked_up) < 0.75
+    assert {c.category for c in cases} == set(DisputeCase.Category.values)
+
+
+def test_open_histories_match_their_status_and_what_the_sla_reads(open_seeded):
+    _, cases = open_seeded
+    events = defaultdict(list)
+    for event in CaseEvent.objects.filter(case__in=[c.pk for c in cases]).order_by("at", "pk"):
+        events[event.case_id].append(event)
+    for case in cases:
+        history = events[case.pk]
+        assert history[0].kind == CaseEvent.Kind.FILED and history[0].at == case.created_at
+        status, moves = "new", 0
+        for event in history:
+            assert case.created_at <= event.at <= timezone.now()
+            assert not event.kind.startswith("decision")
+            if event.kind == CaseEvent.Kind.STATUS:
+                assert event.before == {"status": status}
+                assert event.after["status"] in TRANSITIONS[status]
+                status, moves = event.after["status"], moves + 1
+        assert status == case.status, case.reference
+        assert case.revision == 1 + moves + sum(e.kind == CaseEvent.Kind.ASSIGNED for e in history)
+        replies = [e for e in history if e.kind == CaseEvent.Kind.REPLY]
+        assert all(e.after == {"sent": True} for e in replies)
+        if case.first_responded_at is None:
+            assert not replies
+            continue
+        assert case.intercom_conversation_id and replies[0].at == case.first_responded_at
+        spans, _ = case_spans(
+            case, [(e.kind, e.at, e.before, e.after) for e in history if e.kind in CASE_EVENT_KINDS]
+        )
+        first = next(s for s in spans if s.metric == FIRST_RESPONSE)
+        assert first.achieved_at == case.first_responded_at
+
+
+def test_open_cases_continue_each_years_numbering_across_batches(open_seeded):
+    earlier, cases = open_seeded
+    by_year = defaultdict(list)
+    for case in cases:
+        assert case.reference == f"DSP-{case.year}-{case.number:05d}" and case.year == case.created_at.year
+        by_year[case.year].append(case.number)
+    for year, numbers in by_year.items():
+        start = earlier.get(year, 0)
+        assert sorted(numbers) == list(range(start + 1, start + len(numbers) + 1))
+    counters = dict(CaseCounter.objects.values_list("year", "last_number"))
+    assert counters == {**earlier, **{year: max(numbers) for year, numbers in by_year.items()}}
+    assert DisputeCase.objects.values("reference").distinct().count() == 120 + OPEN_COUNT
+    # Filed on the account's timeline, and each account's open count queued for Intercom.
+    assert AccountEvent.objects.filter(summary__contains="filed").count() == 120 + OPEN_COUNT
+    for account_id in {c.account_id for c in cases}:
+        job = SyncJob.objects.get(kind=SyncJob.Kind.CONTACT_ATTRIBUTES, key=f"account:{account_id}:disputes")
+        expected = DisputeCase.objects.filter(account_id=account_id, status__in=OPEN).count()
+        assert job.payload["custom_attributes"]["advanced_open_disputes"] == expected
+
+
+def test_open_cases_are_the_same_for_the_same_rng(seeded):
+    def run(seed_value):
+        last = _last_pk()
+        with transaction.atomic():
+            demo_cases.seed_open_cases(rng=random.Random(seed_value), count=40, specialists=_specialists())
+            cases = list(
+                DisputeCase.objects.filter(pk__gt=last).values_list(
+                    "reference", "category", "claim", "status", "assignee", "priority", "amount_at_stake"
+                )
+            )
+            transaction.set_rollback(True)
+        return cases
+
+    first = run(5)
+    assert len(first) == 40
+    assert run(5) == first
+    assert run(6) != first
+
+
+def test_open_cases_need_a_count_accounts_and_specialists(seeded):
+    specialists = _specialists()
+    assert demo_cases.seed_open_cases(rng=random.Random(1), count=0, specialists=specialists) == 0
+    assert demo_cases.seed_open_cases(rng=random.Random(1), count=-5, specialists=specialists) == 0
+    assert demo_cases.seed_open_cases(rng=random.Random(1), count=10, specialists=[]) == 0
+    assert DisputeCase.objects.count() == 120
+
+
+def test_open_cases_without_accounts_write_nothing():
+    seed("--accounts", "0", "--markets", "3", "--disputes", "0")
+    assert demo_cases.seed_open_cases(rng=random.Random(1), count=10, specialists=_specialists()) == 0
     assert not DisputeCase.objects.exists()

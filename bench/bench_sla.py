@@ -64,6 +64,7 @@ def run(report):
 
 def _nothing_due(report, sla_tick, now):
     stats = measure(lambda: sla_tick(now), repeat=REPEAT)
+    reset_queries()  # the debug query log is capped; a full one would hide the count
     with CaptureQueriesContext(connection) as queries:
         sla_tick(now)
     verdict = "met" if stats["median_ms"] <= 50 else "MISSED"
@@ -101,6 +102,7 @@ def _one_percent_due(report, sla_tick, SlaClock, now):
 
 
 def _queue(report):
+    from accounts.models import Tier
     from portal.models import User
 
     for username, views in (
@@ -119,6 +121,7 @@ def _queue(report):
                 ("kind=case", {"kind": "case"}),
                 ("sla=breached", {"sla": "breached"}),
                 ("everyone", {"who": "everyone"}),
+                ("tier 1", {"tier": Tier.objects.get(rank=1).pk}),
             ],
         ),
     ):
@@ -134,19 +137,22 @@ def _queue(report):
             f"{username} /support/ queries at 25 vs 100 rows",
             f"{first} vs {hundred} (target ≤ 12 and equal: {'met' if ok else 'MISSED'})",
         )
+    client = Client()
+    client.force_login(User.objects.get(username="specialist"))
+    _page(report, client, "specialist My day (with Breaching soon)", {}, path="/")
 
 
-def _page(report, client, label, params) -> int:
+def _page(report, client, label, params, *, path="/support/") -> int:
     reset_queries()
     with CaptureQueriesContext(connection) as queries:
-        response = client.get("/support/", params)
-    stats = measure(lambda: client.get("/support/", params), repeat=REPEAT)
-    rows = response.content.decode().count("</tr>") - 1  # less the heading row
+        response = client.get(path, params)
+    stats = measure(lambda: client.get(path, params), repeat=REPEAT)
     met = stats["median_ms"] <= 100 and stats["p90_ms"] <= 150
-    target = (
-        "" if "per_page" in params else f" [target ≤ 100 ms median, ≤ 150 p90: {'met' if met else 'MISSED'}]"
-    )
-    report.figure(
-        label, f"{summary(stats)}; {len(queries)} queries; HTTP {response.status_code}; {rows} rows{target}"
-    )
+    if path != "/support/":  # another page, shown for comparison
+        shown = ""
+    else:
+        shown = f"; {response.content.decode().count('</tr>') - 1} rows"  # less the heading row
+        if "per_page" not in params:
+            shown += f" [target ≤ 100 ms median, ≤ 150 p90: {'met' if met else 'MISSED'}]"
+    report.figure(label, f"{summary(stats)}; {len(queries)} queries; HTTP {response.status_code}{shown}")
     return len(queries)

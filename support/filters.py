@@ -46,9 +46,10 @@ class QueueFilter(django_filters.FilterSet):
         return queryset.filter(Q(conversation__account__tier=value) | Q(case__account__tier=value))
 
     def filter_kind(self, queryset, name, value):
-        return queryset.filter(
-            conversation__isnull=value != SlaPolicy.Kind.CONVERSATION,
-        )
+        # Named as the partial indexes of each kind's queue are, so the database uses them.
+        if value == SlaPolicy.Kind.CONVERSATION:
+            return queryset.filter(conversation__isnull=False)
+        return queryset.filter(case__isnull=False)
 
     def filter_sla(self, queryset, name, value):
         return queryset.filter(queue_state_filter(value, timezone.now()))

@@ -309,6 +309,16 @@ class SlaClock(TimeStampedModel):
     # paused; null on every other clock (support.sla.clocks keeps it). A partial index in queue
     # order makes the queue a range read, however many clocks there are.
     queue_rank = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
+    # The item's assignee, on its queue head only, so "mine" and "unassigned" read an index too.
+    queue_assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+    )
 
     class Meta:
         verbose_name = "SLA clock"
@@ -337,6 +347,22 @@ class SlaClock(TimeStampedModel):
                 fields=["queue_rank", "due_at", "id"],
                 condition=Q(queue_rank__isnull=False),
                 name="sla_clock_queue_idx",
+            ),
+            models.Index(
+                fields=["queue_assignee", "queue_rank", "due_at", "id"],
+                condition=Q(queue_rank__isnull=False),
+                name="sla_clock_queue_assignee_idx",
+            ),
+            # The queue of one kind (?kind=case, ?kind=conversation), counted and paged alike.
+            models.Index(
+                fields=["queue_rank", "due_at", "id"],
+                condition=Q(queue_rank__isnull=False, case__isnull=False),
+                name="sla_clock_queue_case_idx",
+            ),
+            models.Index(
+                fields=["queue_rank", "due_at", "id"],
+                condition=Q(queue_rank__isnull=False, conversation__isnull=False),
+                name="sla_clock_queue_conv_idx",
             ),
         ]
 

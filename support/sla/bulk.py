@@ -29,7 +29,8 @@ from support.sla.clocks import (
 from support.sla.cycles import CASE_EVENT_KINDS
 
 CHUNK = 500
-WRITTEN_FIELDS = [name.removesuffix("_id") if name == "policy_id" else name for name in STATE_FIELDS]
+# STATE_FIELDS as model fields (the policy's id is written through its foreign key).
+WRITTEN_FIELDS = [name.removesuffix("_id") for name in STATE_FIELDS]
 
 
 def sla_evaluate_conversations(
@@ -131,10 +132,15 @@ def _write(plans: list[ItemPlan]) -> bool:
     except IntegrityError:
         return False
     stamp = timezone.now()
-    changed = [clock for plan in plans for clock in plan.changed]
-    for clock in changed:
-        clock.updated_at = stamp
-    SlaClock.objects.bulk_update(changed, [*WRITTEN_FIELDS, "updated_at"], batch_size=CHUNK)
+    bulk_update_rows(
+        SlaClock,
+        [*WRITTEN_FIELDS, "updated_at"],
+        [
+            [getattr(clock, name) for name in STATE_FIELDS] + [stamp, clock.pk]
+            for plan in plans
+            for clock in plan.changed
+        ],
+    )
     # The item's clocks are locked (or new), and a flag is set only when its event is owed, so
     # these events are new; ignore_conflicts keeps a row written in between from failing the chunk.
     events = [

@@ -169,7 +169,7 @@ def _plan(clocks, spans: Iterable[Span], policy, setup, now, *, item: dict, paus
             _schedule(clock, setup.specs[policy.calendar_id], policy, now, pause)
             plan.owed.extend((clock, kind, at) for kind, at in record_due(clock, now))
         plan.result.append(clock)
-    _mark_queue_head(plan.clocks)
+    _mark_queue_head(plan.clocks, plan.item.assignee_id)
     plan.changed = [c for c in clocks if _state(c) != before[id(c)]]
     return plan
 
@@ -186,18 +186,19 @@ def queue_key(clock: SlaClock) -> tuple:
     )
 
 
-def _mark_queue_head(clocks: list[SlaClock]) -> None:
+def _mark_queue_head(clocks: list[SlaClock], assignee_id: int | None) -> None:
     """The item's most urgent running clock stands for it in the queue (`queue_rank` 0, or 1
-    while paused); every other clock has none. Kept here, where due times change; the minute
-    pass only marks warnings and breaches, which never move a due time, so the head it leaves
-    is still the head."""
+    while paused, and the item's assignee); every other clock has none. Kept here, where due
+    times and assignees change; the minute pass only marks warnings and breaches, which never
+    move a due time, so the head it leaves is still the head."""
     running = [c for c in clocks if c.is_running]
     head = min(running, key=queue_key, default=None)
     for clock in clocks:
         if clock is not head:
-            clock.queue_rank = None
+            clock.queue_rank, clock.queue_assignee_id = None, None
         else:
             clock.queue_rank = 1 if clock.status == Status.PAUSED else 0
+            clock.queue_assignee_id = assignee_id
 
 
 def case_due_times(case: DisputeCase, clocks: list[SlaClock]) -> tuple[dt.datetime, dt.datetime] | None:
@@ -219,6 +220,7 @@ def case_due_times(case: DisputeCase, clocks: list[SlaClock]) -> tuple[dt.dateti
 STATE_FIELDS = (
     "policy_id", "target_minutes", "started_at", "due_at", "warn_at", "stopped_at", "achieved_at",
     "warned_at", "breached_at", "paused_since", "paused_total", "status", "next_deadline", "queue_rank",
+    "queue_assignee_id",
 )  # fmt: skip
 
 

@@ -6,10 +6,12 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 from django.utils import timezone
 
+from portal.db import bulk_update_rows
 from support.models import SlaClock, SlaEvent
 from support.sla.clocks import announce, record_due
 
 BATCH = 2000
+TICK_FIELDS = ["warned_at", "breached_at", "status", "next_deadline", "updated_at"]
 
 
 @dataclass
@@ -52,8 +54,8 @@ def _tick_batch(now, batch: int, report: TickReport) -> int:
         # Each clock's flags were unset under its lock, so these are new; ignore_conflicts keeps
         # a row another path wrote in between from failing the batch.
         SlaEvent.objects.bulk_create(events, ignore_conflicts=True)
-        SlaClock.objects.bulk_update(
-            clocks, ["warned_at", "breached_at", "status", "next_deadline", "updated_at"], batch_size=500
+        bulk_update_rows(
+            SlaClock, TICK_FIELDS, [[getattr(c, f) for f in TICK_FIELDS] + [c.pk] for c in clocks]
         )
         for event in events:
             announce(event.clock, event)

@@ -200,3 +200,24 @@ def test_a_case_due_times_are_its_clocks_due_times(time):
     case.refresh_from_db()
     assert case.resolution_due == tuesday + dt.timedelta(hours=12)  # two hours later
     assert timezone.now() < case.resolution_due
+
+
+def test_the_queue_head_carries_the_items_assignee_as_it_changes(time):
+    from accounts.tests.factories import specialist_user
+    from disputes.services.cases import cases_bulk_assign
+
+    only_policy()
+    ada, ben = specialist_user(username="ada"), specialist_user(username="ben")
+    account = make_account(owner=ada)
+    opened = {"created_at": T0, "waiting_since": T0, "intercom_id": "315470000009001"}
+    conversation = make_conversation(account, assignee=ada, updated_at=T0, source="webhook", **opened)
+    case = dispute_file(by=ada, account=account, category="order_execution", claim="Fees.", assignee=ada)
+    head = SlaClock.objects.filter(queue_rank__isnull=False)
+    assert set(head.values_list("queue_assignee", flat=True)) == {ada.pk}
+
+    time.advance(minutes=5)
+    make_conversation(account, assignee=ben, updated_at=time.now, source="webhook", **opened)
+    cases_bulk_assign(case_ids=[case.pk], by=ada, assignee=None)
+
+    assert head.get(conversation=conversation).queue_assignee == ben
+    assert head.get(case=case).queue_assignee is None

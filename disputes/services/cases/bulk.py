@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from disputes.models import CaseEvent, DisputeCase
+from disputes.signals import case_changed
 from disputes.services.cases.workflow import (
     TRANSITIONS,
     Status,
@@ -26,7 +27,7 @@ def _locked_cases(case_ids) -> list[DisputeCase]:
     # Locked in id order, so two bulk changes over overlapping cases cannot deadlock.
     cases = list(
         DisputeCase.objects.select_for_update(of=("self",))
-        .select_related("assignee")
+        .select_related("assignee", "account")
         .filter(pk__in=ids)
         .order_by("pk")
     )
@@ -55,6 +56,7 @@ def cases_bulk_assign(*, case_ids, by: User, assignee: User | None) -> int:
             before={"assignee": before},
             after={"assignee": assignee.username if assignee else None},
         )
+        case_changed.send(sender=DisputeCase, case=case, what="assigned")
         changed += 1
     return changed
 

@@ -6,6 +6,7 @@ from django.conf import settings
 
 from integrations.intercom.client import IntercomClient
 from support.importing import WATERMARK, conversations_import, watermark_since
+from support.sla import mail
 from support.sla.bulk import sla_evaluate_open
 from support.sla.tick import sla_tick as sla_tick_run
 
@@ -39,3 +40,9 @@ def sla_tick() -> dict:
     indexed next deadline has passed are read). Safe to run twice at once and to retry: each
     warning and breach is recorded once."""
     return sla_tick_run().as_dict()
+
+
+def sla_warning_mails(clock_ids: list[int]) -> int:
+    """Queued after the SLA warnings of a pass (or an evaluation) are recorded: e-mail each
+    item's assignee, or every active Specialist for an unassigned item. Returns messages sent."""
+    return mail.sla_warning_mails(clock_ids)

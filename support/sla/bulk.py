@@ -149,8 +149,7 @@ def _write(plans: list[ItemPlan]) -> bool:
         for clock, kind, at in plan.owed
     ]
     SlaEvent.objects.bulk_create(events, ignore_conflicts=True)
-    for event in events:
-        announce(event.clock, event)
+    announce(events)
     due = [(*plan.case_due, plan.item.pk) for plan in plans if plan.case_due is not None]
     if due:
         bulk_update_rows(DisputeCase, ["first_response_due", "resolution_due"], due)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django_q.tasks import async_task
 
 from disputes.models import CaseEvent, DisputeCase
 from support import signals
@@ -333,13 +334,29 @@ def _event_once(clock: SlaClock, kind: str, at: dt.datetime) -> SlaEvent | None:
             event = SlaEvent.objects.create(clock=clock, kind=kind, at=at, recorded_at=timezone.now())
     except IntegrityError:
         return None
-    announce(clock, event)
+    announce([event])
     return event
 
 
-def announce(clock: SlaClock, event: SlaEvent) -> None:
-    signal = signals.sla_breached if event.kind == SlaEvent.Kind.BREACH else signals.sla_warning
-    transaction.on_commit(lambda: signal.send(sender=SlaClock, clock=clock, event=event))
+WARNING_MAIL_TASK = "support.tasks.sla_warning_mails"
+
+
+def announce(events: Iterable[SlaEvent]) -> None:
+    """After commit: send `sla_warning` / `sla_breached` for each newly recorded event (with the
+    event and its clock), and queue one task that mails the warnings' recipients."""
+    events = list(events)
+    if not events:
+        return
+
+    def after_commit():
+        for event in events:
+            signal = signals.sla_breached if event.kind == SlaEvent.Kind.BREACH else signals.sla_warning
+            signal.send(sender=SlaClock, clock=event.clock, event=event)
+        warned = [event.clock.pk for event in events if event.kind == SlaEvent.Kind.WARNING]
+        if warned:
+            async_task(WARNING_MAIL_TASK, warned)
+
+    transaction.on_commit(after_commit)
 
 
 def metric_status(statuses: Iterable[str]) -> str | None:

@@ -57,8 +57,8 @@ def _tick_batch(now, batch: int, report: TickReport) -> int:
         bulk_update_rows(
             SlaClock, TICK_FIELDS, [[getattr(c, f) for f in TICK_FIELDS] + [c.pk] for c in clocks]
         )
+        announce(events)
         for event in events:
-            announce(event.clock, event)
             if event.kind == SlaEvent.Kind.BREACH:
                 report.breaches += 1
             else:

@@ -146,3 +146,31 @@ def test_two_passes_at_once_record_each_warning_once(time, heard):
     assert sum(report.warnings for report in reports) == 8
     assert SlaEvent.objects.filter(kind="warning").count() == 8
     assert len(heard) == 8
+
+
+def test_the_warnings_of_a_pass_are_mailed_by_one_queued_task(
+    time, monkeypatch, django_capture_on_commit_callbacks, django_assert_max_num_queries
+):
+    from django.core import mail
+
+    from accounts.tests.factories import specialist_user
+    from support.sla import clocks
+
+    queued = []
+    monkeypatch.setattr(clocks, "async_task", lambda name, *args: queued.append((name, *args)))
+    only_policy()
+    specialist_user(username="colleague")
+    for _ in range(3):
+        waiting_conversation(created_at=T0, waiting_since=T0)
+
+    time.now = T0 + 45 * M
+    with django_capture_on_commit_callbacks(execute=True):
+        report = sla_tick()
+
+    warned = sorted(SlaClock.objects.filter(warned_at__isnull=False).values_list("pk", flat=True))
+    assert report.warnings == 3 and len(warned) == 3
+    [(name, clock_ids)] = queued  # one task for the pass, not one per warning
+    assert name == "support.tasks.sla_warning_mails" and sorted(clock_ids) == warned
+    with django_assert_max_num_queries(2):  # the clocks with their items, the Specialists once
+        sent = tasks.sla_warning_mails(clock_ids)
+    assert sent == 3 and len(mail.outbox) == 3  # unassigned: the one active Specialist with an address

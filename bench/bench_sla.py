@@ -7,8 +7,9 @@ default view, ?kind=case and ?sla=breached, ≤ 12 queries, the same at 25 and 1
 10,000 working minutes is measured by bench_business_time.
 
 The pass is timed at moments chosen from the stored deadlines, so that exactly the next 1 % of
-items come due each time (time moving on, as it does between two passes). Warning e-mails go to
-Django's in-memory outbox, so sending them is inside the figure but no mail leaves."""
+items come due each time (time moving on, as it does between two passes). A pass queues one task
+for its warning e-mails (the broker's insert is inside the figure; the sending is a worker's job,
+and Django's in-memory outbox keeps any mail from leaving)."""
 
 import datetime as dt
 import os

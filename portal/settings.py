@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "playbooks.apps.PlaybooksConfig",
     "support.apps.SupportConfig",
     "feedback.apps.FeedbackConfig",
+    "oncall.apps.OncallConfig",
 ]
 
 MIDDLEWARE = [

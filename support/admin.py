@@ -109,6 +109,7 @@ class SlaPolicyForm(forms.ModelForm):
             "calendar",
             "pause_while_waiting",
             "warn_minutes",
+            "escalate_on_breach",
         )
         widgets = {"tiers": forms.CheckboxSelectMultiple}
 
@@ -125,6 +126,7 @@ class SlaPolicyForm(forms.ModelForm):
             is_active=cleaned["is_active"],
             pause_while_waiting=cleaned["pause_while_waiting"],
             warn_minutes=cleaned["warn_minutes"],
+            escalate_on_breach=cleaned["escalate_on_breach"],
         )
         existing = self.instance if self.instance.pk else None
         for field, messages in policy_problems(

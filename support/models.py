@@ -226,6 +226,10 @@ class SlaPolicy(TimeStampedModel):
     warn_minutes = models.PositiveIntegerField(
         default=15, help_text="Warn this many minutes before a breach."
     )
+    escalate_on_breach = models.BooleanField(
+        default=False,
+        help_text="Raise an escalation (and page whoever is on call) when a target is breached.",
+    )
 
     TARGET_FIELDS = ("first_response_minutes", "next_response_minutes", "resolution_minutes")
     LIST_CONDITIONS = ("kinds", "case_categories", "priorities", "venues")

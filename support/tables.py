@@ -78,6 +78,7 @@ class PolicyTable(PortalTable):
     calendar = tables.Column(accessor="calendar__name")
     pause_while_waiting = tables.BooleanColumn(verbose_name="Pauses")
     warn_minutes = tables.Column(verbose_name="Warns")
+    escalate_on_breach = tables.BooleanColumn(verbose_name="Escalates")
     is_active = tables.BooleanColumn(verbose_name="Active")
     actions = tables.TemplateColumn(
         template_name="support/sla/_policy_actions.html", verbose_name="", empty_values=()
@@ -94,6 +95,7 @@ class PolicyTable(PortalTable):
             "calendar",
             "pause_while_waiting",
             "warn_minutes",
+            "escalate_on_breach",
             "is_active",
             "actions",
         )

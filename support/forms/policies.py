@@ -114,6 +114,12 @@ class PolicyForm(forms.Form):
         help_text="How long before a target is missed to warn: 15, or 1 h.",
     )
 
+    escalate_on_breach = forms.BooleanField(
+        label="Escalate on breach",
+        required=False,
+        help_text="Raise an escalation and page whoever is on call when a target is breached.",
+    )
+
     def policy_input(self) -> PolicyInput:
         data = self.cleaned_data
         return PolicyInput(
@@ -125,6 +131,7 @@ class PolicyForm(forms.Form):
             is_active=data["is_active"],
             pause_while_waiting=data["pause_while_waiting"],
             warn_minutes=data["warn_minutes"],
+            escalate_on_breach=data["escalate_on_breach"],
         )
 
 
@@ -138,6 +145,7 @@ def policy_initial(policy: SlaPolicy) -> dict:
         "calendar": policy.calendar_id,
         "pause_while_waiting": policy.pause_while_waiting,
         "warn_minutes": policy.warn_minutes,
+        "escalate_on_breach": policy.escalate_on_breach,
     }
 
 

@@ -41,6 +41,7 @@ class PolicyInput:
     is_active: bool = True
     pause_while_waiting: bool = True
     warn_minutes: int = 15
+    escalate_on_breach: bool = False
 
     @property
     def is_catch_all(self) -> bool:
@@ -174,6 +175,7 @@ def policy_save(*, policy: SlaPolicy | None = None, data: PolicyInput) -> SlaPol
         setattr(policy, name, sorted(set(getattr(data, name))))
     policy.pause_while_waiting = data.pause_while_waiting
     policy.warn_minutes = data.warn_minutes
+    policy.escalate_on_breach = data.escalate_on_breach
     policy.save()
     policy.tiers.set(data.tiers)
     return policy

@@ -338,13 +338,20 @@ def test_admin_edits_a_policy(client, portal_admin, policies):
     form = form_on(page, has_field="first_response_minutes")
     assert form.data["resolution_minutes"] == ["72 h"]
     assert form.data["kinds"] == ["case"]
+    assert "escalate_on_breach" not in form.data  # off unless ticked
     response = submit(
-        client, form, resolution_minutes="48h", pause_while_waiting=None, priorities=["urgent", "high"]
+        client,
+        form,
+        resolution_minutes="48h",
+        pause_while_waiting=None,
+        priorities=["urgent", "high"],
+        escalate_on_breach="on",
     )
     assert response.status_code == 302
     policy = SlaPolicy.objects.get(name="Cases")
     assert policy.resolution_minutes == 48 * 60
     assert policy.pause_while_waiting is False
+    assert policy.escalate_on_breach is True
     assert policy.priorities == ["high", "urgent"]
 
 

@@ -4,7 +4,6 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from disputes.models import CaseEvent, DisputeCase
-from disputes.signals import case_changed
 from disputes.services.cases.workflow import (
     TRANSITIONS,
     Status,
@@ -13,6 +12,7 @@ from disputes.services.cases.workflow import (
     is_reopening,
     require_specialist,
 )
+from disputes.signals import case_changed
 from portal.models import User
 
 MAX_BULK = 500

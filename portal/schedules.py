@@ -43,6 +43,9 @@ SCHEDULES: list[ScheduledTask] = [
     # Every minute ("* * * * *"): record the SLA warnings and breaches whose time has come; the
     # pass reads only the clocks whose next deadline has passed, so it stays short.
     ScheduledTask(name="support.sla_tick", func="support.tasks.sla_tick", cron="* * * * *"),
+    # Every minute ("* * * * *"): page the next step of every escalation whose acknowledgement
+    # deadline passed, and send (or retry) the pages; a page goes out within a minute of its time.
+    ScheduledTask(name="oncall.escalations_page", func="oncall.tasks.escalations_page", cron="* * * * *"),
     # Minute 23 of every hour ("23 * * * *", off the quarter hours the other jobs use): re-fetch
     # open and recently closed markets from Gamma, so rules, clarifications and resolution move
     # into the portal within the hour. The run stops inside the task timeout; the stalest go first.

@@ -41,6 +41,7 @@ urlpatterns = [
     path("playbooks/", include("playbooks.urls")),
     path("feedback/", include("feedback.urls")),
     path("support/", include("support.urls")),
+    path("oncall/", include("oncall.urls")),
     path("integrations/", include("integrations.urls")),
     path("admin/", admin.site.urls),
     *auth_patterns,

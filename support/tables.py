@@ -10,6 +10,7 @@ from disputes.models import DisputeCase
 from portal.tables import PortalTable
 from support.forms import duration_text
 from support.models import SlaClock, SlaPolicy
+from support.queue_actions import queue_actions_for
 from support.selectors import QueueState, queue_item_link, queue_time_left
 from support.sla.matching import CONDITIONS, SlaFacts
 
@@ -159,12 +160,15 @@ class QueueTable(PortalTable):
         empty_text = "Nothing in the queue matches: no open item with a running SLA clock."
         template_name = "support/_queue_table.html"
 
-    def annotate_page(self, now: dt.datetime) -> None:
-        """State, badge, time left and links of the page's rows (three queries for calendars)."""
+    def annotate_page(self, now: dt.datetime, user) -> None:
+        """State, badge, time left, links and the row actions `user` may take (registered by
+        the apps above, support.queue_actions) of the page's rows (three queries for calendars)."""
         clocks = [row.record for row in self.paginated_rows]
         queue_time_left(clocks, now)
+        actions = queue_actions_for(user)
         for clock in clocks:
             clock.state_label = QueueState(clock.state).label
             clock.state_badge = STATE_BADGES[clock.state]
             clock.time_left_text = time_left_text(clock.time_left, clock.state)
             queue_item_link(clock)
+            clock.actions = [(action.label, action.url(clock)) for action in actions]

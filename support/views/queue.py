@@ -18,6 +18,6 @@ def queue(request):
     queue_filter = QueueFilter(data, queryset=queue_clocks(), request=request)
     valid = queue_filter.is_valid()
     table = configure_table(request, QueueTable(queue_filter.qs if valid else queue_clocks().none()))
-    table.annotate_page(timezone.now())
+    table.annotate_page(timezone.now(), request.user)
     context = {"table": table, "filter": queue_filter}
     return render(request, "support/queue.html", context, status=200 if valid else 400)

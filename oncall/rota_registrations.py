@@ -1,0 +1,1 @@
+"""How the on-call rota plugs into the portal (filled in as the rota pages land)."""

@@ -21,13 +21,13 @@ layer's overrides, flattened once when the spec is built."""
 import datetime as dt
 import heapq
 from bisect import bisect_right
+from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from django.db.models import Prefetch
 from django.utils import timezone
 
 from oncall.models import Rota, RotaLayer, RotaMember, RotaOverride
@@ -330,52 +330,66 @@ def coverage_gaps(
 # ---- building specs from the database --------------------------------------------------------
 
 
-def _spec(rota: Rota, layers: Iterable[RotaLayer], overrides_of) -> RotaSpec:
-    anchor = dt.datetime.combine(rota.starts_on, rota.handoff_time.replace(tzinfo=None))
+def _spec(rota: Rota, layers: Iterable[LayerSpec]) -> RotaSpec:
     return RotaSpec(
         rota_id=rota.pk,
         zone=ZoneInfo(rota.time_zone),
-        anchor=anchor,
+        anchor=dt.datetime.combine(rota.starts_on, rota.handoff_time.replace(tzinfo=None)),
         rotation=dt.timedelta(days=rota.rotation_days),
-        layers={
-            layer.position: LayerSpec(
-                position=layer.position,
-                name=layer.name,
-                member_ids=tuple(m.user_id for m in sorted(layer.members.all(), key=lambda m: m.position)),
-                overrides=tuple(
-                    OverrideSpec(o.starts_at, o.ends_at, o.user_id, (o.created_at, o.pk))
-                    for o in overrides_of(layer)
-                ),
-            )
-            for layer in layers
-        },
+        layers={layer.position: layer for layer in layers},
     )
 
 
 def rota_spec(rota: Rota) -> RotaSpec:
     """The spec of one rota from its prefetched `layers`, their `members` and `overrides`
     (whichever overrides were prefetched are the ones it knows)."""
-    return _spec(rota, rota.layers.all(), lambda layer: layer.overrides.all())
+    return _spec(
+        rota,
+        (
+            LayerSpec(
+                position=layer.position,
+                name=layer.name,
+                member_ids=tuple(m.user_id for m in sorted(layer.members.all(), key=lambda m: m.position)),
+                overrides=tuple(
+                    OverrideSpec(o.starts_at, o.ends_at, o.user_id, (o.created_at, o.pk))
+                    for o in layer.overrides.all()
+                ),
+            )
+            for layer in rota.layers.all()
+        ),
+    )
 
 
-def rota_specs(rotas: Iterable[Rota], *, since: dt.datetime | None = None) -> dict[int, RotaSpec]:
+def rota_specs(
+    rotas: Iterable[Rota], *, since: dt.datetime | None = None, until: dt.datetime | None = None
+) -> dict[int, RotaSpec]:
     """The specs of these rotas by id, in three queries however many rotas, layers and members:
-    their layers, members, and the overrides that end after `since` (default: a day ago)."""
+    their layers, their members, and the overrides that end after `since` (default: a day ago)
+    and, with `until`, start before it. Rows are read as tuples: a page with a year of overrides
+    builds no model instance for them."""
     rotas = list(rotas)
     if not rotas:
         return {}
+    ids = [r.pk for r in rotas]
     since = since if since is not None else timezone.now() - ONE_DAY
-    layers = RotaLayer.objects.filter(rota_id__in=[r.pk for r in rotas]).prefetch_related(
-        Prefetch("members", queryset=RotaMember.objects.only("layer_id", "user_id", "position")),
-        Prefetch(
-            "overrides",
-            queryset=RotaOverride.objects.filter(ends_at__gt=since).only(
-                "layer_id", "user_id", "starts_at", "ends_at", "created_at"
-            ),
-            to_attr="recent_overrides",
-        ),
-    )
-    by_rota: dict[int, list[RotaLayer]] = {r.pk: [] for r in rotas}
-    for layer in layers:
-        by_rota[layer.rota_id].append(layer)
-    return {rota.pk: _spec(rota, by_rota[rota.pk], lambda layer: layer.recent_overrides) for rota in rotas}
+    members: dict[int, list[int]] = defaultdict(list)
+    for layer_id, user_id in (
+        RotaMember.objects.filter(layer__rota_id__in=ids)
+        .order_by("layer_id", "position")
+        .values_list("layer_id", "user_id")
+    ):
+        members[layer_id].append(user_id)
+    overrides = RotaOverride.objects.filter(layer__rota_id__in=ids, ends_at__gt=since)
+    if until is not None:
+        overrides = overrides.filter(starts_at__lt=until)
+    covers: dict[int, list[OverrideSpec]] = defaultdict(list)
+    for layer_id, user_id, starts_at, ends_at, created_at, pk in overrides.values_list(
+        "layer_id", "user_id", "starts_at", "ends_at", "created_at", "pk"
+    ):
+        covers[layer_id].append(OverrideSpec(starts_at, ends_at, user_id, (created_at, pk)))
+    layers: dict[int, list[LayerSpec]] = defaultdict(list)
+    for pk, rota_id, position, name in RotaLayer.objects.filter(rota_id__in=ids).values_list(
+        "pk", "rota_id", "position", "name"
+    ):
+        layers[rota_id].append(LayerSpec(position, name, tuple(members[pk]), tuple(covers[pk])))
+    return {rota.pk: _spec(rota, layers[rota.pk]) for rota in rotas}

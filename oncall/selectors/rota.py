@@ -40,8 +40,11 @@ CALENDAR_DAYS = 14
 GAP_DAYS = 7
 LATEST_NOTES = 5
 # An override that ended during the current shift still decides since when someone is on call;
-# a shift lasts 90 days at most.
-OVERVIEW_HISTORY = dt.timedelta(days=90)
+# a shift lasts 90 days at most (and an hour more across a daylight-saving change).
+OVERVIEW_HISTORY = dt.timedelta(days=91)
+# Overrides starting after this cannot change what the page shows: the calendar's 14 days, and
+# until when the current shift runs (its hand-off is at most 90 days away).
+OVERVIEW_AHEAD = dt.timedelta(days=91)
 
 
 def rota_get_for_user(*, user, pk, to_change: bool = False) -> Rota:
@@ -223,7 +226,7 @@ def oncall_overview(now: dt.datetime, *, zone=None) -> list[RotaOverview]:
     Seven queries however many rotas, layers, members and overrides."""
     zone = zone or timezone.get_current_timezone()
     rotas = list(Rota.objects.filter(is_active=True).order_by("name"))
-    specs = rota_specs(rotas, since=now - OVERVIEW_HISTORY)
+    specs = rota_specs(rotas, since=now - OVERVIEW_HISTORY, until=now + OVERVIEW_AHEAD)
     people = _people(set().union(*(spec.user_ids for spec in specs.values())))
     on_call = {pk for pk, person in people.items() if person.can_be_on_call}
     notes = _latest_notes([r.pk for r in rotas])
@@ -257,7 +260,7 @@ def coverage_gaps_ahead(now: dt.datetime, *, days: int = GAP_DAYS) -> list[RotaG
     """Every stretch of the next `days` days in which an active rota's primary layer has nobody
     who can be paged, soonest first: five queries however many rotas."""
     rotas = list(Rota.objects.filter(is_active=True).order_by("name"))
-    specs = rota_specs(rotas, since=now)
+    specs = rota_specs(rotas, since=now, until=now + dt.timedelta(days=days))
     people = _people(set().union(*(spec.user_ids for spec in specs.values())))
     on_call = {pk for pk, person in people.items() if person.can_be_on_call}
     end = now + dt.timedelta(days=days)

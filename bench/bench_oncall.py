@@ -26,12 +26,17 @@ REPEAT = int(os.environ.get("BENCH_REPEAT", "30"))
 
 
 class Hook(BaseHTTPRequestHandler):
+    """A chat webhook on a loopback port that keeps connections open, as Slack's does."""
+
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # else each keep-alive reply waits on a delayed ACK (40 ms)
     received = 0
 
     def do_POST(self):
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
         Hook.received += 1
         self.send_response(200)
+        self.send_header("Content-Length", "2")
         self.end_headers()
         self.wfile.write(b"ok")
 
@@ -54,6 +59,7 @@ def run(report):
 
 def _run(report, hook_url):
     from oncall.models import Escalation, Page
+    from oncall.services.paging import escalations_page_due
     from oncall.tasks import escalations_page
 
     now = timezone.now()
@@ -75,13 +81,16 @@ def _run(report, hook_url):
         )
         before_pages, before_hook = Page.objects.count(), Hook.received
         started = time.perf_counter()
-        result = escalations_page()
-        ms = (time.perf_counter() - started) * 1000
+        paging = escalations_page_due().as_dict()
+        paged = time.perf_counter()
+        delivery = escalations_page()  # the task: what is left to page (nothing) and the sending
+        ms, paging_ms = (time.perf_counter() - started) * 1000, (paged - started) * 1000
         verdict = "met" if ms <= 2000 else "MISSED"
         report.figure(
             f"pass, {len(chosen)} steps due",
-            f"{ms:.0f} ms: {result['rounds']} rounds, {Page.objects.count() - before_pages} pages stored, "
-            f"{result['sent']} sent ({Hook.received - before_hook} webhook posts), {result['failed']} failed "
+            f"{ms:.0f} ms ({paging_ms:.0f} ms storing {paging['rounds']} rounds, "
+            f"{Page.objects.count() - before_pages} pages; {ms - paging_ms:.0f} ms sending "
+            f"{delivery['sent']}, {Hook.received - before_hook} of them webhook posts; {delivery['failed']} failed) "
             f"[target ≤ 2 s: {verdict}]",
         )
 

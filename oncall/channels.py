@@ -89,12 +89,18 @@ def webhook_timeout() -> float:
 
 
 class Pager:
-    """Sends pages; use as a context manager so its connections are closed. Not thread-safe."""
+    """Sends pages; use as a context manager so its connections are closed. One per thread (the
+    pagers of one pass share what they learnt is unreachable)."""
 
-    def __init__(self):
+    def __init__(self, *, unreachable: dict[str, str] | None = None):
         self._mail = None
         self._http = requests.Session()
-        self._unreachable: dict[str, str] = {}  # address (or "mail") -> why, for the rest of the pass
+        # requests reads the proxy settings from the environment on every call (a scan of
+        # os.environ each time); read them once per address instead, with the same result.
+        self._http.trust_env = False
+        self._proxies: dict[str, dict] = {}
+        # address (or "mail") -> why, for the rest of the pass; shared by the pagers of one pass
+        self.unreachable: dict[str, str] = {} if unreachable is None else unreachable
 
     def __enter__(self) -> "Pager":
         return self
@@ -122,8 +128,8 @@ class Pager:
     def _email(self, page: Page) -> None:
         if not page.address:
             raise DeliveryError("No e-mail address", permanent=True)
-        if "mail" in self._unreachable:
-            raise DeliveryError(self._unreachable["mail"] + "; not tried again in this pass")
+        if "mail" in self.unreachable:
+            raise DeliveryError(self.unreachable["mail"] + "; not tried again in this pass")
         message = EmailMessage(
             subject=page_subject(page), body=_email_body(page), from_email=None, to=[page.address]
         )
@@ -142,8 +148,8 @@ class Pager:
             raise DeliveryError(f"The mail server refused the message ({_short(error)})") from error
         except OSError as error:  # refused, unreachable, timed out: the next page would wait too
             self._close_mail()
-            self._unreachable["mail"] = f"The mail server could not be reached ({_short(error)})"
-            raise DeliveryError(self._unreachable["mail"]) from error
+            self.unreachable["mail"] = f"The mail server could not be reached ({_short(error)})"
+            raise DeliveryError(self.unreachable["mail"]) from error
 
     def _close_mail(self) -> None:
         if self._mail is not None:
@@ -157,26 +163,32 @@ class Pager:
         url = page.address
         if not url:
             raise DeliveryError("No chat webhook address", permanent=True)
-        if url in self._unreachable:
-            raise DeliveryError(self._unreachable[url] + "; not tried again in this pass")
+        if url in self.unreachable:
+            raise DeliveryError(self.unreachable[url] + "; not tried again in this pass")
         timeout = webhook_timeout()
         try:
+            if url not in self._proxies:
+                self._proxies[url] = requests.utils.get_environ_proxies(url)
             response = self._http.post(
-                url, json={"text": webhook_text(page)}, timeout=(timeout, timeout), allow_redirects=False
+                url,
+                json={"text": webhook_text(page)},
+                timeout=(timeout, timeout),
+                allow_redirects=False,
+                proxies=self._proxies[url],
             )
         except requests.ConnectTimeout as error:
-            self._unreachable[url] = f"Chat webhook could not be reached within {timeout:g} s"
-            raise DeliveryError(self._unreachable[url]) from error
+            self.unreachable[url] = f"Chat webhook could not be reached within {timeout:g} s"
+            raise DeliveryError(self.unreachable[url]) from error
         except requests.Timeout as error:
-            self._unreachable[url] = f"Chat webhook did not answer within {timeout:g} s"
-            raise DeliveryError(self._unreachable[url]) from error
+            self.unreachable[url] = f"Chat webhook did not answer within {timeout:g} s"
+            raise DeliveryError(self.unreachable[url]) from error
         except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema) as error:
             raise DeliveryError("The chat webhook address is not a valid URL", permanent=True) from error
         except requests.exceptions.InvalidSchema as error:
             raise DeliveryError("The chat webhook address is not an http(s) URL", permanent=True) from error
         except requests.RequestException as error:
-            self._unreachable[url] = f"Chat webhook could not be reached ({type(error).__name__})"
-            raise DeliveryError(self._unreachable[url]) from error
+            self.unreachable[url] = f"Chat webhook could not be reached ({type(error).__name__})"
+            raise DeliveryError(self.unreachable[url]) from error
         with response:
             if not 200 <= response.status_code < 300:
                 raise DeliveryError(f"Chat webhook answered {response.status_code}")

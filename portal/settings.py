@@ -248,6 +248,11 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = max(2_621_440, INTERCOM_WEBHOOK_MAX_BYTES)
 EMAIL_CONFIG = env.email("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Advanced Support <support@localhost>")
+# Seconds before a mail server that does not answer is given up on (Django waits forever by
+# default, which would hold up the escalation pager).
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+# Seconds to connect to, and then to hear back from, a chat webhook that pages the on-call person.
+ONCALL_WEBHOOK_TIMEOUT_SECONDS = env.float("ONCALL_WEBHOOK_TIMEOUT_SECONDS", default=5.0)
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 DJANGO_TABLES2_TEMPLATE = "django_tables2/portal.html"

@@ -73,7 +73,7 @@ def _page_batch(now, batch: int, report: PagingReport) -> int:
             "policy", "position"
         ):
             steps[step.policy_id].append(step)
-        specs = rota_specs({e.policy.rota for e in escalations})
+        specs = rota_specs({e.policy.rota for e in escalations}, since=now)
         # Everyone a step could page, active ones only (a deactivated person is nobody on call).
         named = {step.person_id for group in steps.values() for step in group if step.person_id}
         people = _people(named.union(*(spec.user_ids for spec in specs.values())))

@@ -125,3 +125,25 @@ def test_my_day_lists_escalations_nobody_has_acknowledged(client, on_call, leade
         assert "Escalations waiting for a person" in home and f"ESC-{escalation.pk}" in home
     Escalation.objects.update(status="acknowledged")
     assert "Escalations waiting for a person" not in client.get(reverse("home")).content.decode()
+
+
+def test_the_demo_puts_the_demo_specialist_on_call_with_a_default_policy(
+    client, django_capture_on_commit_callbacks
+):
+    from oncall.models import EscalationPolicy
+    from portal.models import User
+    from portal.tests.seeding import seed
+
+    seed("--accounts", "3", "--markets", "0", "--disputes", "0", "--feedback", "0", "--conversations", "0")
+    policy = EscalationPolicy.objects.get(is_default=True)
+    assert list(policy.steps.values_list("position", "layer_position", "wait_minutes")) == [
+        (1, 1, 30),
+        (2, 2, 15),
+        (3, None, 10),
+    ]
+    specialist = User.objects.get(username="specialist")
+    with django_capture_on_commit_callbacks(execute=True):
+        escalation, _ = escalation_raise(
+            by=specialist, severity="sev2", summary="Demo", account=make_account(owner=specialist)
+        )
+    assert Page.objects.filter(escalation=escalation, recipient=specialist, channel="email").exists()

@@ -1,5 +1,6 @@
 """Role × page: what each role gets on every page. Every named page must appear here."""
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 import pytest
@@ -40,6 +41,8 @@ def admins(status):
 
 
 READ_SLA = {S: 200, L: 200, P: 403, A: 200}
+READ_ONCALL = {S: 200, L: 200, P: 403, A: 200}
+SPECIALISTS_ONLY = {S: 302, L: 403, P: 403, A: 403}
 
 
 PAGES = {
@@ -140,6 +143,20 @@ PAGES = {
     "support:sla_policy_edit": Page(admins(200), args=("sla_policy",)),
     "support:sla_policy_move": Page(admins(302), method="post", args=("sla_policy",)),
     "support:sla_policy_delete": Page(admins(200), args=("sla_policy",)),
+    "oncall:overview": Page(READ_ONCALL),
+    "oncall:rota_new": Page(admins(200)),
+    "oncall:rota_edit": Page(admins(200), args=("rota",)),
+    "oncall:override_new": Page(admins(200), args=("rota",)),
+    "oncall:override_delete": Page(admins(302), method="post", args=("rota_override",)),
+    # Only a Specialist on the rota writes a hand-off note; an empty one is refused (400).
+    "oncall:handoff_note_new": Page({S: 400, L: 403, P: 403, A: 403}, method="post", args=("rota",)),
+    "oncall:escalations": Page(READ_ONCALL),
+    "oncall:escalation_detail": Page(READ_ONCALL, args=("escalation",)),
+    # Raised from an item's page; without one the form has nothing to escalate (404).
+    "oncall:escalation_raise": Page({S: 404, L: 403, P: 403, A: 403}),
+    "oncall:escalation_acknowledge": Page(SPECIALISTS_ONLY, method="post", args=("escalation",)),
+    "oncall:escalation_resolve": Page(SPECIALISTS_ONLY, method="post", args=("escalation",)),
+    "oncall:ack": Page({S: 200, L: 403, P: 403, A: 403}, args=("ack_token",)),
     # A machine endpoint: whoever is signed in, an unsigned notification is refused.
     "integrations:intercom_webhook": Page(everyone(401), method="post"),
 }
@@ -237,9 +254,32 @@ def world(people):
     follow_up = FollowUp.objects.create(
         item=feedback_item, account=account, owner=owner, outcome="shipped", created_at=timezone.now()
     )
+    from oncall.models import Page as OncallPage
+    from oncall.models import RotaOverride
+    from oncall.tests.factories import make_escalation, make_escalation_policy, make_rota
+    from oncall.tokens import ack_token
+
+    rota = make_rota("Role table rota")
+    layer = rota.layers.get(position=1)
+    rota_override = RotaOverride.objects.create(
+        layer=layer,
+        user=layer.members.first().user,
+        starts_at=timezone.now(),
+        ends_at=timezone.now() + dt.timedelta(hours=4),
+        reason="swap",
+        created_by=people[A],
+    )
+    escalation = make_escalation(make_escalation_policy(rota, is_default=True), account=account)
+    page = OncallPage.objects.create(
+        escalation=escalation, round=0, step=1, recipient=owner, channel="email", created_at=timezone.now()
+    )
     sla_calendar = make_calendar("Role table hours")
     sla_policy = make_policy("Role table cases", calendar=sla_calendar, kinds=["case"])
     return {
+        "rota": rota.pk,
+        "rota_override": rota_override.pk,
+        "escalation": escalation.pk,
+        "ack_token": ack_token(escalation_id=escalation.pk, page_id=page.pk),
         "sla_calendar": sla_calendar.pk,
         "sla_policy": sla_policy.pk,
         "feedback": feedback_item.pk,

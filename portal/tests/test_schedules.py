@@ -38,6 +38,7 @@ README_PROMISES = [
     (r"the daily cadence pass at 05:00", "accounts.cadence_daily_pass", DAY),
     (r"weekly on Mondays at 07:00", "feedback.weekly_digest", WEEK),
     (r"The SLA minute pass runs every minute", "support.sla_tick", MINUTE),
+    (r"The escalation pass runs every minute", "oncall.escalations_page", MINUTE),
 ]
 CADENCE_WORDS = re.compile(
     r"\bevery (minute|hour|day|week|\d+ (minutes|hours))\b|\bhourly\b|\bweekly\b|\bon mondays\b|\bdaily \w+ at\b",

@@ -12,6 +12,7 @@ from accounts.demo import seed_portfolio
 from disputes.demo import seed_markets
 from disputes.demo_cases import seed_cases, seed_open_cases
 from feedback.demo import seed_feedback
+from oncall.demo import seed_oncall
 from playbooks.demo import REVISIONS, seed_playbooks
 from portal.demo import seed_people
 from portal.models import User
@@ -146,6 +147,10 @@ class Command(BaseCommand):
                     progress=self._progress,
                 ),
             )
+            oncall = self._step(
+                "On-call rota and escalation policy",
+                lambda: seed_oncall(specialists=people.specialists, lead=people.by_username["specialist2"]),
+            )
             # A flush removed the default calendars and policies the migration seeded; the tiers
             # they name exist now, and the items below start their clocks as they are stored.
             self._step("SLA calendars and policies", sla_defaults_ensure)
@@ -210,6 +215,9 @@ class Command(BaseCommand):
         )
         self.stdout.write(
             f"  Intercom conversations: {conversations['conversations']} ({conversations['rated']} rated)"
+        )
+        self.stdout.write(
+            f"  on call: {oncall['rotas']} rota, {oncall['policies']} escalation policy (the default)"
         )
         self.stdout.write(
             f"  SLA: open items added: {open_items['conversations']} conversations and {open_items['cases']} "

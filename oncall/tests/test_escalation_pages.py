@@ -57,6 +57,7 @@ def test_a_specialist_escalates_a_case_from_its_page(client, policy, specialist)
     assert "Trader threatens to leave" in detail and "Raised" in detail
     case_page = client.get(reverse("disputes:case_detail", args=[case.reference])).content.decode()
     assert f"ESC-{escalation.pk}" in case_page
+    assert "Raised SEV1: Trader threatens to leave" in case_page  # the history, on the item's page
 
 
 def test_the_account_page_shows_its_escalations_and_escalates(client, policy, specialist):
@@ -67,6 +68,7 @@ def test_the_account_page_shows_its_escalations_and_escalates(client, policy, sp
     submit(client, form_on(form_page, has_field="summary"), summary="Large withdrawal blocked")
     page = client.get(reverse("accounts:detail", args=[account.pk])).content.decode()
     assert "Large withdrawal blocked" in page and "Triggered" in page
+    assert "Raised SEV2: Large withdrawal blocked" in page
 
 
 def test_a_conversation_is_escalated_from_its_queue_row(client, policy, specialist):
@@ -229,3 +231,26 @@ def test_the_link_grants_nothing_to_someone_who_may_not_acknowledge(client, poli
     assert client.post(reverse("oncall:ack", args=[token])).status_code == 403
     escalation.refresh_from_db()
     assert escalation.status == "triggered"
+
+
+def test_the_item_panels_cost_two_queries_however_many_escalations(
+    policy, specialist, django_assert_num_queries
+):
+    from accounts.selectors import ACCOUNT_PANELS
+    from portal.page_panels import page_panels
+
+    account = make_account(owner=specialist)
+    for n in range(4):
+        make_escalation(policy, account=account, summary=f"Old {n}", status="resolved", next_page_at=None)
+    make_escalation(policy, account=account, summary="Open")
+    specialist = type(specialist).objects.get(pk=specialist.pk)
+    page_panels(ACCOUNT_PANELS, obj=account, user=specialist)  # the person's roles, read once
+    # Every panel of the page: support's breached SLA items (one query), and ours (two: the
+    # escalations with their people, their history).
+    with django_assert_num_queries(3):
+        panels = [
+            p
+            for p in page_panels(ACCOUNT_PANELS, obj=account, user=specialist)
+            if p.panel.name == "oncall.escalations"
+        ]
+    assert len(panels[0].context["escalations"]) == 5

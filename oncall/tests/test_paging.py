@@ -149,3 +149,56 @@ def test_the_pass_reads_only_what_is_due_and_costs_the_same_for_many(
         assert escalations_page_due().escalations == 40
     with django_assert_max_num_queries(3):  # nothing due: one read (and its savepoint, begin and end)
         assert escalations_page_due().escalations == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_passes_running_together_page_each_round_once(monkeypatch):
+    import threading
+
+    from django.db import connection
+
+    pinned_time(monkeypatch, T0)
+    rota = make_rota(layers={"Primary": [specialist_user()], "Secondary": [specialist_user()]})
+    policy = make_escalation_policy(rota)
+    escalations = [make_escalation(policy, account=make_account(external_id=f"race-{n}")) for n in range(30)]
+    reports, errors = [], []
+
+    def worker():
+        try:
+            reports.append(escalations_page_due(batch=7))
+        except Exception as error:  # surfaced below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+
+    assert errors == []
+    assert sum(report.rounds for report in reports) == 30  # each escalation's round 0, by one of them
+    assert set(Escalation.objects.values_list("round", flat=True)) == {1}
+    for escalation in escalations:
+        assert escalation.events.filter(kind="paged").count() == 1
+        assert set(escalation.pages.values_list("round", "channel")) == {(0, "email"), (0, "intercom")}
+
+
+def test_a_pass_that_dies_midway_leaves_nothing_half_done_and_the_next_pages_it(team, time, monkeypatch):
+    from oncall.services import paging
+
+    escalation = raise_one(team)
+
+    def dies(*args, **kwargs):
+        raise RuntimeError("worker killed")
+
+    monkeypatch.setattr(paging, "bulk_update_rows", dies)  # after the pages are written, before commit
+    with pytest.raises(RuntimeError):
+        escalations_page_due()
+    assert not Page.objects.exists() and not escalation.events.filter(kind="paged").exists()
+    monkeypatch.undo()
+    pinned_time(monkeypatch, T0)
+
+    assert escalations_page_due().rounds == 1
+    assert {(r, name) for r, _, name, _ in paged()} == {(0, "ada")}

@@ -144,3 +144,24 @@ def test_resolving_an_unacknowledged_escalation_acknowledges_it_too(policy, spec
         escalation_acknowledge(escalation=escalation, by=specialist)
     with pytest.raises(ValidationError, match="Only a Specialist"):
         escalation_resolve(escalation=escalation, by=leader)
+
+
+def test_a_step_pages_a_layer_or_a_person_and_the_first_waits_at_most_30_minutes(time):
+    from oncall.models import EscalationStep
+
+    policy = make_escalation_policy(make_rota(), steps=())
+    nobody = EscalationStep(policy=policy, position=1, wait_minutes=10)
+    with pytest.raises(ValidationError, match="A step pages either a rota layer or a named person"):
+        nobody.full_clean()
+    slow = EscalationStep(policy=policy, position=1, layer_position=1, wait_minutes=45)
+    with pytest.raises(ValidationError, match="The first acknowledgement deadline is at most 30 minutes"):
+        slow.full_clean()
+    EscalationStep(
+        policy=policy, position=2, layer_position=2, wait_minutes=45
+    ).full_clean()  # later steps may wait longer
+
+
+def test_a_policy_without_steps_cannot_be_raised_against(specialist, time):
+    make_escalation_policy(make_rota(), steps=(), is_default=True)
+    with pytest.raises(ValidationError, match="has no steps"):
+        escalation_raise(by=specialist, severity="sev2", summary="Stuck", account=make_account())

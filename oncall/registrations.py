@@ -2,8 +2,10 @@
 with an *Escalate* button, My day lists the escalations nobody has acknowledged, the navigation
 links the list, and an SLA breach on a policy marked "escalate on breach" raises one."""
 
+import logging
 from urllib.parse import quote
 
+from django.core.exceptions import ValidationError
 from django.dispatch import receiver
 from django.urls import reverse
 
@@ -19,6 +21,8 @@ from portal.roles import Role, has_role
 from support.models import SlaClock, SlaEvent
 from support.queue_actions import QueueAction, register_queue_action
 from support.signals import sla_breached
+
+logger = logging.getLogger(__name__)
 
 register_nav_item(
     NavItem(label="Escalations", url_name="oncall:escalations", roles=ESCALATION_READERS, order=14)
@@ -104,10 +108,13 @@ def escalate_on_breach(sender, *, clock: SlaClock, event: SlaEvent, **kwargs) ->
         if clock.conversation_id
         else clock.case.reference
     )
-    escalation_raise(
-        by=None,
-        severity=Escalation.Severity.SEV2,
-        summary=f"SLA breached: {clock.get_metric_display().lower()} on {what}"[:300],
-        sla_clock=clock,
-        **item,
-    )
+    try:
+        escalation_raise(
+            by=None,
+            severity=Escalation.Severity.SEV2,
+            summary=f"SLA breached: {clock.get_metric_display().lower()} on {what}"[:300],
+            sla_clock=clock,
+            **item,
+        )
+    except ValidationError as refused:  # no default escalation policy, or one without steps
+        logger.warning("SLA breach of clock %s not escalated: %s", clock.pk, " ".join(refused.messages))

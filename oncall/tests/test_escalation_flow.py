@@ -147,3 +147,17 @@ def test_the_demo_puts_the_demo_specialist_on_call_with_a_default_policy(
             by=specialist, severity="sev2", summary="Demo", account=make_account(owner=specialist)
         )
     assert Page.objects.filter(escalation=escalation, recipient=specialist, channel="email").exists()
+
+
+def test_a_breach_with_no_escalation_policy_set_up_is_logged_and_the_pass_goes_on(
+    time, django_capture_on_commit_callbacks, caplog
+):
+    only_policy(escalate_on_breach=True)
+    for _ in range(2):
+        unanswered(make_account())
+    time.now = T0 + 61 * M
+    with django_capture_on_commit_callbacks(execute=True):
+        report = sla_tick()
+    assert report.breaches == 2  # both recorded, both announced
+    assert not Escalation.objects.exists()
+    assert caplog.text.count("not escalated: No escalation policy is set up") == 2

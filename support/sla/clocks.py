@@ -8,6 +8,7 @@ paused a clock has no due time. Once breached, its due time no longer moves.
 """
 
 import datetime as dt
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -29,6 +30,7 @@ from support.sla.cycles import (
 )
 from support.sla.matching import facts_for_case, facts_for_conversation, policy_for
 
+logger = logging.getLogger(__name__)
 ZERO = dt.timedelta(0)
 TARGETS = {
     SlaClock.Metric.FIRST_RESPONSE: "first_response_minutes",
@@ -351,7 +353,10 @@ def announce(events: Iterable[SlaEvent]) -> None:
     def after_commit():
         for event in events:
             signal = signals.sla_breached if event.kind == SlaEvent.Kind.BREACH else signals.sla_warning
-            signal.send(sender=SlaClock, clock=event.clock, event=event)
+            # One listener failing must not keep the others, or the next events, from hearing.
+            for receiver, result in signal.send_robust(sender=SlaClock, clock=event.clock, event=event):
+                if isinstance(result, Exception):
+                    logger.error("%s failed on %s", receiver, event, exc_info=result)
         warned = [event.clock.pk for event in events if event.kind == SlaEvent.Kind.WARNING]
         if warned:
             async_task(WARNING_MAIL_TASK, warned)

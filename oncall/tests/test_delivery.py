@@ -211,7 +211,7 @@ def test_two_claims_at_once_never_return_the_same_page(escalation):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_deliverers_running_together_send_each_page_once(chat_webhook):
+def test_two_deliverers_running_together_send_each_page_once(chat_webhook, specialist):  # roles ready
     escalation = escalation_at(make_escalation_policy(make_rota()))
     pages = [
         page_to(escalation, specialist_user(), Page.Channel.WEBHOOK, address=chat_webhook.url)

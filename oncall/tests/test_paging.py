@@ -152,7 +152,7 @@ def test_the_pass_reads_only_what_is_due_and_costs_the_same_for_many(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_passes_running_together_page_each_round_once(monkeypatch):
+def test_two_passes_running_together_page_each_round_once(monkeypatch, specialist):  # roles ready
     import threading
 
     from django.db import connection

@@ -60,7 +60,10 @@ def escalations_page_due(now: dt.datetime | None = None, *, batch: int = BATCH) 
 def _page_batch(now, batch: int, report: PagingReport) -> int:
     with transaction.atomic():
         due = Escalation.objects.filter(next_page_at__lte=now, status=Escalation.Status.TRIGGERED)
-        due = due.select_for_update(skip_locked=connection.features.has_select_for_update_skip_locked)
+        # Lock the escalations only (their items are read alongside, through nullable joins).
+        due = due.select_for_update(
+            skip_locked=connection.features.has_select_for_update_skip_locked, of=("self",)
+        )
         escalations = list(
             due.select_related("policy__rota", "account", "case__account", "conversation__account").order_by(
                 "next_page_at", "pk"

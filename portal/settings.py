@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "support.apps.SupportConfig",
     "feedback.apps.FeedbackConfig",
     "oncall.apps.OncallConfig",
+    "reports.apps.ReportsConfig",
 ]
 
 MIDDLEWARE = [

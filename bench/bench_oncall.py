@@ -111,6 +111,7 @@ def _escalations(hook_url, now):
         RotaMember.objects.bulk_create(
             RotaMember(layer=layer, user=u, position=n) for n, u in enumerate(members, 1)
         )
+    EscalationPolicy.objects.update(is_default=False)  # the demo's own default steps aside
     policy = EscalationPolicy.objects.create(name="Bench", rota=rota, is_default=True)
     EscalationStep.objects.bulk_create(
         [

@@ -9,6 +9,7 @@ from oncall.models import (
     EscalationEvent,
     EscalationPolicy,
     EscalationStep,
+    OncallContact,
     Page,
     Rota,
     RotaLayer,
@@ -90,3 +91,12 @@ class PageAdmin(ReadOnlyAdmin):
     list_display = ["escalation", "round", "recipient", "channel", "status", "created_at", "sent_at"]
     list_filter = ["channel", "status"]
     list_select_related = ["escalation", "recipient"]
+
+
+@admin.register(OncallContact)
+class OncallContactAdmin(admin.ModelAdmin):
+    """Each person's own chat webhook: their pages go there instead of the rota's."""
+
+    list_display = ["user", "webhook_url"]
+    list_select_related = ["user"]
+    autocomplete_fields = ["user"]

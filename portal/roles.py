@@ -124,6 +124,25 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "support.view_slapolicy",
         "support.add_slapolicy",
         "support.change_slapolicy",
+        # On call (issue 16). Rotas and overrides are edited on /oncall/; escalation policies and
+        # each person's own chat webhook in the admin; escalations and pages are records.
+        "oncall.view_rota",
+        "oncall.view_rotalayer",
+        "oncall.view_rotamember",
+        "oncall.view_rotaoverride",
+        "oncall.view_escalationpolicy",
+        "oncall.add_escalationpolicy",
+        "oncall.change_escalationpolicy",
+        "oncall.view_escalationstep",
+        "oncall.add_escalationstep",
+        "oncall.change_escalationstep",
+        "oncall.delete_escalationstep",
+        "oncall.view_oncallcontact",
+        "oncall.add_oncallcontact",
+        "oncall.change_oncallcontact",
+        "oncall.delete_oncallcontact",
+        "oncall.view_escalation",
+        "oncall.view_page",
     ],
 }
 

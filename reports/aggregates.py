@@ -1,0 +1,268 @@
+"""Percentiles and durations computed in the database, with the same figures on PostgreSQL and
+SQLite.
+
+Percentile (continuous, PostgreSQL's `percentile_cont`): of the n non-null values of a group,
+sorted ascending as v[0] ≤ v[1] ≤ … ≤ v[n-1], the percentile at fraction p (0 ≤ p ≤ 1) is found at
+position x = p × (n − 1); with i = ⌊x⌋ and j = ⌈x⌉ it is v[i] + (x − i) × (v[j] − v[i]), linear
+interpolation between the two nearest ranks. The median is p = 0.5; p90 of ten values lies at
+x = 8.1, one tenth of the way from the 9th value to the 10th. NULL values are left out; a group
+with no non-null value has no percentile (None) and a count of 0.
+
+Seconds between two instants: end − start in seconds, as a float with microseconds, negative
+when end is earlier, NULL when either is NULL.
+
+PostgreSQL computes percentiles with `percentile_cont(p) WITHIN GROUP (ORDER BY value)`. SQLite
+has no such aggregate, so there the rows are numbered within their group by a window function
+(ROW_NUMBER and COUNT OVER (PARTITION BY the group ORDER BY value)), and the values at ranks ⌊x⌋
+and ⌈x⌉ are picked and interpolated in SQL around that subquery. Either way it is one query per
+call, however many groups, and no row reaches Python.
+"""
+
+from typing import NamedTuple
+
+from django.core.exceptions import EmptyResultSet
+from django.db import NotSupportedError, connections
+from django.db.models import Aggregate, Count, F, FloatField, Func, QuerySet
+from django.db.models.expressions import Combinable
+from django.db.models.functions import Cast
+
+
+class Percentiles(NamedTuple):
+    """One group's figures: how many non-null values it has, and the percentile at each
+    requested fraction, in the order asked (None when `count` is 0)."""
+
+    count: int
+    values: tuple[float | None, ...]
+
+
+class PercentileCont(Aggregate):
+    """`percentile_cont(fraction) WITHIN GROUP (ORDER BY expression)`: PostgreSQL only."""
+
+    function = "PERCENTILE_CONT"
+    name = "PercentileCont"
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+    arity = 1
+
+    def __init__(self, expression, fraction: float, **extra):
+        self.fraction = _checked_fraction(fraction)
+        super().__init__(expression, **extra)
+
+    def as_sql(self, compiler, connection, **extra_context):
+        if connection.vendor != "postgresql":
+            raise NotSupportedError("percentile_cont is PostgreSQL's; use reports.aggregates.percentiles().")
+        # The fraction stays a bound parameter; it comes first in the SQL, so first in params.
+        sql, params = super().as_sql(
+            compiler, connection, fraction="CAST(%s AS double precision)", **extra_context
+        )
+        return sql, (self.fraction, *params)
+
+
+class _SecondsBetween(Func):
+    """end − start in seconds (float). Built by `seconds_between(start, end)`."""
+
+    arity = 2
+    output_field = FloatField()
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        end, start = self.get_source_expressions()
+        end_sql, end_params = compiler.compile(end)
+        start_sql, start_params = compiler.compile(start)
+        sql = f"CAST(EXTRACT(EPOCH FROM ({end_sql}) - ({start_sql})) AS double precision)"
+        return sql, (*end_params, *start_params)
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        # Django stores a datetime as UTC text "YYYY-MM-DD HH:MM:SS[.ffffff]". The whole seconds
+        # between the first 19 characters come from julianday() (rounded: a day is a float
+        # there, exact to well under a millisecond), the microseconds from the digits after the
+        # dot ("" and ".123" read as 000000 and 123000); their sum is an exact integer of
+        # microseconds, divided once, as PostgreSQL does. julianday() of the whole text would
+        # keep milliseconds only; strftime('%s') costs twice as much.
+        end, start = self.get_source_expressions()
+        end_sql, end_params = compiler.compile(end)
+        start_sql, start_params = compiler.compile(start)
+        sql = (
+            f"(CAST(ROUND((julianday(substr({end_sql}, 1, 19)) - julianday(substr({start_sql}, 1, 19)))"
+            f" * 86400) AS INTEGER) * 1000000 + {_sqlite_microseconds(end_sql)}"
+            f" - {_sqlite_microseconds(start_sql)}) / 1000000.0"
+        )
+        return sql, (*end_params, *start_params, *end_params, *start_params)
+
+    def as_sql(self, compiler, connection, **extra_context):
+        raise NotSupportedError(
+            f"seconds_between() is written for PostgreSQL and SQLite, not {connection.vendor}."
+        )
+
+
+def _sqlite_microseconds(sql: str) -> str:
+    return f"CAST(substr(substr({sql}, 21) || '000000', 1, 6) AS INTEGER)"
+
+
+class _DurationSeconds(Func):
+    """A DurationField expression in seconds (float). Built by `duration_seconds(expression)`."""
+
+    arity = 1
+    output_field = FloatField()
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return super().as_sql(
+            compiler,
+            connection,
+            template="CAST(EXTRACT(EPOCH FROM %(expressions)s) AS double precision)",
+            **extra_context,
+        )
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        # SQLite holds a duration as an integer of microseconds.
+        return super().as_sql(compiler, connection, template="(%(expressions)s / 1000000.0)", **extra_context)
+
+    def as_sql(self, compiler, connection, **extra_context):
+        raise NotSupportedError(
+            f"duration_seconds() is written for PostgreSQL and SQLite, not {connection.vendor}."
+        )
+
+
+def seconds_between(start: str | Combinable, end: str | Combinable) -> Func:
+    """The seconds from `start` to `end` (datetime field names or expressions) as a float
+    expression, microseconds included; NULL when either is NULL. Usable in `annotate`,
+    `filter` and as the value of `percentiles`."""
+    return _SecondsBetween(_expression(end), _expression(start))
+
+
+def duration_seconds(expression: str | Combinable) -> Func:
+    """A duration (a DurationField name, or an expression with a DurationField output) in
+    seconds as a float expression."""
+    return _DurationSeconds(_expression(expression))
+
+
+def percentiles(
+    queryset: QuerySet,
+    value: str | Combinable,
+    fractions: tuple[float, ...] = (0.5, 0.9),
+    *,
+    group_by: str | list[str] | None = None,
+) -> dict[tuple, Percentiles]:
+    """The continuous percentiles (module docstring) of `value` — a numeric field name or
+    expression, read as a float — over the rows of `queryset`, per group of the `group_by`
+    fields or annotations (lookups across relations allowed, e.g. "account__tier"), in one query.
+
+    Returns {group key: Percentiles(count, values)}: the key is the tuple of the group's values
+    (`()` without group_by), `values` follow `fractions`. Without group_by there is always the
+    one key `()`, even for an empty queryset (count 0, None values); with group_by, a group is
+    present when the queryset has at least one row in it. Raises ValueError for a fraction
+    outside 0..1 and TypeError for a sliced or distinct() queryset."""
+    fractions = tuple(_checked_fraction(fraction) for fraction in fractions)
+    if not fractions:
+        raise ValueError("Ask for at least one fraction.")
+    if queryset.query.is_sliced:
+        raise TypeError("percentiles() needs the whole queryset; filter it rather than slicing it.")
+    if queryset.query.distinct:
+        # SQLite would make the (group, value) pairs distinct and lose the ties.
+        raise TypeError("percentiles() counts every row; filter with Exists() or pk__in, not distinct().")
+    groups = [group_by] if isinstance(group_by, str) else list(group_by or [])
+    connection = connections[queryset.db]
+    numeric = Cast(_expression(value), FloatField())
+    if connection.vendor == "postgresql":
+        return _percentiles_postgresql(queryset.order_by(), numeric, fractions, groups)
+    if connection.vendor == "sqlite":
+        return _percentiles_sqlite(queryset.order_by(), numeric, fractions, groups, connection)
+    raise NotSupportedError(f"percentiles() is written for PostgreSQL and SQLite, not {connection.vendor}.")
+
+
+def _percentiles_postgresql(queryset, numeric, fractions, groups) -> dict[tuple, Percentiles]:
+    figures = {"percentile_count": Count(numeric)}
+    figures |= {f"percentile_{i}": PercentileCont(numeric, fraction) for i, fraction in enumerate(fractions)}
+    rows = queryset.values(*groups).annotate(**figures) if groups else [queryset.aggregate(**figures)]
+    return {
+        tuple(row[group] for group in groups): Percentiles(
+            row["percentile_count"], tuple(row[f"percentile_{i}"] for i in range(len(fractions)))
+        )
+        for row in rows
+    }
+
+
+def _percentiles_sqlite(queryset, numeric, fractions, groups, connection) -> dict[tuple, Percentiles]:
+    group_aliases = [f"percentile_group_{i}" for i in range(len(groups))]
+    chosen = (
+        queryset.annotate(**{alias: F(group) for alias, group in zip(group_aliases, groups, strict=True)})
+        .annotate(percentile_value=numeric)
+        .values(*group_aliases, "percentile_value")
+    )
+    try:
+        chosen_sql, chosen_params = chosen.query.sql_with_params()
+    except EmptyResultSet:  # queryset.none(), or a filter that can match nothing
+        return {} if groups else {(): Percentiles(0, (None,) * len(fractions))}
+
+    # The SQL below is assembled from quoted aliases, placeholders and the ORM's own SQL for the
+    # queryset (whose parameters stay bound): no value is ever formatted into it.
+    quote = connection.ops.quote_name
+    group_columns = ", ".join(quote(alias) for alias in group_aliases)
+    group_select = f"{group_columns}, " if groups else ""
+    partition = f"PARTITION BY {group_columns}" if groups else ""
+    value = quote("percentile_value")
+    indices = range(len(fractions))
+    # The values are numbered 1..n in their group, NULLs last (so they never take a rank that
+    # counts), and each row learns n, the group's count of non-null values ...
+    ranked = (
+        f"SELECT {group_select}{value},"  # noqa: S608
+        f" ROW_NUMBER() OVER ({partition} ORDER BY {value} NULLS LAST) AS value_rank,"
+        f" COUNT({value}) OVER ({partition}) AS value_count"
+        f" FROM ({chosen_sql}) AS chosen"
+    )
+    # ... and the position x = p × (n − 1) of each fraction (p bound once each) ...
+    positioned = ", ".join(f"%s * (value_count - 1) AS position_{i}" for i in indices)
+    # ... each group keeps the values at ranks ⌊x⌋ and ⌈x⌉ (plus 1: ROW_NUMBER counts from 1;
+    # CAST truncates, which is the floor of a position ≥ 0) ...
+    picked = ", ".join(
+        f"MAX(position_{i}) AS position_{i},"
+        f" MAX(CASE WHEN value_rank = 1 + CAST(position_{i} AS INTEGER) THEN {value} END) AS low_{i},"
+        f" MAX(CASE WHEN value_rank = 1 + CAST(position_{i} AS INTEGER)"
+        f" + (position_{i} > CAST(position_{i} AS INTEGER)) THEN {value} END) AS high_{i}"
+        for i in indices
+    )
+    # ... and interpolates between them as percentile_cont does: low + (x − ⌊x⌋) × (high − low).
+    interpolated = ", ".join(
+        f"low_{i} + (position_{i} - CAST(position_{i} AS INTEGER)) * (high_{i} - low_{i})" for i in indices
+    )
+    group_clause = f" GROUP BY {group_columns}" if groups else ""
+    sql = (
+        f"SELECT {group_select}value_count, {interpolated} FROM ("  # noqa: S608
+        f"SELECT {group_select}MAX(value_count) AS value_count, {picked} FROM ("
+        f"SELECT *, {positioned} FROM ({ranked}) AS ranked"
+        f") AS positioned{group_clause}"
+        f") AS picked"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*fractions, *chosen_params])
+        rows = cursor.fetchall()
+
+    # The group values come back as SQLite stores them; convert them as the ORM would (a
+    # TruncDate group is a date on both databases, not a string here).
+    group_expressions = [chosen.query.annotations[alias] for alias in group_aliases]
+    converters = [
+        connection.ops.get_db_converters(expression) + expression.get_db_converters(connection)
+        for expression in group_expressions
+    ]
+    result = {}
+    for row in rows:
+        key = []
+        for raw, expression, expression_converters in zip(
+            row[: len(groups)], group_expressions, converters, strict=True
+        ):
+            for converter in expression_converters:
+                raw = converter(raw, expression, connection)
+            key.append(raw)
+        count, *values = row[len(groups) :]
+        result[tuple(key)] = Percentiles(count or 0, tuple(values))
+    return result
+
+
+def _expression(value: str | Combinable):
+    return F(value) if isinstance(value, str) else value
+
+
+def _checked_fraction(fraction: float) -> float:
+    fraction = float(fraction)
+    if not 0 <= fraction <= 1:
+        raise ValueError(f"A percentile's fraction lies between 0 and 1, not {fraction}.")
+    return fraction

@@ -1,0 +1,28 @@
+"""Support's models, a module per job: the conversation mirror, SLA calendars and policies, and
+the applied SLA (clocks and their events). Import them from here."""
+
+from support.models.clocks import SlaClock, SlaEvent
+from support.models.conversations import Conversation, ImportWatermark
+from support.models.policies import (
+    MINUTES_PER_DAY,
+    ONE_YEAR_MINUTES,
+    BusinessCalendar,
+    Holiday,
+    OpeningWindow,
+    SlaPolicy,
+    minute_label,
+)
+
+__all__ = [
+    "MINUTES_PER_DAY",
+    "ONE_YEAR_MINUTES",
+    "BusinessCalendar",
+    "Conversation",
+    "Holiday",
+    "ImportWatermark",
+    "OpeningWindow",
+    "SlaClock",
+    "SlaEvent",
+    "SlaPolicy",
+    "minute_label",
+]

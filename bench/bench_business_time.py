@@ -7,12 +7,10 @@ are spread over a year (DST changes and holidays included) so no run repeats ano
 Figures are in microseconds: the runner's milliseconds are too coarse here."""
 
 import datetime as dt
-import itertools
 import random
-import statistics
-import time
 from zoneinfo import ZoneInfo
 
+from bench.timing import measure_us, summary_us
 from support.sla.business_time import (
     ALWAYS_OPEN,
     CalendarSpec,
@@ -44,36 +42,12 @@ def run(report):
     spec = business_hours()
     report.figure("calendar", f"Mon–Fri 09:00–17:00 America/New_York, {len(spec.holidays)} holiday dates")
 
-    stats = _measure_us(lambda start: add_working_minutes(spec, start, 10_000), starts)
+    stats = measure_us(lambda start: add_working_minutes(spec, start, 10_000), starts)
     verdict = "met" if stats["median"] <= TARGET_US and stats["p90"] <= TARGET_US else "MISSED"
     report.figure(
-        "add 10,000 working minutes (business hours)", f"{_summary(stats)} [target ≤ 1 ms: {verdict}]"
+        "add 10,000 working minutes (business hours)", f"{summary_us(stats)} [target ≤ 1 ms: {verdict}]"
     )
-    stats = _measure_us(lambda start: add_working_minutes(ALWAYS_OPEN, start, 10_000), starts)
-    report.figure("add 10,000 working minutes (24/7)", _summary(stats))
-    stats = _measure_us(
-        lambda start: working_time_between(spec, start, start + dt.timedelta(days=30)), starts
-    )
-    report.figure("between, 30 days apart (business hours)", _summary(stats))
-
-
-def _measure_us(action, starts) -> dict:
-    cycle = itertools.cycle(starts)
-    for _ in range(50):
-        action(next(cycle))
-    samples = []
-    for start in starts:
-        began = time.perf_counter()
-        action(start)
-        samples.append((time.perf_counter() - began) * 1_000_000)
-    samples.sort()
-    return {
-        "median": statistics.median(samples),
-        "p90": samples[max(0, int(len(samples) * 0.9) - 1)],
-        "max": samples[-1],
-        "n": len(samples),
-    }
-
-
-def _summary(stats: dict) -> str:
-    return f"median {stats['median']:.0f} µs, p90 {stats['p90']:.0f} µs, max {stats['max']:.0f} µs (n={stats['n']})"
+    stats = measure_us(lambda start: add_working_minutes(ALWAYS_OPEN, start, 10_000), starts)
+    report.figure("add 10,000 working minutes (24/7)", summary_us(stats))
+    stats = measure_us(lambda start: working_time_between(spec, start, start + dt.timedelta(days=30)), starts)
+    report.figure("between, 30 days apart (business hours)", summary_us(stats))

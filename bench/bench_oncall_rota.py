@@ -11,14 +11,13 @@ import io
 import itertools
 import os
 import random
-import statistics
 import time
 
 from django.db import connection, reset_queries
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from bench.timing import measure, summary
+from bench.timing import measure, measure_us, summary, summary_us
 
 SEED = 20_270_301
 INSTANTS = 10_000
@@ -51,12 +50,12 @@ def run(report):
     )
     instants = [YEAR_START + dt.timedelta(seconds=rng.randrange(365 * 86400)) for _ in range(INSTANTS)]
     layers = itertools.cycle((1, 2))
-    stats = _measure_us(lambda at: on_call_at(spec, next(layers), at), instants)
+    stats = measure_us(lambda at: on_call_at(spec, next(layers), at), instants)
     verdict = "met" if stats["median"] <= TARGET_US and stats["p90"] <= TARGET_US else "MISSED"
-    report.figure("who is on call at T (10,000 instants)", f"{_summary(stats)} [target ≤ 1 ms: {verdict}]")
+    report.figure("who is on call at T (10,000 instants)", f"{summary_us(stats)} [target ≤ 1 ms: {verdict}]")
     fortnights = instants[:500]
-    stats = _measure_us(lambda at: shifts(spec, 1, at, at + dt.timedelta(days=14)), fortnights)
-    report.figure("shifts of one layer over 14 days", _summary(stats))
+    stats = measure_us(lambda at: shifts(spec, 1, at, at + dt.timedelta(days=14)), fortnights)
+    report.figure("shifts of one layer over 14 days", summary_us(stats))
     _page(report, admin)
 
 
@@ -120,24 +119,3 @@ def _page(report, admin):
         f"{summary(stats)}; {len(queries)} queries; HTTP {response.status_code}",
     )
     report.figure("  of which the overview selector", summary(selector))
-
-
-def _measure_us(action, instants) -> dict:
-    for at in instants[:50]:
-        action(at)
-    samples = []
-    for at in instants:
-        began = time.perf_counter()
-        action(at)
-        samples.append((time.perf_counter() - began) * 1_000_000)
-    samples.sort()
-    return {
-        "median": statistics.median(samples),
-        "p90": samples[max(0, int(len(samples) * 0.9) - 1)],
-        "max": samples[-1],
-        "n": len(samples),
-    }
-
-
-def _summary(stats: dict) -> str:
-    return f"median {stats['median']:.1f} µs, p90 {stats['p90']:.1f} µs, max {stats['max']:.0f} µs (n={stats['n']})"

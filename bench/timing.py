@@ -1,5 +1,6 @@
 """Small helpers for the benchmarks: seed the database, repeat a callable and summarise its timings."""
 
+import itertools
 import statistics
 import time
 
@@ -19,6 +20,29 @@ def measure(action, *, repeat: int, warmup: int = 1) -> dict:
         "max_ms": round(samples[-1], 2),
         "n": len(samples),
     }
+
+
+def measure_us(action, inputs: list, *, warmup: int = 50) -> dict:
+    """Time `action(x)` once per input, in microseconds (for calls far below a millisecond, where
+    `measure`'s milliseconds would read 0.0), after `warmup` calls on the first inputs."""
+    for x in itertools.islice(itertools.cycle(inputs), warmup):
+        action(x)
+    samples = []
+    for x in inputs:
+        began = time.perf_counter()
+        action(x)
+        samples.append((time.perf_counter() - began) * 1_000_000)
+    samples.sort()
+    return {
+        "median": statistics.median(samples),
+        "p90": samples[max(0, int(len(samples) * 0.9) - 1)],
+        "max": samples[-1],
+        "n": len(samples),
+    }
+
+
+def summary_us(stats: dict) -> str:
+    return f"median {stats['median']:.1f} µs, p90 {stats['p90']:.1f} µs, max {stats['max']:.0f} µs (n={stats['n']})"
 
 
 def summary(stats: dict) -> str:

@@ -223,7 +223,7 @@ def case_due_times(case: DisputeCase, clocks: list[SlaClock]) -> tuple[dt.dateti
 STATE_FIELDS = (
     "policy_id", "target_minutes", "started_at", "due_at", "warn_at", "stopped_at", "achieved_at",
     "warned_at", "breached_at", "paused_since", "paused_total", "status", "next_deadline", "queue_rank",
-    "queue_assignee_id",
+    "queue_assignee_id", "wall_seconds", "working_seconds",
 )  # fmt: skip
 
 
@@ -259,6 +259,20 @@ def _schedule(clock: SlaClock, spec: CalendarSpec, policy: SlaPolicy, now, pause
         clock.status = Status.PAUSED
     else:
         clock.status = Status.BREACHED if late or clock.breached_at else Status.ACTIVE
+    clock.wall_seconds, clock.working_seconds = _durations(clock, spec)
+
+
+def _durations(clock: SlaClock, spec: CalendarSpec) -> tuple[int | None, int | None]:
+    """Wall and working seconds from start to achievement (the reports' response and
+    resolution times); none for a clock not achieved."""
+    if clock.stopped_at is None or clock.achieved_at is None:
+        return None, None
+    achieved = max(clock.achieved_at, clock.started_at)
+    working = working_time_between(spec, clock.started_at, achieved) - clock.paused_total
+    return (
+        round((achieved - clock.started_at).total_seconds()),
+        max(round(working.total_seconds()), 0),
+    )
 
 
 def _pause_from_intervals(clock, spec, target, intervals, now) -> tuple[dt.timedelta, dt.datetime | None]:

@@ -1,0 +1,289 @@
+"""CSAT: how satisfied users say they are, from Intercom's conversation ratings (1–5)."""
+
+from django.db.models import Case, Count, IntegerField, Q, Value, When
+from django.db.models.functions import TruncWeek
+from django.utils import timezone
+
+from accounts.models import Venue
+from portal.columns import Column
+from portal.roles import Role
+from reports.metrics.base import (
+    Breakdown,
+    Cell,
+    ChartData,
+    Drill,
+    Family,
+    Figure,
+    ReportContext,
+    Section,
+    in_period,
+    ratio,
+    weeks_of,
+)
+from reports.metrics.dimensions import UNASSIGNED, people_names, person_name, sorted_by_name, tier_names
+from reports.rows import BadFilter, RowList, RowQuery, one_of, positive_id, register_rows
+from support.models import Conversation
+
+CSAT_DEFINITION = (
+    "CSAT % = conversations rated 4 or 5 ÷ conversations rated, counting each rating in the period "
+    "it was given (Intercom's 1–5 scale). The count is how many conversations were rated: a small "
+    "sample moves a lot."
+)
+RESPONSE_RATE_DEFINITION = (
+    "Response rate = conversations rated in the period ÷ conversations closed in the period: how "
+    "many users answer the rating question."
+)
+GOOD = 4  # ratings at or above count as satisfied
+ALL_ROLES = (Role.LEADERSHIP, Role.ADMIN, Role.SPECIALIST)
+
+
+def _mine(queryset, specialist):
+    return queryset if specialist is None else queryset.filter(assignee=specialist)
+
+
+def build(ctx: ReportContext) -> Section:
+    now, before = ctx.period, ctx.previous
+    conversations = _mine(Conversation.objects.all(), ctx.specialist)
+    rated = {
+        when: in_period("rated_at", p) & Q(rating__isnull=False)
+        for when, p in (("now", now), ("before", before))
+    }
+    totals = conversations.filter(
+        Q(rated_at__gte=before.start, rated_at__lt=now.end)
+        | Q(closed_at__gte=before.start, closed_at__lt=now.end)
+    ).aggregate(
+        rated=Count("pk", filter=rated["now"]),
+        good=Count("pk", filter=rated["now"] & Q(rating__gte=GOOD)),
+        rated_before=Count("pk", filter=rated["before"]),
+        good_before=Count("pk", filter=rated["before"] & Q(rating__gte=GOOD)),
+        closed=Count("pk", filter=in_period("closed_at", now)),
+        closed_before=Count("pk", filter=in_period("closed_at", before)),
+    )
+    groups = _rating_groups(conversations, ctx)
+    section = Section(key="csat", title="Customer satisfaction")
+    section.figures = [
+        Figure(
+            key="csat",
+            label="CSAT",
+            unit="percent",
+            value=ratio(totals["good"], totals["rated"]),
+            previous=ratio(totals["good_before"], totals["rated_before"]),
+            definition=CSAT_DEFINITION,
+            better="up",
+            sample=totals["rated"],
+            sample_label="rated",
+            drill=Drill("rated-conversations"),
+        ),
+        Figure(
+            key="response_rate",
+            label="Rating response rate",
+            unit="percent",
+            value=ratio(totals["rated"], totals["closed"]),
+            previous=ratio(totals["rated_before"], totals["closed_before"]),
+            definition=RESPONSE_RATE_DEFINITION,
+            better="up",
+            sample=totals["closed"],
+            sample_label="closed",
+            drill=Drill("closed-conversations"),
+        ),
+    ]
+    section.breakdowns = _breakdowns(groups, ctx)
+    section.charts = [_trend(conversations, ctx), _distribution(groups)]
+    return section
+
+
+def _rating_groups(conversations, ctx) -> list[dict]:
+    """Rated conversations of both periods counted per (period, tier, venue, assignee, rating):
+    every breakdown and the distribution are sums of these few rows."""
+    now, before = ctx.period, ctx.previous
+    return list(
+        conversations.filter(rated_at__gte=before.start, rated_at__lt=now.end, rating__isnull=False)
+        .annotate(
+            current=Case(
+                When(rated_at__gte=now.start, then=Value(1)), default=Value(0), output_field=IntegerField()
+            )
+        )
+        .values("current", "account__tier_id", "account__venue", "assignee_id", "rating")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+
+
+def _sums(groups, dimension: str) -> dict:
+    """{key: [rated, good, rated before, good before]} per value of one dimension."""
+    sums: dict = {}
+    for row in groups:
+        counts = sums.setdefault(row[dimension], [0, 0, 0, 0])
+        offset = 0 if row["current"] else 2
+        counts[offset] += row["n"]
+        if row["rating"] >= GOOD:
+            counts[offset + 1] += row["n"]
+    return sums
+
+
+def _breakdowns(groups, ctx) -> list[Breakdown]:
+    tiers = tier_names()
+    dimensions = [
+        ("tier", "By tier", "Tier", "account__tier_id", tiers, list(tiers)),
+        ("venue", "By venue", "Venue", "account__venue", dict(Venue.choices), list(dict(Venue.choices))),
+    ]
+    if ctx.specialist is None:
+        people = people_names(row["assignee_id"] for row in groups)
+        people_keys = sorted_by_name(people, {row["assignee_id"] for row in groups})
+        dimensions.append(("specialist", "By specialist", "Specialist", "assignee_id", people, people_keys))
+    breakdowns = []
+    for key, title, heading, dimension, names, order in dimensions:
+        sums = _sums(groups, dimension)
+        rows = []
+        for value in order:
+            if value not in sums:
+                continue
+            rated, good, rated_before, good_before = sums[value]
+            drill = Drill("rated-conversations").with_filters(
+                **{_FILTER[key]: "none" if value is None else value}
+            )
+            rows.append(
+                (
+                    names.get(value, UNASSIGNED),
+                    [
+                        Cell(rated, "count", drill),
+                        Cell(ratio(good, rated), "percent", drill),
+                        Cell(ratio(good_before, rated_before), "percent"),
+                    ],
+                )
+            )
+        breakdowns.append(
+            Breakdown(
+                key=f"csat-{key}",
+                title=f"CSAT {title.lower()}",
+                dimension=heading,
+                columns=["Rated", "CSAT", "CSAT before"],
+                rows=rows,
+                definition=CSAT_DEFINITION,
+            )
+        )
+    return breakdowns
+
+
+_FILTER = {"tier": "tier", "venue": "venue", "specialist": "person"}
+
+
+def _trend(conversations, ctx) -> ChartData:
+    tz = timezone.get_current_timezone()
+    weeks = weeks_of(ctx.period)
+    rows = (
+        conversations.filter(in_period("rated_at", ctx.period), rating__isnull=False)
+        .annotate(week=TruncWeek("rated_at", tzinfo=tz))
+        .values("week")
+        .annotate(rated=Count("pk"), good=Count("pk", filter=Q(rating__gte=GOOD)))
+        .order_by()
+    )
+    by_week = {timezone.localtime(row["week"], tz).date(): row for row in rows}
+    return ChartData(
+        key="csat-trend",
+        title="CSAT per week",
+        description=f"CSAT % for each of the {len(weeks)} weeks of the period, by the week the rating was given.",
+        kind="trend",
+        x=weeks,
+        series={
+            "CSAT %": [
+                ratio(by_week[w]["good"], by_week[w]["rated"]) if w in by_week else None for w in weeks
+            ],
+            "Rated": [by_week[w]["rated"] if w in by_week else 0 for w in weeks],
+        },
+        unit="percent",
+    )
+
+
+def _distribution(groups) -> ChartData:
+    counts = {(row["current"], row["rating"]): 0 for row in groups}
+    for row in groups:
+        counts[(row["current"], row["rating"])] += row["n"]
+    stars = [1, 2, 3, 4, 5]
+    return ChartData(
+        key="csat-ratings",
+        title="Ratings given",
+        description="How many conversations got each rating from 1 to 5, this period and the one before.",
+        kind="distribution",
+        x=[f"{n} ★" for n in stars],
+        series={
+            "This period": [counts.get((1, n), 0) for n in stars],
+            "Previous period": [counts.get((0, n), 0) for n in stars],
+        },
+    )
+
+
+FAMILY = Family(key="csat", title="Customer satisfaction", roles=ALL_ROLES, build=build, order=10)
+
+
+# The rows behind the figures.
+
+
+def _person(raw: str):
+    return None if raw == "none" else positive_id("Person")(raw)
+
+
+def _rating(raw: str):
+    if raw in ("good", "poor"):
+        return raw
+    if raw in {"1", "2", "3", "4", "5"}:
+        return int(raw)
+    raise BadFilter(f"Rating is good, poor or 1–5; “{raw[:40]}” is not.")
+
+
+CONVERSATION_COLUMNS = (
+    Column("conversation", "Conversation", "intercom_id"),
+    Column("title", "Title", "title"),
+    Column("account", "Account", "account__display_name"),
+    Column("tier", "Tier", "account__tier__name"),
+    Column("specialist", "Specialist", "assignee_name"),
+    Column("created", "Created", "created_at_intercom"),
+    Column("closed", "Closed", "closed_at"),
+    Column("rating", "Rating", "rating", numeric=True),
+    Column("rated", "Rated", "rated_at"),
+    Column("remark", "Remark", "rating_remark", table=False),
+)
+
+
+def conversation_filters(queryset, filters: dict):
+    if "tier" in filters:
+        queryset = queryset.filter(account__tier_id=filters["tier"])
+    if "venue" in filters:
+        queryset = queryset.filter(account__venue=filters["venue"])
+    if "person" in filters:
+        queryset = queryset.filter(assignee_id=filters["person"])
+    return queryset
+
+
+def rated_conversations(query: RowQuery):
+    rows = _mine(Conversation.objects.all(), query.specialist).filter(
+        in_period("rated_at", query.period), rating__isnull=False
+    )
+    rows = conversation_filters(rows, query.filters)
+    rating = query.filters.get("rating")
+    if rating == "good":
+        rows = rows.filter(rating__gte=GOOD)
+    elif rating == "poor":
+        rows = rows.filter(rating__lt=GOOD)
+    elif rating is not None:
+        rows = rows.filter(rating=rating)
+    return rows.annotate(assignee_name=person_name("assignee")).order_by("-rated_at", "-pk")
+
+
+CONVERSATION_FILTERS = {
+    "tier": positive_id("Tier"),
+    "venue": one_of("Venue", Venue.values),
+    "person": _person,
+}
+
+register_rows(
+    RowList(
+        key="rated-conversations",
+        title="Rated conversations",
+        definition=CSAT_DEFINITION,
+        columns=CONVERSATION_COLUMNS,
+        rows=rated_conversations,
+        roles=ALL_ROLES,
+        filters={**CONVERSATION_FILTERS, "rating": _rating},
+    )
+)

@@ -164,6 +164,8 @@ def percentiles(
     numeric = Cast(_expression(value), FloatField())
     if connection.vendor == "postgresql":
         return _percentiles_postgresql(queryset.order_by(), numeric, fractions, groups)
+    if connection.vendor == "sqlite" and not groups and isinstance(value, str):
+        return _percentiles_sqlite_ranked(queryset, value, fractions)
     if connection.vendor == "sqlite":
         return _percentiles_sqlite(queryset.order_by(), numeric, fractions, groups, connection)
     raise NotSupportedError(f"percentiles() is written for PostgreSQL and SQLite, not {connection.vendor}.")
@@ -255,6 +257,29 @@ def _percentiles_sqlite(queryset, numeric, fractions, groups, connection) -> dic
         count, *values = row[len(groups) :]
         result[tuple(key)] = Percentiles(count or 0, tuple(values))
     return result
+
+
+def _percentiles_sqlite_ranked(queryset, field_name: str, fractions) -> dict[tuple, Percentiles]:
+    """One field, no groups, on SQLite: count the values, then read the two values around each
+    position in value order (ORDER BY the field, LIMIT 2 OFFSET ⌊x⌋). With an index that leads
+    with the filter's equality columns and then the field, SQLite reads the values in order from
+    the index and stops at the position, instead of sorting every row: tens of milliseconds over
+    hundreds of thousands of rows, where numbering them all takes seconds. 1 + len(fractions)
+    queries."""
+    present = queryset.order_by().filter(**{f"{field_name}__isnull": False})
+    count = present.count()
+    if not count:
+        return {(): Percentiles(0, (None,) * len(fractions))}
+    ordered = present.order_by(field_name).values_list(field_name, flat=True)
+    values = []
+    for fraction in fractions:
+        position = fraction * (count - 1)
+        low_rank = int(position)
+        pair = list(ordered[low_rank : low_rank + 2])
+        low = float(pair[0])
+        high = float(pair[1]) if len(pair) > 1 else low
+        values.append(low + (position - low_rank) * (high - low))
+    return {(): Percentiles(count, tuple(values))}
 
 
 def _expression(value: str | Combinable):

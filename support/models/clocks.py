@@ -110,15 +110,14 @@ class SlaClock(TimeStampedModel):
                 condition=Q(stopped_at__isnull=False),
                 name="sla_clock_stopped_idx",
             ),
-            models.Index(
-                fields=["metric", "wall_seconds", "achieved_at"],
-                condition=Q(wall_seconds__isnull=False),
-                name="sla_clock_wall_idx",
-            ),
-            models.Index(
-                fields=["metric", "working_seconds", "achieved_at"],
-                condition=Q(working_seconds__isnull=False),
-                name="sla_clock_working_idx",
+            *(
+                models.Index(
+                    fields=["metric", measure, "achieved_at"],
+                    condition=Q(**{f"{measure}__isnull": False, f"{kind}__isnull": False}),
+                    name=f"sla_clock_{kind[:4]}_{measure[:4]}_idx",
+                )
+                for kind in ("conversation", "case")
+                for measure in ("wall_seconds", "working_seconds")
             ),
             models.Index(
                 fields=["queue_rank", "due_at", "id"],

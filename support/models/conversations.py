@@ -4,6 +4,7 @@ reconciliation import got."""
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 
 from portal.models import TimeStampedModel
 
@@ -54,6 +55,13 @@ class Conversation(TimeStampedModel):
             models.Index(fields=["account", "-created_at_intercom"], name="conversation_account_idx"),
             models.Index(fields=["updated_at_intercom"], name="conversation_updated_idx"),
             models.Index(fields=["state", "waiting_since"], name="conversation_waiting_idx"),
+            # The reports count conversations rated and closed in a period.
+            models.Index(
+                fields=["rated_at"], condition=Q(rated_at__isnull=False), name="conversation_rated_idx"
+            ),
+            models.Index(
+                fields=["closed_at"], condition=Q(closed_at__isnull=False), name="conversation_closed_idx"
+            ),
         ]
 
     def __str__(self):

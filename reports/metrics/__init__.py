@@ -19,5 +19,11 @@ FAMILY_MODULES = (
 
 def families() -> list[Family]:
     """Every family, in page order."""
-    found = [import_module(f"reports.metrics.{name}").FAMILY for name in FAMILY_MODULES]
+    found = []
+    for name in FAMILY_MODULES:
+        try:
+            found.append(import_module(f"reports.metrics.{name}").FAMILY)
+        except ModuleNotFoundError as missing:  # TODO(issue 17): every family written; remove
+            if missing.name != f"reports.metrics.{name}":
+                raise
     return sorted(found, key=lambda family: family.order)

@@ -102,6 +102,30 @@ def build(ctx: ReportContext) -> Section:
     return section
 
 
+def first_response_headline(ctx: ReportContext) -> list[Figure]:
+    """Conversations' median first response time (wall), this period and the previous."""
+    now, before = (
+        percentiles(
+            achieved_clocks(Metric.FIRST_RESPONSE, "conversation", period, ctx.specialist), "wall_seconds"
+        )[()]
+        for period in (ctx.period, ctx.previous)
+    )
+    return [
+        Figure(
+            key="first_response_conversation_median",
+            label="Conversations: first response time, median",
+            unit="seconds",
+            value=now.values[0],
+            previous=before.values[0],
+            definition=FIRST_RESPONSE_DEFINITION,
+            better="down",
+            sample=now.count,
+            sample_label="timed",
+            drill=_drill(Metric.FIRST_RESPONSE, "conversation"),
+        )
+    ]
+
+
 def _drill(metric: str, kind: str) -> Drill:
     return Drill("sla-clocks").with_filters(metric=metric, kind=kind, outcome="achieved")
 

@@ -63,6 +63,26 @@ class SlaClock(TimeStampedModel):
     # reports read percentiles of these (reports/metrics), so they are stored, not computed.
     wall_seconds = models.PositiveIntegerField(null=True, blank=True, editable=False)
     working_seconds = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    # The item's tier and assignee as of the clock's last evaluation (frozen when it stops), so
+    # the reports group clocks by them without joining the items.
+    item_tier = models.ForeignKey(
+        "accounts.Tier",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+    )
+    item_assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+    )
     next_deadline = models.DateTimeField(null=True, blank=True)
     # The item's most urgent running clock stands for it in the queue: 0 while it runs, 1 while
     # paused; null on every other clock (support.sla.clocks keeps it). A partial index in queue
@@ -102,17 +122,27 @@ class SlaClock(TimeStampedModel):
         indexes = [
             models.Index(fields=["next_deadline"], name="sla_clock_next_deadline_idx"),
             models.Index(fields=["status", "due_at"], name="sla_clock_status_due_idx"),
-            # The reports: clocks stopped in a period, per metric; and the achieved durations
-            # in value order with the period's column beside them, so a percentile is a short
-            # index range read on SQLite (reports.aggregates) instead of a sort.
+            # The reports read the clocks stopped in a period from this index alone: what they
+            # count and group by is in it (an achieved clock stopped when it was achieved).
             models.Index(
-                fields=["metric", "stopped_at"],
+                fields=[
+                    "stopped_at",
+                    "metric",
+                    "status",
+                    "item_tier",
+                    "item_assignee",
+                    "conversation",
+                    "wall_seconds",
+                    "working_seconds",
+                ],
                 condition=Q(stopped_at__isnull=False),
-                name="sla_clock_stopped_idx",
+                name="sla_clock_report_idx",
             ),
+            # Percentiles on SQLite: the achieved durations in value order, per kind, with the
+            # period's column beside them (reports.aggregates reads them up to the rank).
             *(
                 models.Index(
-                    fields=["metric", measure, "achieved_at"],
+                    fields=["metric", measure, "stopped_at"],
                     condition=Q(**{f"{measure}__isnull": False, f"{kind}__isnull": False}),
                     name=f"sla_clock_{kind[:4]}_{measure[:4]}_idx",
                 )

@@ -55,12 +55,16 @@ class Conversation(TimeStampedModel):
             models.Index(fields=["account", "-created_at_intercom"], name="conversation_account_idx"),
             models.Index(fields=["updated_at_intercom"], name="conversation_updated_idx"),
             models.Index(fields=["state", "waiting_since"], name="conversation_waiting_idx"),
-            # The reports count conversations rated and closed in a period.
+            # The reports count conversations rated and closed in a period from these alone.
             models.Index(
-                fields=["rated_at"], condition=Q(rated_at__isnull=False), name="conversation_rated_idx"
+                fields=["rated_at", "rating", "assignee"],
+                condition=Q(rated_at__isnull=False),
+                name="conversation_rated_idx",
             ),
             models.Index(
-                fields=["closed_at"], condition=Q(closed_at__isnull=False), name="conversation_closed_idx"
+                fields=["closed_at", "assignee"],
+                condition=Q(closed_at__isnull=False),
+                name="conversation_closed_idx",
             ),
         ]
 

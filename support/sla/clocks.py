@@ -98,18 +98,29 @@ def sla_evaluate_case(
 def plan_conversation(conversation: Conversation, clocks: list[SlaClock], setup: SlaSetup, now) -> "ItemPlan":
     """What evaluating the conversation changes, given its clocks as stored (locked by the
     caller), without writing anything."""
-    policy = policy_for(facts_for_conversation(conversation), policies=setup.policies)
+    facts = facts_for_conversation(conversation)
+    policy = policy_for(facts, policies=setup.policies)
     spans = conversation_spans(conversation, clocks)
     pause = conversation_pause(conversation)
-    return _plan(clocks, spans, policy, setup, now, item={"conversation": conversation}, pause=pause)
+    return _plan(
+        clocks,
+        spans,
+        policy,
+        setup,
+        now,
+        item={"conversation": conversation},
+        pause=pause,
+        tier_id=facts.tier_id,
+    )
 
 
 def plan_case(case: DisputeCase, clocks: list[SlaClock], events, setup: SlaSetup, now) -> "ItemPlan":
     """As plan_conversation, for a case and its history `events` ((kind, at, before, after) of
     CASE_EVENT_KINDS in time order)."""
     spans, pauses = case_spans(case, events)
-    policy = policy_for(facts_for_case(case), policies=setup.policies)
-    plan = _plan(clocks, spans, policy, setup, now, item={"case": case}, pause=pauses)
+    facts = facts_for_case(case)
+    policy = policy_for(facts, policies=setup.policies)
+    plan = _plan(clocks, spans, policy, setup, now, item={"case": case}, pause=pauses, tier_id=facts.tier_id)
     plan.case_due = case_due_times(case, plan.clocks)
     return plan
 
@@ -142,7 +153,7 @@ class ItemPlan:
             )
 
 
-def _plan(clocks, spans: Iterable[Span], policy, setup, now, *, item: dict, pause) -> ItemPlan:
+def _plan(clocks, spans: Iterable[Span], policy, setup, now, *, item: dict, pause, tier_id) -> ItemPlan:
     by_key = {(c.metric, c.cycle): c for c in clocks}
     before = {id(c): _state(c) for c in clocks}
     plan = ItemPlan(item=next(iter(item.values())), clocks=list(clocks), result=[])
@@ -171,6 +182,9 @@ def _plan(clocks, spans: Iterable[Span], policy, setup, now, *, item: dict, paus
             )
             _schedule(clock, setup.specs[policy.calendar_id], policy, now, pause)
             plan.owed.extend((clock, kind, at) for kind, at in record_due(clock, now))
+        # Whose and which tier's target this is, as of its last evaluation: a finished clock
+        # keeps the item's assignee and tier of when it stopped (what the reports group by).
+        clock.item_tier_id, clock.item_assignee_id = tier_id, plan.item.assignee_id
         plan.result.append(clock)
     _mark_queue_head(plan.clocks, plan.item.assignee_id)
     plan.changed = [c for c in clocks if _state(c) != before[id(c)]]
@@ -223,7 +237,7 @@ def case_due_times(case: DisputeCase, clocks: list[SlaClock]) -> tuple[dt.dateti
 STATE_FIELDS = (
     "policy_id", "target_minutes", "started_at", "due_at", "warn_at", "stopped_at", "achieved_at",
     "warned_at", "breached_at", "paused_since", "paused_total", "status", "next_deadline", "queue_rank",
-    "queue_assignee_id", "wall_seconds", "working_seconds",
+    "queue_assignee_id", "wall_seconds", "working_seconds", "item_tier_id", "item_assignee_id",
 )  # fmt: skip
 
 

@@ -396,3 +396,13 @@ def test_a_paused_clock_counts_its_pause_in_wall_time_only(policy, time):
     resolution = talk.clock(RESOLUTION)
     assert resolution.status == "hit"
     assert (resolution.wall_seconds, resolution.working_seconds) == (165 * 60, 40 * 60)
+
+
+def test_a_clock_carries_its_items_tier_and_assignee_for_the_reports(policy, time, specialist):
+    from support.tests.factories import make_conversation
+
+    account = make_account(owner=specialist, tier_rank=2)
+    conversation = make_conversation(account, assignee=specialist)
+    clocks = SlaClock.objects.filter(conversation=conversation)
+    assert clocks.exists()
+    assert {(c.item_tier_id, c.item_assignee_id) for c in clocks} == {(account.tier_id, specialist.pk)}

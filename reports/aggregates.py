@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 from django.core.exceptions import EmptyResultSet
 from django.db import NotSupportedError, connections
-from django.db.models import Aggregate, Count, F, FloatField, Func, QuerySet
+from django.db.models import Aggregate, Count, F, FloatField, Func, Q, QuerySet
 from django.db.models.expressions import Combinable
 from django.db.models.functions import Cast
 
@@ -259,7 +259,61 @@ def _percentiles_sqlite(queryset, numeric, fractions, groups, connection) -> dic
     return result
 
 
-def _percentiles_sqlite_ranked(queryset, field_name: str, fractions) -> dict[tuple, Percentiles]:
+def subset_percentiles(
+    queryset: QuerySet,
+    field_name: str,
+    subsets: dict,
+    fractions: tuple[float, ...] = (0.5, 0.9),
+    *,
+    counts: dict | None = None,
+    sqlite_ranked: bool = True,
+) -> dict:
+    """The percentiles of one numeric field over named subsets of `queryset` ({key: Q}), as
+    {key: Percentiles}: on PostgreSQL one query (a percentile_cont … FILTER (WHERE subset) per
+    subset and fraction); on SQLite a count per subset (one query, or none when the caller
+    passes `counts` {key: non-null values of the field in the subset}), then, per subset, the
+    value-ordered reads of `percentiles` (or, with `sqlite_ranked=False` — when no index serves
+    the subset in value order — its window-function query over the subset)."""
+    fractions = tuple(_checked_fraction(fraction) for fraction in fractions)
+    connection = connections[queryset.db]
+    keys = list(subsets)
+    present = Q(**{f"{field_name}__isnull": False})
+    if connection.vendor == "postgresql":
+        figures = {}
+        for i, key in enumerate(keys):
+            figures[f"count_{i}"] = Count(field_name, filter=subsets[key])
+            for j, fraction in enumerate(fractions):
+                figures[f"value_{i}_{j}"] = PercentileCont(
+                    F(field_name), fraction, filter=subsets[key] & present
+                )
+        row = queryset.order_by().aggregate(**figures)
+        return {
+            key: Percentiles(row[f"count_{i}"], tuple(row[f"value_{i}_{j}"] for j in range(len(fractions))))
+            for i, key in enumerate(keys)
+        }
+    if connection.vendor != "sqlite":
+        raise NotSupportedError(
+            f"percentiles() is written for PostgreSQL and SQLite, not {connection.vendor}."
+        )
+    if counts is None:
+        row = queryset.order_by().aggregate(
+            **{f"count_{i}": Count(field_name, filter=subsets[key]) for i, key in enumerate(keys)}
+        )
+        counts = {key: row[f"count_{i}"] for i, key in enumerate(keys)}
+    result = {}
+    for key in keys:
+        subset = queryset.filter(subsets[key])
+        if sqlite_ranked:
+            result[key] = _percentiles_sqlite_ranked(subset, field_name, fractions, count=counts[key])[()]
+        else:
+            numeric = Cast(F(field_name), FloatField())
+            result[key] = _percentiles_sqlite(subset.order_by(), numeric, fractions, [], connection)[()]
+    return result
+
+
+def _percentiles_sqlite_ranked(
+    queryset, field_name: str, fractions, count: int | None = None
+) -> dict[tuple, Percentiles]:
     """One field, no groups, on SQLite: count the values, then read the two values around each
     position in value order (ORDER BY the field, LIMIT 2 OFFSET ⌊x⌋). With an index that leads
     with the filter's equality columns and then the field, SQLite reads the values in order from
@@ -267,7 +321,8 @@ def _percentiles_sqlite_ranked(queryset, field_name: str, fractions) -> dict[tup
     hundreds of thousands of rows, where numbering them all takes seconds. 1 + len(fractions)
     queries."""
     present = queryset.order_by().filter(**{f"{field_name}__isnull": False})
-    count = present.count()
+    if count is None:
+        count = present.count()
     if not count:
         return {(): Percentiles(0, (None,) * len(fractions))}
     ordered = present.order_by(field_name).values_list(field_name, flat=True)

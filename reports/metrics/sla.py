@@ -1,6 +1,6 @@
 """SLA attainment: of the clocks that finished in the period, how many met their target."""
 
-from django.db.models import Case, CharField, Count, F, IntegerField, Q, Value, When
+from django.db.models import Case, CharField, Count, F, IntegerField, Value, When
 from django.db.models.functions import Coalesce
 
 from portal.columns import Column
@@ -33,18 +33,13 @@ DECIDED = (Status.HIT, Status.MISSED)
 
 
 def _mine(clocks, specialist):
-    if specialist is None:
-        return clocks
-    return clocks.filter(Q(conversation__assignee=specialist) | Q(case__assignee=specialist))
+    return clocks if specialist is None else clocks.filter(item_assignee=specialist)
 
 
 def build(ctx: ReportContext) -> Section:
-    section = Section(key="sla", title="SLA attainment", figures=headline(ctx))
-    start, end = ctx.span
-    clocks = _mine(
-        SlaClock.objects.filter(stopped_at__gte=start, stopped_at__lt=end, status__in=DECIDED), ctx.specialist
-    )
+    groups = _groups(ctx)
     open_breached = _mine(SlaClock.objects.filter(status=Status.BREACHED), ctx.specialist).count()
+    section = Section(key="sla", title="SLA attainment", figures=_headline(groups))
     section.figures.append(
         Figure(
             key="breached_open",
@@ -57,37 +52,61 @@ def build(ctx: ReportContext) -> Section:
             drill=Drill("sla-clocks").with_filters(outcome="breached-open"),
         )
     )
-    section.breakdowns = _breakdowns(clocks, ctx)
+    section.breakdowns = _breakdowns(groups, ctx)
     return section
 
 
 def headline(ctx: ReportContext) -> list[Figure]:
-    """Attainment per metric, this period and the previous, in one query."""
+    """Attainment per metric, this period against the previous."""
+    return _headline(_groups(ctx))
+
+
+def _groups(ctx: ReportContext) -> list[dict]:
+    """The hit and missed clocks of both periods counted per (period, metric, status, kind, tier,
+    assignee): one read of the report index; every figure and breakdown sums these rows."""
     start, end = ctx.span
-    clocks = _mine(
-        SlaClock.objects.filter(stopped_at__gte=start, stopped_at__lt=end, status__in=DECIDED), ctx.specialist
+    return list(
+        _mine(
+            SlaClock.objects.filter(stopped_at__gte=start, stopped_at__lt=end, status__in=DECIDED),
+            ctx.specialist,
+        )
+        .annotate(
+            current=Case(
+                When(stopped_at__gte=ctx.period.start, then=Value(1)),
+                default=Value(0),
+                output_field=IntegerField(),
+            ),
+            kind=Case(
+                When(conversation__isnull=True, then=Value("case")),
+                default=Value("conversation"),
+                output_field=CharField(),
+            ),
+        )
+        .values("current", "metric", "status", "kind", "item_tier_id", "item_assignee_id")
+        .annotate(n=Count("pk"))
+        .order_by()
     )
-    counts = {}
-    for metric in Metric.values:
-        for when, period in (("now", ctx.period), ("before", ctx.previous)):
-            for status in DECIDED:
-                counts[f"{metric}_{when}_{status}"] = Count(
-                    "pk", filter=Q(metric=metric, status=status) & in_period("stopped_at", period)
-                )
-    totals = clocks.aggregate(**counts)
+
+
+def _headline(groups) -> list[Figure]:
+    totals: dict = {}
+    for row in groups:
+        key = (row["metric"], row["current"], row["status"])
+        totals[key] = totals.get(key, 0) + row["n"]
     figures = []
     for metric, label in Metric.choices:
-        hit, missed = totals[f"{metric}_now_hit"], totals[f"{metric}_now_missed"]
+        hit, missed = totals.get((metric, 1, Status.HIT), 0), totals.get((metric, 1, Status.MISSED), 0)
+        hit_before, missed_before = (
+            totals.get((metric, 0, Status.HIT), 0),
+            totals.get((metric, 0, Status.MISSED), 0),
+        )
         figures.append(
             Figure(
                 key=f"attainment_{metric}",
                 label=f"{label} SLA met",
                 unit="percent",
                 value=ratio(hit, hit + missed),
-                previous=ratio(
-                    totals[f"{metric}_before_hit"],
-                    totals[f"{metric}_before_hit"] + totals[f"{metric}_before_missed"],
-                ),
+                previous=ratio(hit_before, hit_before + missed_before),
                 definition=ATTAINMENT_DEFINITION,
                 better="up",
                 sample=hit + missed,
@@ -98,41 +117,29 @@ def headline(ctx: ReportContext) -> list[Figure]:
     return figures
 
 
-def _breakdowns(clocks, ctx) -> list[Breakdown]:
-    """Hit and missed clocks of the period per (metric, kind, tier, person), in one grouped
-    query; each breakdown sums these rows."""
-    groups = list(
-        clocks.filter(in_period("stopped_at", ctx.period))
-        .annotate(
-            kind=Case(
-                When(case__isnull=False, then=Value("case")),
-                default=Value("conversation"),
-                output_field=CharField(),
-            ),
-            tier=Coalesce(F("conversation__account__tier_id"), F("case__account__tier_id")),
-            person=Coalesce(F("conversation__assignee_id"), F("case__assignee_id")),
-            hit=Case(When(status=Status.HIT, then=Value(1)), default=Value(0), output_field=IntegerField()),
-        )
-        .values("metric", "kind", "tier", "person", "hit")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
+def _breakdowns(groups, ctx) -> list[Breakdown]:
+    current = [row for row in groups if row["current"]]
     tiers = tier_names()
     dimensions = [
-        ("kind", "Kind", {"conversation": "Conversations", "case": "Cases"}, ["conversation", "case"]),
-        ("tier", "Tier", tiers, list(tiers)),
+        (
+            "kind",
+            "kind",
+            "Kind",
+            {"conversation": "Conversations", "case": "Cases"},
+            ["conversation", "case"],
+        ),
+        ("tier", "item_tier_id", "Tier", tiers, [*tiers, None]),
     ]
     if ctx.specialist is None:
-        people = people_names(row["person"] for row in groups)
-        dimensions.append(
-            ("person", "Specialist", people, sorted_by_name(people, {row["person"] for row in groups}))
-        )
+        people = people_names(row["item_assignee_id"] for row in current)
+        order = sorted_by_name(people, {row["item_assignee_id"] for row in current})
+        dimensions.append(("person", "item_assignee_id", "Specialist", people, order))
     breakdowns = []
-    for dimension, heading, names, order in dimensions:
+    for name, column, heading, names, order in dimensions:
         sums: dict = {}
-        for row in groups:
-            hits = sums.setdefault((row[dimension], row["metric"]), [0, 0])
-            hits[0 if row["hit"] else 1] += row["n"]
+        for row in current:
+            hits = sums.setdefault((row[column], row["metric"]), [0, 0])
+            hits[0 if row["status"] == Status.HIT else 1] += row["n"]
         rows = []
         for value in order:
             if not any((value, metric) in sums for metric in Metric.values):
@@ -140,23 +147,14 @@ def _breakdowns(clocks, ctx) -> list[Breakdown]:
             cells = []
             for metric in Metric.values:
                 hit, missed = sums.get((value, metric), (0, 0))
-                drill = Drill("sla-clocks").with_filters(
-                    metric=metric, outcome="finished", **{dimension: "none" if value is None else value}
-                )
-                cells.append(Cell(ratio(hit, hit + missed), "percent", drill))
-                cells.append(
-                    Cell(
-                        missed,
-                        "count",
-                        Drill("sla-clocks").with_filters(
-                            metric=metric, outcome="missed", **{dimension: "none" if value is None else value}
-                        ),
-                    )
-                )
-            rows.append((names.get(value, UNASSIGNED), cells))
+                where = {name: "none" if value is None else value}
+                finished = Drill("sla-clocks").with_filters(metric=metric, outcome="finished", **where)
+                late = Drill("sla-clocks").with_filters(metric=metric, outcome="missed", **where)
+                cells += [Cell(ratio(hit, hit + missed), "percent", finished), Cell(missed, "count", late)]
+            rows.append((names.get(value, "No account" if name == "tier" else UNASSIGNED), cells))
         breakdowns.append(
             Breakdown(
-                key=f"sla-{dimension}",
+                key=f"sla-{name}",
                 title=f"SLA attainment by {heading.lower()}",
                 dimension=heading,
                 columns=[
@@ -199,25 +197,14 @@ def sla_clocks(query: RowQuery):
     if "kind" in filters:
         clocks = clocks.filter(**{f"{filters['kind']}__isnull": False})
     if "tier" in filters:
-        tier = filters["tier"]
-        if tier is None:  # conversations not linked to an account
-            clocks = clocks.filter(case__isnull=True, conversation__account__isnull=True)
-        else:
-            clocks = clocks.filter(Q(conversation__account__tier_id=tier) | Q(case__account__tier_id=tier))
+        clocks = clocks.filter(item_tier_id=filters["tier"])
     if "person" in filters:
-        person = filters["person"]
-        if person is None:
-            clocks = clocks.filter(
-                Q(conversation__isnull=False, conversation__assignee__isnull=True)
-                | Q(case__isnull=False, case__assignee__isnull=True)
-            )
-        else:
-            clocks = clocks.filter(Q(conversation__assignee_id=person) | Q(case__assignee_id=person))
+        clocks = clocks.filter(item_assignee_id=filters["person"])
     return clocks.annotate(
         item=Coalesce(F("case__reference"), F("conversation__intercom_id")),
         account_name=Coalesce(F("case__account__display_name"), F("conversation__account__display_name")),
-        tier_name=Coalesce(F("case__account__tier__name"), F("conversation__account__tier__name")),
-        specialist=Coalesce(person_name("case__assignee"), person_name("conversation__assignee")),
+        tier_name=F("item_tier__name"),
+        specialist=person_name("item_assignee"),
     ).order_by("-stopped_at", "-pk")
 
 

@@ -8,14 +8,14 @@ from itertools import count
 
 import pytest
 from django.db import transaction
-from django.db.models import F, Value
+from django.db.models import F, Q, Value
 from django.db.models.functions import Now, TruncDate
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accounts.tests.factories import make_account
-from reports.aggregates import Percentiles, duration_seconds, percentiles, seconds_between
+from reports.aggregates import Percentiles, duration_seconds, percentiles, seconds_between, subset_percentiles
 from support.models import Conversation, SlaClock
 from support.tests.factories import make_conversation, make_policy
 
@@ -308,3 +308,44 @@ def test_sql_percentiles_equal_the_python_reference(rows, fractions):
         values = [value for group, value in rows if group == priority]
         assert close(by_group[(priority,)], expected(values, fractions))
     assert close(overall[()], expected([value for _, value in rows], fractions))
+
+
+@pytest.mark.django_db
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    rows=st.lists(st.tuples(st.sampled_from(["a", "b", "c"]), st.integers(0, 50)), max_size=25),
+    ranked=st.booleans(),
+)
+def test_subset_percentiles_equal_the_python_reference_on_each_subset(rows, ranked):
+    """One field over named subsets: ties, empty subsets and one row included; on SQLite both
+    ways of reading (value order with known counts, and the window functions)."""
+    with transaction.atomic():
+        Conversation.objects.bulk_create(
+            Conversation(
+                intercom_id=f"subsets-{next(_ids)}",
+                priority=priority,
+                reopened_count=value,
+                created_at_intercom=T0,
+                updated_at_intercom=T0,
+            )
+            for priority, value in rows
+        )
+        subsets = {name: Q(priority=name) for name in ("a", "b", "c", "none")}
+        result = subset_percentiles(
+            Conversation.objects.all(), "reopened_count", subsets, sqlite_ranked=ranked
+        )
+        transaction.set_rollback(True)
+    for name in subsets:
+        assert close(result[name], expected([value for group, value in rows if group == name]))
+
+
+@pytest.mark.django_db
+def test_subset_percentiles_is_one_query_on_postgresql(django_assert_max_num_queries):
+    from django.db import connection
+
+    resolved([1, 2, 3])
+    subsets = {"all": Q(), "open": Q(closed_at__isnull=True)}
+    # PostgreSQL: one query; SQLite: the counts, then two reads per subset (one per fraction).
+    most = 1 if connection.vendor == "postgresql" else 1 + 2 * len(subsets)
+    with django_assert_max_num_queries(most):
+        subset_percentiles(Conversation.objects.all(), "reopened_count", subsets)

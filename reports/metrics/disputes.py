@@ -1,0 +1,413 @@
+"""Disputes: cases opened and decided, how they were decided, amendments, and the four-eyes
+approvals with their wait."""
+
+from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import TruncWeek
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Venue
+from disputes.models import Decision, DisputeCase
+from portal.columns import Column
+from portal.roles import Role
+from reports.aggregates import percentiles, seconds_between
+from reports.metrics.base import (
+    Breakdown,
+    Cell,
+    ChartData,
+    Drill,
+    Family,
+    Figure,
+    ReportContext,
+    Section,
+    in_period,
+    ratio,
+    weeks_of,
+)
+from reports.metrics.dimensions import UNASSIGNED, people_names, person_name, sorted_by_name
+from reports.rows import RowList, RowQuery, one_of, positive_id, register_rows
+
+Category, Outcome = DisputeCase.Category, Decision.Outcome
+OPENED_DEFINITION = "Cases opened = dispute cases filed in the period (by the time they were filed)."
+DECIDED_DEFINITION = (
+    "Cases decided = cases whose decision took effect in the period (recorded, or approved when it "
+    "needed four eyes). An amended case counts once, in the period of its latest decision, with that "
+    "decision's outcome."
+)
+OUTCOME_DEFINITION = (
+    "Outcome mix = the cases decided in the period by the outcome of their decision in force, as a "
+    "count and as a share of the cases decided."
+)
+AMENDED_DEFINITION = (
+    "Decisions amended = amendments (decisions that replace an earlier recorded decision on the same "
+    "case) that took effect in the period."
+)
+APPROVALS_DEFINITION = (
+    "Four-eyes approvals = proposed decisions (above the four-eyes amount) approved by a second "
+    "Specialist in the period. The wait is from the proposal to its approval, in wall time: median "
+    "and p90 over the approvals of the period."
+)
+ROLES = (Role.LEADERSHIP, Role.ADMIN, Role.SPECIALIST)
+RECORDED = Decision.State.RECORDED
+FOUR_EYES = ~Q(approved_by=F("proposed_by"))
+AMENDMENT = Q(supersedes__isnull=False)
+
+
+def _current(field: str, ctx: ReportContext):
+    """1 for this period's rows, 0 for the previous period's (the query keeps both)."""
+    return Case(
+        When(**{f"{field}__gte": ctx.period.start}, then=Value(1)),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+
+
+def _span(field: str, ctx: ReportContext) -> Q:
+    start, end = ctx.span
+    return Q(**{f"{field}__gte": start, f"{field}__lt": end})
+
+
+def _cases(specialist):
+    cases = DisputeCase.objects.all()
+    return cases if specialist is None else cases.filter(assignee=specialist)
+
+
+def _decisions(specialist):
+    decisions = Decision.objects.all()
+    return decisions if specialist is None else decisions.filter(case__assignee=specialist)
+
+
+def _counted(queryset, ctx, field, *dimensions) -> list[dict]:
+    return list(
+        queryset.filter(_span(field, ctx))
+        .annotate(current=_current(field, ctx))
+        .values("current", *dimensions)
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+
+
+def _groups(ctx: ReportContext) -> dict:
+    """Cases opened and decided in both periods, counted per (period, category, venue, assignee
+    [, outcome]); decisions taking effect per (period, amendment, four eyes): three queries."""
+    dimensions = ("category", "venue", "assignee_id")
+    decided = _cases(ctx.specialist).filter(decisions__state=RECORDED)
+    taking_effect = (
+        _decisions(ctx.specialist)
+        .filter(_span("approved_at", ctx))
+        .annotate(current=_current("approved_at", ctx))
+        .values("current")
+        .annotate(
+            amended=Count("pk", filter=AMENDMENT),
+            approvals=Count("pk", filter=FOUR_EYES),
+        )
+        .order_by()
+    )
+    return {
+        "opened": _counted(_cases(ctx.specialist), ctx, "created_at", *dimensions),
+        "decided": _counted(
+            decided.annotate(outcome=F("decisions__outcome")), ctx, "decided_at", *dimensions, "outcome"
+        ),
+        "decisions": {row["current"]: row for row in taking_effect},
+    }
+
+
+def _total(rows, current: int, key: str = "n", **where) -> int:
+    return sum(
+        row[key] for row in rows if row["current"] == current and all(row[k] == v for k, v in where.items())
+    )
+
+
+def build(ctx: ReportContext) -> Section:
+    groups = _groups(ctx)
+    section = Section(key="disputes", title="Disputes", figures=_headline(groups, ctx))
+    section.breakdowns = _breakdowns(groups, ctx)
+    section.charts = [_trend(ctx)]
+    return section
+
+
+def _headline(groups, ctx) -> list[Figure]:
+    now, before = ({**groups["decisions"].get(when, {"amended": 0, "approvals": 0})} for when in (1, 0))
+    for when, counts in ((1, now), (0, before)):
+        counts["opened"], counts["decided"] = _total(groups["opened"], when), _total(groups["decided"], when)
+    labels = {
+        "opened": ("Cases opened", OPENED_DEFINITION, "cases-opened"),
+        "decided": ("Cases decided", DECIDED_DEFINITION, "cases-decided-by-outcome"),
+        "amended": ("Decisions amended", AMENDED_DEFINITION, "amended-decisions"),
+        "approvals": ("Four-eyes approvals", APPROVALS_DEFINITION, "approvals"),
+    }
+    figures = [
+        Figure(
+            key=key,
+            label=label,
+            unit="count",
+            value=now[key],
+            previous=before[key],
+            definition=text,
+            drill=Drill(rows),
+        )
+        for key, (label, text, rows) in labels.items()
+    ]
+    figures[2].better = "down"
+    waits = _approval_waits(ctx)
+    wait_now, wait_before = waits.get(1, (None, None)), waits.get(0, (None, None))
+    for i, fraction in enumerate(("median", "p90")):
+        figures.append(
+            Figure(
+                key=f"approval_wait_{fraction}",
+                label=f"Approval wait, {fraction}",
+                unit="seconds",
+                value=wait_now[i],
+                previous=wait_before[i],
+                definition=APPROVALS_DEFINITION,
+                better="down",
+                sample=now["approvals"],
+                sample_label="approvals",
+                drill=Drill("approvals"),
+            )
+        )
+    return figures
+
+
+def _approval_waits(ctx) -> dict[int, tuple]:
+    """{1: (median, p90) this period, 0: the previous period's}, in one query."""
+    approved = (
+        _decisions(ctx.specialist)
+        .filter(_span("approved_at", ctx), FOUR_EYES)
+        .annotate(current=_current("approved_at", ctx))
+    )
+    found = percentiles(
+        approved, seconds_between("proposed_at", "approved_at"), (0.5, 0.9), group_by="current"
+    )
+    return {key[0]: figures.values for key, figures in found.items()}
+
+
+def _breakdowns(groups, ctx) -> list[Breakdown]:
+    opened, decided = groups["opened"], groups["decided"]
+    dimensions = [
+        ("category", "Category", dict(Category.choices), list(Category.values)),
+        ("venue", "Venue", dict(Venue.choices), list(Venue.values)),
+    ]
+    if ctx.specialist is None:
+        people_ids = {row["assignee_id"] for row in opened + decided}
+        people = people_names(people_ids)
+        dimensions.append(("assignee_id", "Specialist", people, sorted_by_name(people, people_ids)))
+    breakdowns = []
+    for column, heading, names, order in dimensions:
+        name = "person" if column == "assignee_id" else column
+        rows = []
+        for value in order:
+            where = {column: value}
+            counts = [_total(opened, 1, **where), _total(decided, 1, **where)]
+            before = [_total(opened, 0, **where), _total(decided, 0, **where)]
+            if not any(counts + before):
+                continue
+            filters = {name: "none" if value is None else value}
+            rows.append(
+                (
+                    names.get(value, UNASSIGNED),
+                    [
+                        Cell(counts[0], "count", Drill("cases-opened").with_filters(**filters)),
+                        Cell(counts[1], "count", Drill("cases-decided-by-outcome").with_filters(**filters)),
+                        Cell(
+                            before[0], "count", Drill("cases-opened", previous=True).with_filters(**filters)
+                        ),
+                        Cell(
+                            before[1],
+                            "count",
+                            Drill("cases-decided-by-outcome", previous=True).with_filters(**filters),
+                        ),
+                    ],
+                )
+            )
+        breakdowns.append(
+            Breakdown(
+                key=f"disputes-{name}",
+                title=f"Cases by {heading.lower()}",
+                dimension=heading,
+                columns=["Opened", "Decided", "Opened before", "Decided before"],
+                rows=rows,
+                definition=f"{OPENED_DEFINITION} {DECIDED_DEFINITION}",
+            )
+        )
+    decided_now, decided_before = _total(decided, 1), _total(decided, 0)
+    mix = []
+    for outcome, label in Outcome.choices:
+        now, before = _total(decided, 1, outcome=outcome), _total(decided, 0, outcome=outcome)
+        drill = Drill("cases-decided-by-outcome").with_filters(outcome=outcome)
+        mix.append(
+            (
+                label,
+                [
+                    Cell(now, "count", drill),
+                    Cell(ratio(now, decided_now), "percent", drill),
+                    Cell(ratio(before, decided_before), "percent"),
+                ],
+            )
+        )
+    breakdowns.append(
+        Breakdown(
+            key="disputes-outcome",
+            title="Outcome mix",
+            dimension="Outcome",
+            columns=["Decided", "Share", "Share before"],
+            rows=mix,
+            definition=OUTCOME_DEFINITION,
+        )
+    )
+    return breakdowns
+
+
+def _trend(ctx) -> ChartData:
+    tz = timezone.get_current_timezone()
+    weeks = weeks_of(ctx.period)
+    series = {}
+    for label, field, cases in (
+        ("Opened", "created_at", _cases(ctx.specialist)),
+        ("Decided", "decided_at", _cases(ctx.specialist).filter(decisions__state=RECORDED)),
+    ):
+        rows = (
+            cases.filter(in_period(field, ctx.period))
+            .annotate(week=TruncWeek(field, tzinfo=tz))
+            .values("week")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        by_week = {timezone.localtime(row["week"], tz).date(): row["n"] for row in rows}
+        series[label] = [by_week.get(week, 0) for week in weeks]
+    return ChartData(
+        key="disputes-trend",
+        title="Cases opened and decided per week",
+        description=f"Cases filed and cases decided in each of the {len(weeks)} weeks of the period.",
+        kind="trend",
+        x=weeks,
+        series=series,
+    )
+
+
+FAMILY = Family(key="disputes", title="Disputes", roles=ROLES, build=build, order=70)
+
+
+# The rows behind the figures: cases, and decisions for amendments and approvals.
+
+
+def _person(raw: str):
+    return None if raw == "none" else positive_id("Person")(raw)
+
+
+CASE_FILTERS = {
+    "category": one_of("Category", Category.values),
+    "venue": one_of("Venue", Venue.values),
+    "person": _person,
+}
+
+
+def _case_columns(prefix: str = "") -> tuple[Column, ...]:
+    return (
+        Column("reference", "Case", "reference"),
+        Column("account", "Account", f"{prefix}account__display_name"),
+        Column("category", "Category", f"{prefix}category"),
+        Column("venue", "Venue", f"{prefix}venue"),
+        Column("assignee", "Assignee", "assignee_name"),
+        Column("filed", "Filed", f"{prefix}created_at"),
+        Column("decided", "Decided", "decided"),
+        Column("outcome", "Outcome", "outcome"),
+    )
+
+
+def _filtered(queryset, filters: dict, prefix: str = ""):
+    for name, field in (("category", "category"), ("venue", "venue"), ("person", "assignee_id")):
+        if name in filters:
+            queryset = queryset.filter(**{f"{prefix}{field}": filters[name]})
+    return queryset
+
+
+def cases_opened(query: RowQuery):
+    in_force = Decision.objects.filter(case=OuterRef("pk"), state=RECORDED).values("outcome")[:1]
+    cases = _filtered(_cases(query.specialist).filter(in_period("created_at", query.period)), query.filters)
+    return cases.annotate(
+        assignee_name=person_name("assignee"), decided=F("decided_at"), outcome=Subquery(in_force)
+    ).order_by("-created_at", "-pk")
+
+
+def cases_decided(query: RowQuery):
+    in_force = {"decisions__state": RECORDED}
+    if "outcome" in query.filters:  # in the same filter(): the decision in force has the outcome
+        in_force["decisions__outcome"] = query.filters["outcome"]
+    cases = _cases(query.specialist).filter(in_period("decided_at", query.period), **in_force)
+    return (
+        _filtered(cases, query.filters)
+        .annotate(
+            assignee_name=person_name("assignee"), decided=F("decided_at"), outcome=F("decisions__outcome")
+        )
+        .order_by("-decided_at", "-pk")
+    )
+
+
+def _decision_rows(query: RowQuery, condition: Q):
+    decisions = _decisions(query.specialist).filter(condition, in_period("approved_at", query.period))
+    return _filtered(decisions, query.filters, prefix="case__").annotate(
+        reference=F("case__reference"),
+        assignee_name=person_name("case__assignee"),
+        decided=F("approved_at"),
+        proposer=person_name("proposed_by"),
+        approver=person_name("approved_by"),
+    )
+
+
+def amended_decisions(query: RowQuery):
+    return (
+        _decision_rows(query, AMENDMENT)
+        .annotate(replaced=F("supersedes__outcome"))
+        .order_by("-approved_at", "-pk")
+    )
+
+
+def approvals(query: RowQuery):
+    wait = seconds_between("proposed_at", "approved_at") / Value(60.0)
+    return _decision_rows(query, FOUR_EYES).annotate(wait_minutes=wait).order_by("-approved_at", "-pk")
+
+
+def _case_url(row) -> str:
+    return reverse("disputes:case_detail", kwargs={"reference": row.reference})
+
+
+CASE_COLUMNS = _case_columns()
+
+
+def _register(key, title, definition, rows, filters=CASE_FILTERS, columns=CASE_COLUMNS) -> None:
+    register_rows(RowList(key, title, definition, columns, rows, ROLES, filters=filters, item_url=_case_url))
+
+
+_register("cases-opened", "Cases opened", OPENED_DEFINITION, cases_opened)
+_register(
+    "cases-decided-by-outcome",
+    "Cases decided",
+    DECIDED_DEFINITION,
+    cases_decided,
+    filters={**CASE_FILTERS, "outcome": one_of("Outcome", Outcome.values)},
+)
+_register(
+    "amended-decisions",
+    "Amended decisions",
+    AMENDED_DEFINITION,
+    amended_decisions,
+    columns=(
+        *_case_columns("case__"),
+        Column("replaced", "Replaced outcome", "replaced"),
+        Column("reason", "Reason", "amendment_reason", table=False),
+    ),
+)
+_register(
+    "approvals",
+    "Four-eyes approvals",
+    APPROVALS_DEFINITION,
+    approvals,
+    columns=(
+        *_case_columns("case__"),
+        Column("proposer", "Proposed by", "proposer"),
+        Column("proposed", "Proposed", "proposed_at"),
+        Column("approver", "Approved by", "approver"),
+        Column("wait_minutes", "Wait (minutes)", "wait_minutes", numeric=True),
+    ),
+)

@@ -10,7 +10,6 @@ from django.db import NotSupportedError
 from django.db.models import Case, CharField, Count, F, FloatField, Func, IntegerField, Q, Value, When
 from django.db.models.functions import Cast, Concat
 from django.urls import reverse
-from django.utils import timezone
 
 from oncall.models import MAX_ACK_MINUTES, Escalation, EscalationPolicy, Page
 from portal.columns import Column
@@ -415,7 +414,7 @@ def _trend(escalations, ctx: ReportContext) -> ChartData:
     rows = (
         escalations.filter(in_period("raised_at", ctx.period))
         .alias(ack=_ack_seconds())
-        .annotate(week=week_number("raised_at", ctx.period, timezone.get_current_timezone()))
+        .annotate(week=week_number("raised_at", ctx.period, ctx.period.start.tzinfo))
         .values("week")
         .annotate(n=Count("pk"), within=Count("pk", filter=Q(ack__lte=TARGET)))
         .order_by()
@@ -470,7 +469,8 @@ def _person(raw: str):
 
 def escalation_rows(query: RowQuery):
     period, filters = query.period, query.filters
-    rows = _mine(Escalation.objects.all(), query.specialist).filter(in_period("raised_at", period))
+    counted_by = f"{filters.get('counted_by', 'raised')}_at"
+    rows = _mine(Escalation.objects.all(), query.specialist).filter(in_period(counted_by, period))
     rows = rows.alias(ack=_ack_seconds())
     if "severity" in filters:
         rows = rows.filter(severity=filters["severity"])
@@ -528,6 +528,7 @@ register_rows(
             "acknowledged": one_of("Acknowledged", ("yes", "no")),
             "person": _person,
             "hours": one_of("Hours", ("night", "day")),
+            "counted_by": one_of("Counted by", ("raised", "acknowledged")),
         },
         item_url=_escalation_url,
     )

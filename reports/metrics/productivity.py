@@ -1,0 +1,353 @@
+"""Productivity: what each specialist finished, week by week (conversations closed and answered,
+case replies sent, cases decided, check-ins logged, escalations acknowledged), beside the hours
+the on-call rotas had them on shift. One grouped query per kind of work, counted in the
+database per (person, week); the rotas' shifts are arithmetic over their specs."""
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.db.models import Case, Count, F, FilteredRelation, Q, Value, When
+
+from accounts.models import CheckIn
+from disputes.models import CaseEvent, Decision, DisputeCase
+from oncall.models import Escalation, Rota
+from oncall.rota import rota_specs, shifts
+from portal.columns import Column
+from portal.roles import Role
+from reports.metrics.base import (
+    Breakdown,
+    Cell,
+    ChartData,
+    Drill,
+    Family,
+    Figure,
+    ReportContext,
+    Section,
+    in_period,
+    weeks_of,
+)
+from reports.metrics.csat import CONVERSATION_COLUMNS, CONVERSATION_FILTERS, conversation_filters
+from reports.metrics.dimensions import person_name
+from reports.metrics.escalations import week_number
+from reports.rows import RowList, RowQuery, positive_id, register_rows
+from support.models import Conversation, SlaClock
+
+ALL_ROLES = (Role.LEADERSHIP, Role.ADMIN, Role.SPECIALIST)
+OTHERS = "Others (not Specialists, or nobody)"
+
+
+@dataclass(frozen=True)
+class Work:
+    """One kind of work: the items, the instant that puts one in a week, who did it."""
+
+    key: str
+    label: str
+    at: str
+    person: str
+    definition: str
+    drill: Drill
+
+    def items(self):
+        return _ITEMS[self.key]()
+
+
+def _recorded_decision(cases):
+    return cases.annotate(
+        recorded=FilteredRelation("decisions", condition=Q(decisions__state=Decision.State.RECORDED))
+    )
+
+
+_ITEMS = {
+    "closed": lambda: Conversation.objects.all(),
+    "answered": lambda: SlaClock.objects.filter(
+        metric=SlaClock.Metric.FIRST_RESPONSE, conversation__isnull=False, wall_seconds__isnull=False
+    ),
+    "replies": lambda: CaseEvent.objects.filter(kind=CaseEvent.Kind.REPLY, after__sent=True),
+    "decided": lambda: _recorded_decision(DisputeCase.objects.all()),
+    "check_ins": lambda: CheckIn.objects.all(),
+    "acknowledged": lambda: Escalation.objects.all(),
+}
+
+WORK = (
+    Work(
+        "closed",
+        "Conversations closed",
+        "closed_at",
+        "assignee",
+        "Conversations closed in the period, credited to the specialist assigned when they closed.",
+        Drill("closed-conversations"),
+    ),
+    Work(
+        "answered",
+        "Conversations answered",
+        "stopped_at",
+        "item_assignee",
+        "Conversations whose first reply to the user was sent in the period (the first-response SLA clock "
+        "achieved), credited to the specialist assigned at that reply.",
+        Drill("sla-clocks").with_filters(metric="first_response", kind="conversation", outcome="achieved"),
+    ),
+    Work(
+        "replies",
+        "Case replies sent",
+        "at",
+        "actor",
+        "Replies to users sent from dispute cases in the period (queued to Intercom), by who sent them; a "
+        "reply only prepared and kept in the case history is not counted.",
+        Drill("case-replies"),
+    ),
+    Work(
+        "decided",
+        "Cases decided",
+        "decided_at",
+        "recorded__proposed_by",
+        "Dispute cases whose decision was recorded in the period (an amendment counts again when it is "
+        "recorded), credited to who wrote the decision, not its second approver.",
+        Drill("decided-cases"),
+    ),
+    Work(
+        "check_ins",
+        "Check-ins logged",
+        "occurred_at",
+        "specialist",
+        "Check-ins with accounts that took place in the period, by the specialist who held them.",
+        Drill("check-ins"),
+    ),
+    Work(
+        "acknowledged",
+        "Escalations acknowledged",
+        "acknowledged_at",
+        "acknowledged_by",
+        "Escalations acknowledged in the period, by who acknowledged them.",
+        Drill("escalations").with_filters(counted_by="acknowledged"),
+    ),
+)
+HOURS_DEFINITION = (
+    "On shift: hours in the period that an active on-call rota had the person on call in any of its "
+    "layers (overrides included, overlapping layers counted once); “—” for people no active rota knows."
+)
+
+
+def _counts(work: Work, ctx: ReportContext) -> list[dict]:
+    """(person, week, n) for the work of both periods; the previous period's rows in week −1."""
+    start, end = ctx.span
+    items = work.items().filter(**{f"{work.at}__gte": start, f"{work.at}__lt": end})
+    if ctx.specialist is not None:
+        items = items.filter(**{work.person: ctx.specialist})
+    week = Case(
+        When(**{f"{work.at}__lt": ctx.period.start}, then=Value(-1)),
+        default=week_number(work.at, ctx.period, ctx.period.start.tzinfo),
+    )
+    return list(
+        items.annotate(person=F(work.person), week=week)
+        .values("person", "week")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+
+
+def on_shift_hours(period) -> dict[int, float]:
+    """{user id: hours on call over the period} for everyone an active rota knows."""
+    specs = rota_specs(Rota.objects.filter(is_active=True), since=period.start, until=period.end)
+    pieces = defaultdict(list)
+    known = set()
+    for spec in specs.values():
+        known |= spec.user_ids
+        for position in spec.layers:
+            for shift in shifts(spec, position, period.start, period.end):
+                if shift.user_id is not None:
+                    pieces[shift.user_id].append((shift.starts_at, shift.ends_at))
+    hours = dict.fromkeys(known, 0.0)
+    for user_id, spans in pieces.items():
+        reach = None
+        for starts, ends in sorted(spans):
+            starts = max(starts, reach) if reach else starts
+            if ends > starts:
+                hours[user_id] += (ends - starts).total_seconds() / 3600
+                reach = ends
+    return hours
+
+
+def _specialists(ctx: ReportContext) -> dict[int, str]:
+    people = get_user_model().objects.filter(groups__name=Role.SPECIALIST, is_active=True)
+    if ctx.specialist is not None:
+        people = get_user_model().objects.filter(pk=ctx.specialist.pk)
+    people = people.order_by("first_name", "last_name", "username").only(
+        "first_name", "last_name", "username"
+    )
+    return {person.pk: person.get_full_name() or person.username for person in people}
+
+
+def build(ctx: ReportContext) -> Section:
+    counts = {work.key: _counts(work, ctx) for work in WORK}
+    weeks = weeks_of(ctx.period)
+    section = Section(key="productivity", title="Productivity")
+    for work in WORK:
+        now = sum(row["n"] for row in counts[work.key] if row["week"] >= 0)
+        before = sum(row["n"] for row in counts[work.key] if row["week"] < 0)
+        section.figures.append(
+            Figure(work.key, work.label, "count", now, before, work.definition, "up", now, "", work.drill)
+        )
+    section.breakdowns = [_people(counts, ctx)]
+    section.charts = [
+        ChartData(
+            key="productivity-trend",
+            title="Work finished per week",
+            description=f"What the {'team' if ctx.specialist is None else 'person'} finished in each of the "
+            f"{len(weeks)} weeks of the period (weeks from Monday, in the viewer's time zone).",
+            kind="trend",
+            x=weeks,
+            series={
+                work.label: [
+                    sum(row["n"] for row in counts[work.key] if row["week"] == i) for i in range(len(weeks))
+                ]
+                for work in WORK
+            },
+        )
+    ]
+    return section
+
+
+def _people(counts, ctx: ReportContext) -> Breakdown:
+    names = _specialists(ctx)
+    hours = on_shift_hours(ctx.period)
+    totals = defaultdict(lambda: defaultdict(int))
+    for key, rows in counts.items():
+        for row in rows:
+            if row["week"] >= 0:
+                totals[row["person"] if row["person"] in names else None][key] += row["n"]
+    rows = []
+    for person, name in names.items():
+        cells = [
+            Cell(totals[person][work.key], "count", work.drill.with_filters(person=person)) for work in WORK
+        ]
+        rows.append((name, [*cells, Cell(hours.get(person), "hours")]))
+    if None in totals:
+        rows.append(
+            (OTHERS, [*(Cell(totals[None][work.key], "count") for work in WORK), Cell(None, "hours")])
+        )
+    return Breakdown(
+        key="productivity-people",
+        title="Work finished per specialist",
+        dimension="Specialist",
+        columns=[*(work.label for work in WORK), "Hours on shift"],
+        rows=rows,
+        definition=" ".join([*(work.definition for work in WORK), HOURS_DEFINITION]),
+    )
+
+
+FAMILY = Family(key="productivity", title="Productivity", roles=ALL_ROLES, build=build, order=50)
+
+
+# The rows behind the figures.
+
+
+def _person(raw: str):
+    return None if raw == "none" else positive_id("Person")(raw)
+
+
+def closed_conversations(query: RowQuery):
+    rows = Conversation.objects.filter(in_period("closed_at", query.period))
+    if query.specialist is not None:
+        rows = rows.filter(assignee=query.specialist)
+    rows = conversation_filters(rows, query.filters)
+    return rows.annotate(assignee_name=person_name("assignee")).order_by("-closed_at", "-pk")
+
+
+def check_ins(query: RowQuery):
+    rows = CheckIn.objects.filter(in_period("occurred_at", query.period))
+    if query.specialist is not None:
+        rows = rows.filter(specialist=query.specialist)
+    if "person" in query.filters:
+        rows = rows.filter(specialist_id=query.filters["person"])
+    if "tier" in query.filters:
+        rows = rows.filter(account__tier_id=query.filters["tier"])
+    return rows.annotate(specialist_name=person_name("specialist")).order_by("-occurred_at", "-pk")
+
+
+def decided_cases(query: RowQuery):
+    rows = _recorded_decision(DisputeCase.objects.filter(in_period("decided_at", query.period)))
+    if query.specialist is not None:
+        rows = rows.filter(recorded__proposed_by=query.specialist)
+    if "person" in query.filters:
+        rows = rows.filter(recorded__proposed_by=query.filters["person"])
+    return rows.annotate(
+        decided_by=person_name("recorded__proposed_by"), outcome=F("recorded__outcome")
+    ).order_by("-decided_at", "-pk")
+
+
+def case_replies(query: RowQuery):
+    rows = _ITEMS["replies"]().filter(in_period("at", query.period))
+    if query.specialist is not None:
+        rows = rows.filter(actor=query.specialist)
+    if "person" in query.filters:
+        rows = rows.filter(actor_id=query.filters["person"])
+    return rows.annotate(actor_name=person_name("actor")).order_by("-at", "-pk")
+
+
+_by_person = {"person": _person}
+register_rows(
+    RowList(
+        key="closed-conversations",
+        title="Closed conversations",
+        definition=WORK[0].definition,
+        columns=CONVERSATION_COLUMNS,
+        rows=closed_conversations,
+        roles=ALL_ROLES,
+        filters=CONVERSATION_FILTERS,
+    )
+)
+register_rows(
+    RowList(
+        key="check-ins",
+        title="Check-ins",
+        definition=WORK[4].definition,
+        columns=(
+            Column("account", "Account", "account__display_name"),
+            Column("tier", "Tier", "account__tier__name"),
+            Column("specialist", "Specialist", "specialist_name"),
+            Column("occurred", "Took place", "occurred_at"),
+            Column("kind", "Kind", "kind"),
+            Column("channel", "Channel", "channel"),
+            Column("sentiment", "Sentiment", "sentiment"),
+            Column("summary", "Summary", "summary", table=False),
+        ),
+        rows=check_ins,
+        roles=ALL_ROLES,
+        filters={**_by_person, "tier": positive_id("Tier")},
+    )
+)
+register_rows(
+    RowList(
+        key="decided-cases",
+        title="Decided cases",
+        definition=WORK[3].definition,
+        columns=(
+            Column("case", "Case", "reference"),
+            Column("account", "Account", "account__display_name"),
+            Column("category", "Category", "category"),
+            Column("outcome", "Outcome", "outcome"),
+            Column("decided_by", "Decided by", "decided_by"),
+            Column("decided", "Decided", "decided_at"),
+        ),
+        rows=decided_cases,
+        roles=ALL_ROLES,
+        filters=_by_person,
+    )
+)
+register_rows(
+    RowList(
+        key="case-replies",
+        title="Case replies sent",
+        definition=WORK[2].definition,
+        columns=(
+            Column("case", "Case", "case__reference"),
+            Column("sent_by", "Sent by", "actor_name"),
+            Column("sent", "Sent", "at"),
+            Column("summary", "Summary", "summary"),
+        ),
+        rows=case_replies,
+        roles=ALL_ROLES,
+        filters=_by_person,
+    )
+)

@@ -17,6 +17,7 @@ from playbooks.demo import REVISIONS, seed_playbooks
 from portal.demo import seed_people
 from portal.models import User
 from portal.services import roles_sync, schedules_sync
+from reports.demo import seed_history
 from support.demo import seed_conversations, seed_open_conversations
 from support.sla.bulk import sla_evaluate_open
 from support.sla.defaults import sla_defaults_ensure
@@ -85,6 +86,36 @@ class Command(BaseCommand):
             "queue at scale: three in four Intercom conversations, one in four dispute cases (default 0; "
             "none without accounts).",
         )
+        parser.add_argument(
+            "--history-months",
+            type=int,
+            default=6,
+            help="Months of support history for the leadership reports, ending now (default 6). The "
+            "history is on top of the rest: earlier check-ins back to its start at each account's "
+            "cadence, and the --history-* items below.",
+        )
+        parser.add_argument(
+            "--history-conversations",
+            type=int,
+            default=3000,
+            help="Intercom conversations created over the history months: answered, some reopened, "
+            "mostly closed and a third of those rated, with their SLA clocks (default 3000; none "
+            "without accounts).",
+        )
+        parser.add_argument(
+            "--history-cases",
+            type=int,
+            default=0,
+            help="Dispute cases filed over the history months, with replies, decisions (some four-eyes, "
+            "a few amended) and SLA clocks (default 0: --disputes already seeds cases over two years).",
+        )
+        parser.add_argument(
+            "--history-escalations",
+            type=int,
+            default=150,
+            help="Resolved escalations raised over the history months (a third by SLA breaches), with "
+            "their pages to whoever was on call and their acknowledgements (default 150).",
+        )
         parser.add_argument("--force", action="store_true", help="Flush the database first.")
         parser.add_argument(
             "--i-know-this-is-production",
@@ -114,6 +145,13 @@ class Command(BaseCommand):
             raise CommandError("--feedback must be 0 or more.")
         if options["open_items"] < 0:
             raise CommandError("--open-items must be 0 or more.")
+        if not 1 <= options["history_months"] <= 36:
+            raise CommandError("--history-months must be between 1 and 36.")
+        history = ("history_conversations", "history_cases", "history_escalations")
+        if any(options[name] < 0 for name in history):
+            raise CommandError(
+                "--history-conversations, --history-cases and --history-escalations must be 0 or more."
+            )
         if options["conversations"] is None:
             options["conversations"] = min(400, options["accounts"] * 4 // 3)
         if options["conversations"] < 0:
@@ -191,6 +229,20 @@ class Command(BaseCommand):
                 "Open items for the SLA queue",
                 lambda: self._open_items(rng, options["open_items"], people.specialists, self._progress),
             )
+            history = self._step(
+                "History for the reports",
+                lambda: seed_history(
+                    # A random sequence of its own: the history does not move the data above.
+                    rng=random.Random(options["seed"] + 1),  # noqa: S311 - demo data, not secrets
+                    months=options["history_months"],
+                    conversations=options["history_conversations"],
+                    cases=options["history_cases"],
+                    escalations=options["history_escalations"],
+                    specialists=people.specialists,
+                    lead=people.by_username["specialist2"],
+                    progress=self._progress,
+                ),
+            )
             clocks = self._step("SLA clocks of the other open items", sla_evaluate_open)
         # Fresh statistics after a bulk load, so the query planner knows the tables' sizes now.
         self._step("Statistics", lambda: connection.cursor().execute("ANALYZE"))
@@ -228,6 +280,14 @@ class Command(BaseCommand):
             f"{feedback['events']} events, {feedback['comments']} comments, "
             f"{feedback['follow_ups']} follow-ups, {feedback['duplicates']} duplicates), "
             f"product areas: {feedback['areas']}"
+        )
+        self.stdout.write(
+            f"  history over {options['history_months']} months: {history.get('conversations', 0)} conversations "
+            f"({history.get('closed', 0)} closed, {history.get('rated', 0)} rated, "
+            f"{history.get('reopened', 0)} reopened), {history.get('cases', 0)} cases "
+            f"({history.get('case_replies', 0)} replies, {history.get('decisions', 0)} decisions), "
+            f"{history.get('escalations', 0)} escalations ({history.get('pages', 0)} pages), "
+            f"{history.get('check_ins', 0)} earlier check-ins"
         )
         self.stdout.write(
             f"  sign in as specialist, specialist2, leadership, product or admin; {self._password_note(options)}"

@@ -1,6 +1,6 @@
 """SLA attainment: of the clocks that finished in the period, how many met their target."""
 
-from django.db.models import Case, CharField, Count, F, IntegerField, Value, When
+from django.db.models import F
 from django.db.models.functions import Coalesce
 
 from portal.columns import Column
@@ -17,6 +17,7 @@ from reports.metrics.base import (
     ratio,
 )
 from reports.metrics.dimensions import UNASSIGNED, people_names, person_name, sorted_by_name, tier_names
+from reports.rollups import clock_counts, rollups_refresh
 from reports.rows import RowList, RowQuery, one_of, positive_id, register_rows
 from support.models import SlaClock
 
@@ -62,30 +63,22 @@ def headline(ctx: ReportContext) -> list[Figure]:
 
 
 def _groups(ctx: ReportContext) -> list[dict]:
-    """The hit and missed clocks of both periods counted per (period, metric, status, kind, tier,
-    assignee): one read of the report index; every figure and breakdown sums these rows."""
-    start, end = ctx.span
-    return list(
-        _mine(
-            SlaClock.objects.filter(stopped_at__gte=start, stopped_at__lt=end, status__in=DECIDED),
-            ctx.specialist,
-        )
-        .annotate(
-            current=Case(
-                When(stopped_at__gte=ctx.period.start, then=Value(1)),
-                default=Value(0),
-                output_field=IntegerField(),
-            ),
-            kind=Case(
-                When(conversation__isnull=True, then=Value("case")),
-                default=Value("conversation"),
-                output_field=CharField(),
-            ),
-        )
-        .values("current", "metric", "status", "kind", "item_tier_id", "item_assignee_id")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
+    """The hit and missed clocks of both periods per (period, metric, status, kind, tier,
+    assignee), from the daily rollups and the hours around them; every figure and breakdown
+    sums these rows."""
+    rollups_refresh()
+    return [
+        {
+            **row,
+            "current": current,
+            "item_tier_id": row["tier"],
+            "item_assignee_id": row["assignee"],
+            "n": row["clocks"],
+        }
+        for current, period in ((1, ctx.period), (0, ctx.previous))
+        for row in clock_counts(period, specialist=ctx.specialist)
+        if row["status"] in DECIDED
+    ]
 
 
 def _headline(groups) -> list[Figure]:

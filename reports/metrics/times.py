@@ -1,6 +1,7 @@
 """Response and resolution times, read from the SLA clocks (support.sla): the durations a clock
 keeps when its target is achieved."""
 
+from django.db import connection
 from django.db.models import Count, Q
 
 from portal.roles import Role
@@ -16,6 +17,7 @@ from reports.metrics.base import (
     Section,
     in_period,
 )
+from reports.rollups import band_counts, band_floor, banded_percentiles, rollups_refresh
 from support.models import SlaClock
 
 Metric = SlaClock.Metric
@@ -64,57 +66,48 @@ def _subset(metric: str, kind: str, period, measure: str) -> Q:
 def _times(ctx: ReportContext) -> dict:
     """{(metric, kind, measure, "now"/"before"): Percentiles}: wall time in both periods, working
     time in this one (the comparison is made on wall time)."""
+    rollups_refresh()
+    periods = {"now": ctx.period, "before": ctx.previous}
+    wanted = [
+        (metric, kind, measure, when)
+        for metric, _label, _definition in TIMED
+        for kind, _ in KINDS
+        for measure, _ in MEASURES
+        for when in periods
+        if measure == "wall_seconds" or when == "now"
+    ]
+    if connection.vendor == "sqlite" and ctx.specialist is None:
+        return _banded(wanted, periods)
+    # PostgreSQL: percentile_cont, one query per measure; a Specialist's own clocks: few enough
+    # to number them all (their assignee, not a value order, finds them).
     clocks = (
         SlaClock.objects.all()
         if ctx.specialist is None
         else SlaClock.objects.filter(item_assignee=ctx.specialist)
     )
-    periods = (("now", ctx.period), ("before", ctx.previous))
-    wall = {
-        (metric, kind, when): _subset(metric, kind, period, "wall_seconds")
-        for metric, _label, _definition in TIMED
-        for kind, _ in KINDS
-        for when, period in periods
-    }
-    counts = _counts(clocks, ctx, wall)
-    ranked = ctx.specialist is None  # a person's clocks are read by their assignee, not in value order
-    figures = {
-        (metric, kind, "wall_seconds", when): value
-        for (metric, kind, when), value in subset_percentiles(
-            clocks, "wall_seconds", wall, counts=counts, sqlite_ranked=ranked
-        ).items()
-    }
-    working = {key: _subset(key[0], key[1], ctx.period, "working_seconds") for key in wall if key[2] == "now"}
-    figures |= {
-        (metric, kind, "working_seconds", when): value
-        for (metric, kind, when), value in subset_percentiles(
-            clocks,
-            "working_seconds",
-            working,
-            counts={key: counts[key] for key in working},
-            sqlite_ranked=ranked,
-        ).items()
-    }
+    figures = {}
+    for measure, _ in MEASURES:
+        subsets = {
+            key: _subset(key[0], key[1], periods[key[3]], measure) for key in wanted if key[2] == measure
+        }
+        figures |= subset_percentiles(clocks, measure, subsets, sqlite_ranked=False)
     return figures
 
 
-def _counts(clocks, ctx: ReportContext, subsets: dict) -> dict:
-    """How many clocks each subset times, in one read of the report index (an achieved clock
-    stopped when it was achieved; a case's clock is one without a conversation: the index has
-    no case column)."""
-    start, end = ctx.span
-    periods = {"now": ctx.period, "before": ctx.previous}
-    row = clocks.filter(stopped_at__gte=start, stopped_at__lt=end).aggregate(
-        **{
-            f"count_{i}": Count(
-                "pk",
-                filter=in_period("stopped_at", periods[when])
-                & Q(metric=metric, conversation__isnull=kind == "case", wall_seconds__isnull=False),
-            )
-            for i, (metric, kind, when) in enumerate(subsets)
-        }
-    )
-    return {key: row[f"count_{i}"] for i, key in enumerate(subsets)}
+def _banded(wanted, periods) -> dict:
+    """SQLite: the percentiles from the daily duration bands and a short read in value order."""
+    bands = {when: band_counts(period) for when, period in periods.items()}
+    return {
+        (metric, kind, measure, when): banded_percentiles(
+            bands[when].get((metric, kind, measure), {}),
+            lambda metric=metric, kind=kind, measure=measure, when=when: achieved_clocks(
+                metric, kind, periods[when], measure=measure
+            ),
+            measure,
+            (0.5, 0.9),
+        )
+        for metric, kind, measure, when in wanted
+    }
 
 
 def build(ctx: ReportContext) -> Section:
@@ -203,24 +196,29 @@ def _table(times) -> Breakdown:
 
 
 def _distribution(ctx: ReportContext) -> ChartData:
-    """Conversations' first response times in bands, this period and the previous, in one read
-    of the report index."""
-    start, end = ctx.span
-    clocks = SlaClock.objects.filter(
-        stopped_at__gte=start,
-        stopped_at__lt=end,
-        metric=Metric.FIRST_RESPONSE,
-        conversation__isnull=False,
-        wall_seconds__isnull=False,
-    )
-    if ctx.specialist is not None:
-        clocks = clocks.filter(item_assignee=ctx.specialist)
-    counts = {}
+    """Conversations' first response times in bands, this period and the previous."""
+    totals = {}
     for when, period in (("now", ctx.period), ("before", ctx.previous)):
-        for i, (_label, low, high) in enumerate(BUCKETS):
-            band = Q(wall_seconds__gte=low) & (Q(wall_seconds__lt=high) if high is not None else Q())
-            counts[f"{when}_{i}"] = Count("pk", filter=band & in_period("stopped_at", period))
-    totals = clocks.aggregate(**counts)
+        if ctx.specialist is None:
+            bands = band_counts(period, measures=("wall_seconds",)).get(
+                (Metric.FIRST_RESPONSE, "conversation", "wall_seconds"), {}
+            )
+            for i, (_label, low, high) in enumerate(BUCKETS):
+                totals[f"{when}_{i}"] = sum(
+                    n
+                    for band, n in bands.items()
+                    if band_floor(band) >= low and (high is None or band_floor(band) < high)
+                )
+        else:
+            clocks = achieved_clocks(Metric.FIRST_RESPONSE, "conversation", period, ctx.specialist)
+            totals |= clocks.aggregate(
+                **{
+                    f"{when}_{i}": Count(
+                        "pk", filter=Q(wall_seconds__gte=low) & (Q(wall_seconds__lt=high) if high else Q())
+                    )
+                    for i, (_label, low, high) in enumerate(BUCKETS)
+                }
+            )
     return ChartData(
         key="first-response-bands",
         title="Conversations: first response time",

@@ -179,5 +179,8 @@ class TestSla:
                 achieved=at(day),
                 status="hit" if day % 3 else "missed",
             )
-        with django_assert_max_num_queries(5):
+        sla.build(ctx)  # the first build counts the days into the rollups
+        # The rollups' freshness (2), each period's whole days and leftover hours (2 × 2), the
+        # past-due count, the tiers' and the people's names.
+        with django_assert_max_num_queries(9):
             sla.build(ctx)

@@ -138,6 +138,10 @@ class SlaClock(TimeStampedModel):
                 condition=Q(stopped_at__isnull=False),
                 name="sla_clock_report_idx",
             ),
+            # The reports' daily rollups find the days whose stopped clocks changed.
+            models.Index(
+                fields=["updated_at"], condition=Q(stopped_at__isnull=False), name="sla_clock_updated_idx"
+            ),
             # Percentiles on SQLite: the achieved durations in value order, per kind, with the
             # period's column beside them (reports.aggregates reads them up to the rank).
             *(

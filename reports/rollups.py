@@ -1,0 +1,319 @@
+"""The daily rollups of SLA clocks (reports.models) and the reads that combine them with the
+clocks themselves.
+
+A period in the viewer's time zone rarely starts at a UTC midnight: its whole UTC days are read
+from the rollups, the hours before the first and after the last from the clocks (through the
+clocks' report index), so every figure is exact. Before each read the rollups catch up: the days
+of every stopped clock updated since the watermark (less a safety margin for transactions that
+committed late) are counted again. A full rebuild (`rollups_rebuild`, also the first refresh)
+counts every day."""
+
+import datetime as dt
+from bisect import bisect_right
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.db.models import Case, CharField, Count, Func, IntegerField, Q, Sum, Value, When
+from django.utils import timezone
+
+from reports.aggregates import Percentiles
+from reports.models import ClockDay, DurationDay, RollupWatermark
+from support.models import SlaClock
+
+UTC = dt.UTC
+SAFETY = dt.timedelta(minutes=10)
+WATERMARK = "sla_clocks"
+MEASURES = ("wall_seconds", "working_seconds")
+# Duration bands, upper bounds in seconds (exclusive): band i holds [BANDS[i-1], BANDS[i]), the
+# last band everything from BANDS[-1] on. Finer where response times usually fall.
+BANDS = (
+    30, 60, 120, 180, 300, 450, 600, 900, 1200, 1800, 2700, 3600, 5400, 7200, 10800, 14400, 21600,
+    28800, 43200, 57600, 86400, 129600, 172800, 259200, 345600, 432000, 604800, 864000, 1209600,
+    1814400, 2592000,
+)  # fmt: skip
+
+
+class UtcDate(Func):
+    """The UTC calendar date of a datetime column, cheaply on both databases (SQLite keeps UTC
+    text, so it is its first ten characters)."""
+
+    output_field = CharField()
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return super().as_sql(
+            compiler, connection, template="substr(%(expressions)s, 1, 10)", **extra_context
+        )
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return super().as_sql(
+            compiler,
+            connection,
+            template="to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD')",
+            **extra_context,
+        )
+
+
+def kind_expression():
+    return Case(
+        When(conversation__isnull=True, then=Value("case")),
+        default=Value("conversation"),
+        output_field=CharField(),
+    )
+
+
+def band_expression(measure: str):
+    return Case(
+        *(When(**{f"{measure}__lt": bound}, then=Value(i)) for i, bound in enumerate(BANDS)),
+        default=Value(len(BANDS)),
+        output_field=IntegerField(),
+    )
+
+
+def band_floor(band: int) -> int:
+    return 0 if band == 0 else BANDS[band - 1]
+
+
+def band_of(seconds: float) -> int:
+    return bisect_right(BANDS, seconds)
+
+
+# Keeping the rollups.
+
+
+def rollups_refresh(now: dt.datetime | None = None) -> int:
+    """Count again the days whose clocks changed since the watermark; the first call counts
+    every day. Returns how many days were counted. A read that finds nothing changed and a
+    watermark under a minute old writes nothing."""
+    now = now or timezone.now()
+    mark = RollupWatermark.objects.filter(name=WATERMARK).first()
+    if (
+        mark is not None
+        and mark.through is not None
+        and now - mark.through < dt.timedelta(minutes=1)
+        and not SlaClock.objects.filter(updated_at__gte=mark.through, stopped_at__isnull=False).exists()
+    ):
+        return 0
+    with transaction.atomic():
+        mark, _ = RollupWatermark.objects.select_for_update().get_or_create(name=WATERMARK)
+        if mark.through is None:
+            days = None
+        else:
+            changed = SlaClock.objects.filter(updated_at__gte=mark.through - SAFETY, stopped_at__isnull=False)
+            days = sorted(set(changed.annotate(day=UtcDate("stopped_at")).values_list("day", flat=True)))
+        counted = _count_days(days)
+        mark.through, mark.refreshed_at = now, timezone.now()
+        mark.save()
+    return counted
+
+
+def rollups_rebuild() -> int:
+    """Count every day again (after a bulk change that bypassed `updated_at`, or on demand)."""
+    with transaction.atomic():
+        RollupWatermark.objects.filter(name=WATERMARK).update(through=None)
+    return rollups_refresh()
+
+
+def _count_days(days: list[str] | None) -> int:
+    """Replace the rollup rows of these days (every day when None) with fresh counts."""
+    stopped = SlaClock.objects.filter(stopped_at__isnull=False)
+    if days is None:
+        ClockDay.objects.all().delete()
+        DurationDay.objects.all().delete()
+        _insert(stopped)
+        return ClockDay.objects.values("day").distinct().count()
+    for day in days:
+        start = dt.datetime.fromisoformat(day).replace(tzinfo=UTC)
+        ClockDay.objects.filter(day=start.date()).delete()
+        DurationDay.objects.filter(day=start.date()).delete()
+        _insert(stopped.filter(stopped_at__gte=start, stopped_at__lt=start + dt.timedelta(days=1)))
+    return len(days)
+
+
+def _insert(clocks) -> None:
+    clocks = clocks.order_by().annotate(day=UtcDate("stopped_at"), kind=kind_expression())
+    rows = clocks.values("day", "metric", "status", "kind", "item_tier_id", "item_assignee_id").annotate(
+        n=Count("pk"), timed=Count("wall_seconds")
+    )
+    ClockDay.objects.bulk_create(
+        (
+            ClockDay(
+                day=row["day"],
+                metric=row["metric"],
+                status=row["status"],
+                kind=row["kind"],
+                tier_id=row["item_tier_id"],
+                assignee_id=row["item_assignee_id"],
+                clocks=row["n"],
+                timed=row["timed"],
+            )
+            for row in rows.iterator(chunk_size=5000)
+        ),
+        batch_size=2000,
+    )
+    for measure in MEASURES:
+        bands = (
+            clocks.filter(**{f"{measure}__isnull": False})
+            .annotate(band=band_expression(measure))
+            .values("day", "metric", "kind", "band")
+            .annotate(n=Count("pk"))
+        )
+        DurationDay.objects.bulk_create(
+            (
+                DurationDay(
+                    day=row["day"],
+                    metric=row["metric"],
+                    kind=row["kind"],
+                    measure=measure,
+                    band=row["band"],
+                    clocks=row["n"],
+                )
+                for row in bands.iterator(chunk_size=5000)
+            ),
+            batch_size=2000,
+        )
+
+
+# Reading a period.
+
+
+def _split(start: dt.datetime, end: dt.datetime) -> tuple[dt.date | None, dt.date | None, list[tuple]]:
+    """The whole UTC days [first, last) inside [start, end), and the instants left over."""
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
+    first = (start + dt.timedelta(days=1) - dt.timedelta(microseconds=1)).date()
+    first_at = dt.datetime.combine(first, dt.time(0), tzinfo=UTC)
+    last = end.date()
+    last_at = dt.datetime.combine(last, dt.time(0), tzinfo=UTC)
+    if first_at >= last_at:
+        return None, None, [(start, end)]
+    edges = [(a, b) for a, b in ((start, first_at), (last_at, end)) if a < b]
+    return first, last, edges
+
+
+def _edges_q(edges: Iterable[tuple]) -> Q:
+    q = Q(pk__in=[])
+    for a, b in edges:
+        q |= Q(stopped_at__gte=a, stopped_at__lt=b)
+    return q
+
+
+def clock_counts(period, *, specialist=None) -> list[dict]:
+    """The stopped clocks of the period per (metric, status, kind, tier, assignee): rows with
+    `clocks` and `timed`. Two queries: the rollups' whole days, the clocks' leftover hours."""
+    first, last, edges = _split(period.start, period.end)
+    rows: dict = {}
+    if first is not None:
+        days = ClockDay.objects.filter(day__gte=first, day__lt=last)
+        if specialist is not None:
+            days = days.filter(assignee_id=specialist.pk)
+        for row in days.values("metric", "status", "kind", "tier_id", "assignee_id").annotate(
+            n=Sum("clocks"), t=Sum("timed")
+        ):
+            _add(
+                rows,
+                row["metric"],
+                row["status"],
+                row["kind"],
+                row["tier_id"],
+                row["assignee_id"],
+                row["n"],
+                row["t"],
+            )
+    if edges:
+        clocks = SlaClock.objects.filter(_edges_q(edges))
+        if specialist is not None:
+            clocks = clocks.filter(item_assignee=specialist)
+        for row in (
+            clocks.annotate(kind=kind_expression())
+            .values("metric", "status", "kind", "item_tier_id", "item_assignee_id")
+            .annotate(n=Count("pk"), t=Count("wall_seconds"))
+            .order_by()
+        ):
+            _add(
+                rows,
+                row["metric"],
+                row["status"],
+                row["kind"],
+                row["item_tier_id"],
+                row["item_assignee_id"],
+                row["n"],
+                row["t"],
+            )
+    return [
+        {
+            "metric": k[0],
+            "status": k[1],
+            "kind": k[2],
+            "tier": k[3],
+            "assignee": k[4],
+            "clocks": v[0],
+            "timed": v[1],
+        }
+        for k, v in rows.items()
+    ]
+
+
+def _add(rows, metric, status, kind, tier, assignee, n, timed):
+    key = (metric, status, kind, tier, assignee)
+    counts = rows.setdefault(key, [0, 0])
+    counts[0] += n or 0
+    counts[1] += timed or 0
+
+
+def band_counts(period, measures=MEASURES) -> dict:
+    """{(metric, kind, measure): {band: clocks}} of the clocks achieved in the period."""
+    first, last, edges = _split(period.start, period.end)
+    counts: dict = {}
+    if first is not None:
+        for row in (
+            DurationDay.objects.filter(day__gte=first, day__lt=last, measure__in=measures)
+            .values("metric", "kind", "measure", "band")
+            .annotate(n=Sum("clocks"))
+        ):
+            bands = counts.setdefault((row["metric"], row["kind"], row["measure"]), {})
+            bands[row["band"]] = bands.get(row["band"], 0) + row["n"]
+    if edges:
+        clocks = SlaClock.objects.filter(_edges_q(edges)).annotate(kind=kind_expression())
+        for measure in measures:
+            for row in (
+                clocks.filter(**{f"{measure}__isnull": False})
+                .annotate(band=band_expression(measure))
+                .values("metric", "kind", "band")
+                .annotate(n=Count("pk"))
+                .order_by()
+            ):
+                bands = counts.setdefault((row["metric"], row["kind"], measure), {})
+                bands[row["band"]] = bands.get(row["band"], 0) + row["n"]
+    return counts
+
+
+def banded_percentiles(bands: dict, clocks_of, measure: str, fractions) -> Percentiles:
+    """Exact percentiles from the band counts: the band that holds each rank is found in the
+    counts, and the values there are read in order from the clocks (`clocks_of` gives the
+    subset's queryset; its filter must let the database read `measure` in value order)."""
+    total = sum(bands.values())
+    if not total:
+        return Percentiles(0, (None,) * len(fractions))
+    values = []
+    for fraction in fractions:
+        position = fraction * (total - 1)
+        rank = int(position)
+        band, below = _band_holding(bands, rank)
+        pair = list(
+            clocks_of()
+            .filter(**{f"{measure}__gte": band_floor(band)})
+            .order_by(measure)
+            .values_list(measure, flat=True)[rank - below : rank - below + 2]
+        )
+        low = float(pair[0])
+        high = float(pair[1]) if len(pair) > 1 else low
+        values.append(low + (position - rank) * (high - low))
+    return Percentiles(total, tuple(values))
+
+
+def _band_holding(bands: dict, rank: int) -> tuple[int, int]:
+    below = 0
+    for band in sorted(bands):
+        if rank < below + bands[band]:
+            return band, below
+        below += bands[band]
+    raise ValueError("rank beyond the counted clocks")

@@ -1,0 +1,133 @@
+"""The daily rollups give the figures the clocks give: whole UTC days from the rollups, the
+hours around them from the clocks, recounted when a clock changes."""
+
+import datetime as dt
+import random
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db.models import Count, Q
+
+from reports.aggregates import subset_percentiles
+from reports.models import ClockDay
+from reports.periods import period_of_days
+from reports.rollups import band_counts, banded_percentiles, clock_counts, rollups_rebuild, rollups_refresh
+from reports.tests.factories import clock_row, conversation_row
+from support.models import SlaClock, SlaPolicy
+from support.tests.factories import only_policy
+
+pytestmark = pytest.mark.django_db
+NEW_YORK = ZoneInfo("America/New_York")
+UTC = dt.UTC
+START = dt.datetime(2026, 10, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+def policy():
+    return SlaPolicy.objects.first() or only_policy()
+
+
+@pytest.fixture
+def clocks(policy):
+    """200 clocks stopped at pseudo-random instants over 40 days, hit or missed, timed."""
+    chance = random.Random(7)
+    made = []
+    for _ in range(200):
+        stopped = START + dt.timedelta(seconds=chance.randrange(40 * 86400))
+        conversation = conversation_row(closed=stopped)
+        made.append(
+            clock_row(
+                policy=policy,
+                conversation=conversation,
+                metric=chance.choice(list(SlaClock.Metric.values)),
+                achieved=stopped,
+                wall=chance.choice([45, 300, 301, 900, 3600, 7200, 86400, 400000]) + chance.randrange(5),
+                status=chance.choice(["hit", "missed"]),
+            )
+        )
+    return made
+
+
+def raw_counts(period) -> dict:
+    rows = (
+        SlaClock.objects.filter(stopped_at__gte=period.start, stopped_at__lt=period.end)
+        .values("metric", "status")
+        .annotate(n=Count("pk"))
+    )
+    return {(row["metric"], row["status"]): row["n"] for row in rows}
+
+
+def rolled_counts(period) -> dict:
+    counts: dict = {}
+    for row in clock_counts(period):
+        key = (row["metric"], row["status"])
+        counts[key] = counts.get(key, 0) + row["clocks"]
+    return counts
+
+
+@pytest.mark.parametrize("tz", [UTC, NEW_YORK, ZoneInfo("Asia/Kolkata")])
+def test_a_period_in_any_zone_counts_what_the_clocks_count(clocks, tz):
+    rollups_refresh()
+    for first, last in (
+        (dt.date(2026, 10, 3), dt.date(2026, 10, 20)),
+        (dt.date(2026, 10, 5), dt.date(2026, 10, 5)),
+    ):
+        period = period_of_days(first, last, tz, label="", params=[])
+        assert rolled_counts(period) == raw_counts(period)
+
+
+def test_a_clock_that_changes_after_its_day_was_counted_is_counted_again(clocks, policy):
+    rollups_refresh()
+    period = period_of_days(dt.date(2026, 10, 2), dt.date(2026, 10, 30), UTC, label="", params=[])
+    before = rolled_counts(period)
+    late = conversation_row(closed=dt.datetime(2026, 10, 10, 12, tzinfo=UTC))
+    clock_row(policy=policy, conversation=late, achieved=late.closed_at, status="missed")  # imported late
+    changed = clocks[0]
+    changed.status = "missed" if changed.status == "hit" else "hit"
+    changed.save()
+
+    assert rollups_refresh() >= 1
+    after = rolled_counts(period)
+    assert after == raw_counts(period) and after != before
+
+
+def test_a_refresh_with_nothing_changed_reads_two_rows_and_writes_nothing(clocks, django_assert_num_queries):
+    rollups_refresh()
+    rows = ClockDay.objects.count()
+    with django_assert_num_queries(2):
+        assert rollups_refresh() == 0
+    assert ClockDay.objects.count() == rows
+
+
+def test_a_rebuild_counts_every_day_again(clocks):
+    rollups_refresh()
+    ClockDay.objects.all().delete()
+    assert rollups_rebuild() > 0
+    period = period_of_days(dt.date(2026, 9, 1), dt.date(2026, 11, 30), UTC, label="", params=[])
+    assert rolled_counts(period) == raw_counts(period)
+
+
+@pytest.mark.parametrize("tz", [UTC, NEW_YORK])
+def test_banded_percentiles_equal_percentile_cont(clocks, tz):
+    rollups_refresh()
+    period = period_of_days(dt.date(2026, 10, 4), dt.date(2026, 10, 31), tz, label="", params=[])
+    bands = band_counts(period)
+    for metric in SlaClock.Metric.values:
+        subset = Q(
+            metric=metric,
+            conversation__isnull=False,
+            wall_seconds__isnull=False,
+            stopped_at__gte=period.start,
+            stopped_at__lt=period.end,
+        )
+        wanted = subset_percentiles(
+            SlaClock.objects.all(), "wall_seconds", {"x": subset}, (0.5, 0.9, 0.0, 1.0)
+        )["x"]
+        banded = banded_percentiles(
+            bands.get((metric, "conversation", "wall_seconds"), {}),
+            lambda subset=subset: SlaClock.objects.filter(subset),
+            "wall_seconds",
+            (0.5, 0.9, 0.0, 1.0),
+        )
+        assert banded.count == wanted.count > 0
+        assert banded.values == pytest.approx(wanted.values)

@@ -2,13 +2,12 @@
 
 import datetime as dt
 
-from django.db.models import Count, DateTimeField, F, FloatField, IntegerField, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Cast, Coalesce, Floor
-from django.db.models.lookups import LessThanOrEqual
+from django.db.models import Count, DateTimeField, Exists, IntegerField, OuterRef, Q, Value
+from django.db.models.functions import Cast, Floor
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Account, CheckIn
+from accounts.models import Account, CheckIn, Tier
 from accounts.selectors import due_state_filter
 from portal.columns import Column
 from portal.roles import Role
@@ -45,30 +44,42 @@ def instant_of(period: Period, now: dt.datetime) -> dt.datetime:
     return min(period.end, now)
 
 
-def on_time_at(instant: dt.datetime):
-    """True for an account whose last check-in before `instant` (else its creation) is no older
-    than its cadence: the account was not yet due again at that instant."""
-    last = (
-        CheckIn.objects.filter(account=OuterRef("pk"), occurred_at__lt=instant)
-        .order_by("-occurred_at")
-        .values("occurred_at")[:1]
+def cadences() -> list[int]:
+    """Every cadence in use (the tiers' and the accounts' own): two small queries."""
+    overrides = Account.objects.filter(cadence_override_days__isnull=False).order_by().distinct()
+    return sorted(
+        {
+            *Tier.objects.values_list("default_cadence_days", flat=True),
+            *overrides.values_list("cadence_override_days", flat=True),
+        }
     )
-    since = Coalesce(Subquery(last, output_field=DateTimeField()), F("created_at"))
-    cadence = Coalesce(F("cadence_override_days"), F("tier__default_cadence_days")) * Value(DAY_SECONDS)
-    return LessThanOrEqual(
-        seconds_between(since, Value(instant, output_field=DateTimeField())), Cast(cadence, FloatField())
-    )
+
+
+def on_time_at(instant: dt.datetime, days_in_use: list[int]) -> Q:
+    """An account whose last check-in before `instant` (else, never checked in, its creation) is
+    no older than its cadence: it was not yet due again then. Written per cadence in use, so each
+    test is a seek in the account's check-ins between two fixed instants (the account-time index)."""
+    before = CheckIn.objects.filter(account=OuterRef("pk"), occurred_at__lt=instant)
+    on_time = Q(pk__in=[])  # no cadence in use: no account at all
+    for i, days in enumerate(days_in_use):
+        since = instant - dt.timedelta(days=days)
+        own = Q(cadence_override_days=days) | Q(
+            cadence_override_days__isnull=True, tier__default_cadence_days=days
+        )
+        recent = Exists(before.filter(occurred_at__gte=since)) | (Q(created_at__gte=since) & ~Exists(before))
+        on_time = own & recent if i == 0 else on_time | (own & recent)
+    return on_time
 
 
 def _groups(ctx: ReportContext, now: dt.datetime) -> list[dict]:
     """Active accounts counted per (tier, owner): in the portfolio at each period's instant, on
     time then, and overdue now. One query; every figure and breakdown sums these rows."""
     instants = {"now": instant_of(ctx.period, now), "before": instant_of(ctx.previous, now)}
-    counts = {}
+    counts, days_in_use = {}, cadences()
     for when, instant in instants.items():
         existed = Q(created_at__lt=instant)
         counts[f"active_{when}"] = Count("pk", filter=existed)
-        counts[f"on_time_{when}"] = Count("pk", filter=existed & Q(on_time_at(instant)))
+        counts[f"on_time_{when}"] = Count("pk", filter=existed & on_time_at(instant, days_in_use))
     counts["overdue"] = Count("pk", filter=due_state_filter("overdue", now))
     accounts = _mine(Account.objects.filter(status=Account.Status.ACTIVE), ctx.specialist)
     return list(accounts.values("tier_id", "owner_id").annotate(**counts).order_by())
@@ -217,7 +228,7 @@ def coverage_accounts(query: RowQuery):
     accounts = _account_filters(accounts, query)
     state = query.filters.get("state")
     if state is not None:
-        on_time = Q(on_time_at(instant))
+        on_time = on_time_at(instant, cadences())
         accounts = accounts.filter(on_time if state == "on-time" else ~on_time)
     return _with_columns(accounts, now).order_by("next_check_in_due", "display_name", "pk")
 

@@ -1,10 +1,8 @@
 """CSAT: how satisfied users say they are, from Intercom's conversation ratings (1–5)."""
 
 from django.db.models import Case, Count, IntegerField, Q, Value, When
-from django.db.models.functions import TruncWeek
-from django.utils import timezone
 
-from accounts.models import Venue
+from accounts.models import Account, Venue
 from portal.columns import Column
 from portal.roles import Role
 from reports.metrics.base import (
@@ -21,6 +19,7 @@ from reports.metrics.base import (
     weeks_of,
 )
 from reports.metrics.dimensions import UNASSIGNED, people_names, person_name, sorted_by_name, tier_names
+from reports.metrics.escalations import week_number
 from reports.rows import BadFilter, RowList, RowQuery, one_of, positive_id, register_rows
 from support.models import Conversation
 
@@ -44,42 +43,42 @@ def _mine(queryset, specialist):
 def build(ctx: ReportContext) -> Section:
     conversations = _mine(Conversation.objects.all(), ctx.specialist)
     groups = _rating_groups(conversations, ctx)
-    section = Section(key="csat", title="Customer satisfaction", figures=headline(ctx))
+    section = Section(
+        key="csat", title="Customer satisfaction", figures=_figures(groups, _closed(conversations, ctx))
+    )
     section.breakdowns = _breakdowns(groups, ctx)
     section.charts = [_trend(conversations, ctx), _distribution(groups)]
     return section
 
 
 def headline(ctx: ReportContext) -> list[Figure]:
-    """CSAT and the response rate, this period and the previous, in one query."""
-    now, before = ctx.period, ctx.previous
+    """CSAT and the response rate, this period against the previous."""
     conversations = _mine(Conversation.objects.all(), ctx.specialist)
-    rated = {
-        when: in_period("rated_at", p) & Q(rating__isnull=False)
-        for when, p in (("now", now), ("before", before))
-    }
-    # Two reads, each of one index alone (rated: rated_at, rating, assignee; closed: closed_at,
-    # assignee): one query with OR between them would read the table.
-    totals = conversations.filter(rated_at__gte=before.start, rated_at__lt=now.end).aggregate(
-        rated=Count("pk", filter=rated["now"]),
-        good=Count("pk", filter=rated["now"] & Q(rating__gte=GOOD)),
-        rated_before=Count("pk", filter=rated["before"]),
-        good_before=Count("pk", filter=rated["before"] & Q(rating__gte=GOOD)),
+    return _figures(_rating_groups(conversations, ctx), _closed(conversations, ctx))
+
+
+def _closed(conversations, ctx) -> dict:
+    """Conversations closed in each period, from the closed index alone."""
+    now, before = ctx.period, ctx.previous
+    return conversations.filter(closed_at__gte=before.start, closed_at__lt=now.end).aggregate(
+        now=Count("pk", filter=in_period("closed_at", now)),
+        before=Count("pk", filter=in_period("closed_at", before)),
     )
-    totals |= conversations.filter(closed_at__gte=before.start, closed_at__lt=now.end).aggregate(
-        closed=Count("pk", filter=in_period("closed_at", now)),
-        closed_before=Count("pk", filter=in_period("closed_at", before)),
-    )
+
+
+def _figures(groups, closed: dict) -> list[Figure]:
+    counts = _sums(groups, None).get(None, [0, 0, 0, 0])
+    rated, good = counts[0::2], counts[1::2]  # (this period, the previous)
     return [
         Figure(
             key="csat",
             label="CSAT",
             unit="percent",
-            value=ratio(totals["good"], totals["rated"]),
-            previous=ratio(totals["good_before"], totals["rated_before"]),
+            value=ratio(good[0], rated[0]),
+            previous=ratio(good[1], rated[1]),
             definition=CSAT_DEFINITION,
             better="up",
-            sample=totals["rated"],
+            sample=rated[0],
             sample_label="rated",
             drill=Drill("rated-conversations"),
         ),
@@ -87,11 +86,11 @@ def headline(ctx: ReportContext) -> list[Figure]:
             key="response_rate",
             label="Rating response rate",
             unit="percent",
-            value=ratio(totals["rated"], totals["closed"]),
-            previous=ratio(totals["rated_before"], totals["closed_before"]),
+            value=ratio(rated[0], closed["now"]),
+            previous=ratio(rated[1], closed["before"]),
             definition=RESPONSE_RATE_DEFINITION,
             better="up",
-            sample=totals["closed"],
+            sample=closed["now"],
             sample_label="closed",
             drill=Drill("closed-conversations"),
         ),
@@ -99,27 +98,37 @@ def headline(ctx: ReportContext) -> list[Figure]:
 
 
 def _rating_groups(conversations, ctx) -> list[dict]:
-    """Rated conversations of both periods counted per (period, tier, venue, assignee, rating):
-    every breakdown and the distribution are sums of these few rows."""
+    """Rated conversations of both periods counted per (period, assignee, account, rating), in
+    one read of the rated index alone, with each account's tier and venue (the accounts read
+    once): every figure, breakdown and the distribution sums these rows."""
     now, before = ctx.period, ctx.previous
-    return list(
+    rows = list(
         conversations.filter(rated_at__gte=before.start, rated_at__lt=now.end, rating__isnull=False)
         .annotate(
             current=Case(
                 When(rated_at__gte=now.start, then=Value(1)), default=Value(0), output_field=IntegerField()
             )
         )
-        .values("current", "account__tier_id", "account__venue", "assignee_id", "rating")
+        .values("current", "assignee_id", "account_id", "rating")
         .annotate(n=Count("pk"))
         .order_by()
     )
+    accounts = {
+        pk: (tier, venue)
+        for pk, tier, venue in Account.objects.filter(
+            pk__in={row["account_id"] for row in rows} - {None}
+        ).values_list("pk", "tier_id", "venue")
+    }
+    for row in rows:
+        row["account__tier_id"], row["account__venue"] = accounts.get(row["account_id"], (None, None))
+    return rows
 
 
-def _sums(groups, dimension: str) -> dict:
-    """{key: [rated, good, rated before, good before]} per value of one dimension."""
+def _sums(groups, dimension: str | None) -> dict:
+    """{key: [rated, good, rated before, good before]} per value of one dimension (None: all)."""
     sums: dict = {}
     for row in groups:
-        counts = sums.setdefault(row[dimension], [0, 0, 0, 0])
+        counts = sums.setdefault(row[dimension] if dimension else None, [0, 0, 0, 0])
         offset = 0 if row["current"] else 2
         counts[offset] += row["n"]
         if row["rating"] >= GOOD:
@@ -134,8 +143,9 @@ def _breakdowns(groups, ctx) -> list[Breakdown]:
         ("venue", "By venue", "Venue", "account__venue", dict(Venue.choices), list(dict(Venue.choices))),
     ]
     if ctx.specialist is None:
-        people = people_names(row["assignee_id"] for row in groups)
-        people_keys = sorted_by_name(people, {row["assignee_id"] for row in groups})
+        assignees = {row["assignee_id"] for row in groups}
+        people = people_names(assignees)
+        people_keys = sorted_by_name(people, assignees)
         dimensions.append(("specialist", "By specialist", "Specialist", "assignee_id", people, people_keys))
     breakdowns = []
     for key, title, heading, dimension, names, order in dimensions:
@@ -175,16 +185,15 @@ _FILTER = {"tier": "tier", "venue": "venue", "specialist": "person"}
 
 
 def _trend(conversations, ctx) -> ChartData:
-    tz = timezone.get_current_timezone()
     weeks = weeks_of(ctx.period)
     rows = (
         conversations.filter(in_period("rated_at", ctx.period), rating__isnull=False)
-        .annotate(week=TruncWeek("rated_at", tzinfo=tz))
+        .annotate(week=week_number("rated_at", ctx.period, ctx.period.start.tzinfo))
         .values("week")
         .annotate(rated=Count("pk"), good=Count("pk", filter=Q(rating__gte=GOOD)))
         .order_by()
     )
-    by_week = {timezone.localtime(row["week"], tz).date(): row for row in rows}
+    by_week = {weeks[row["week"]]: row for row in rows if 0 <= row["week"] < len(weeks)}
     return ChartData(
         key="csat-trend",
         title="CSAT per week",

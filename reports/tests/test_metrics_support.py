@@ -88,6 +88,8 @@ class TestCsat:
             conversation_row(
                 account=account, assignee=owner, closed=at(day), rating=1 + day % 5, rated=at(day)
             )
+        # Ratings by person and account, closed counts, the accounts' tiers and venues, the
+        # tiers' and people's names, the weekly trend.
         with django_assert_max_num_queries(6):
             section = csat.build(ctx)
         assert figure(section, "csat").sample == 28

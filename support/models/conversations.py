@@ -57,7 +57,7 @@ class Conversation(TimeStampedModel):
             models.Index(fields=["state", "waiting_since"], name="conversation_waiting_idx"),
             # The reports count conversations rated and closed in a period from these alone.
             models.Index(
-                fields=["rated_at", "rating", "assignee"],
+                fields=["rated_at", "rating", "assignee", "account"],
                 condition=Q(rated_at__isnull=False),
                 name="conversation_rated_idx",
             ),

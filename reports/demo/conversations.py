@@ -15,12 +15,13 @@ from collections import defaultdict
 from accounts.models import Account
 from portal.db import bulk_update_rows
 from reports.demo.moments import Window, after, off_hours
+from reports.demo.writing import insert
 from support.demo import FIRST_ID, REMARKS, TOPICS, _demo_teammates, conversation_object
-from support.importing import conversations_insert
-from support.models import Conversation
+from support.importing import PageLookups
+from support.models import Conversation, SlaClock, SlaEvent
 from support.services import contact_moment, parse_conversation
 from support.sla.bulk import sla_evaluate_conversations
-from support.sla.clocks import sla_setup
+from support.sla.clocks import plan_conversation, sla_setup
 
 CHUNK = 2000
 FIRST_HISTORY_ID = FIRST_ID + 100_000_000  # after the ids of support.demo's seeders
@@ -59,7 +60,7 @@ def seed_history_conversations(
             items.append(first_state)
             if final_state is not None:
                 reopened[first_state["id"]] = final_state
-        conversations_insert(items)
+        _insert(items, window.now, setup)
         if reopened:
             _reopen(reopened, window.now, setup)
         result["conversations"] += len(items)
@@ -214,6 +215,47 @@ def _reopen(final_states: dict[str, dict], now: dt.datetime, setup) -> None:
     names = sorted(changed)
     bulk_update_rows(Conversation, names, [[getattr(row, name) for name in names] + [row.pk] for row in rows])
     sla_evaluate_conversations(rows, now, setup=setup)
+    _move_last_contact(moments)
+
+
+def _insert(items: list[dict], now: dt.datetime, setup) -> None:
+    """Store new conversations as `support.importing.conversations_insert` does (the same parsing,
+    account and teammate lookups, last contact, and clocks planned by the real evaluation), written
+    with COPY: the clocks of history are all new, so nothing is read back or locked, and the breaches
+    they record are history (not announced)."""
+    entries = [(str(item["id"])[:40], parse_conversation(item)) for item in items]
+    lookups = PageLookups([fields for _, fields in entries])
+    rows = [
+        Conversation(
+            intercom_id=intercom_id,
+            **fields,
+            account=lookups.account_for(fields),
+            assignee=lookups.assignee_for(fields["admin_assignee_id"]),
+            last_source="import",
+        )
+        for intercom_id, fields in entries
+    ]
+    insert(Conversation, rows)
+    plans = [plan_conversation(row, [], setup, now) for row in rows]
+    insert(SlaClock, [clock for plan in plans for clock in plan.new])
+    insert(
+        SlaEvent,
+        [
+            SlaEvent(clock=clock, kind=kind, at=at, recorded_at=now)
+            for plan in plans
+            for clock, kind, at in plan.owed
+        ],
+    )
+    moments: dict[int, dt.datetime] = {}
+    for row in rows:
+        if row.account_id is not None:
+            moment = contact_moment(row)
+            moments[row.account_id] = max(moments.get(row.account_id, moment), moment)
+    _move_last_contact(moments)
+
+
+def _move_last_contact(moments: dict[int, dt.datetime]) -> None:
+    """Each account's last contact moves forward to its moment, never back."""
     current = Account.objects.filter(pk__in=list(moments)).order_by("pk").values_list("pk", "last_contact_at")
     bulk_update_rows(
         Account,

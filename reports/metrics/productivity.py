@@ -58,11 +58,10 @@ def _recorded_decision(cases):
     )
 
 
+ANSWERED = Q(metric=SlaClock.Metric.FIRST_RESPONSE, conversation__isnull=False, wall_seconds__isnull=False)
 _ITEMS = {
     "closed": lambda: Conversation.objects.all(),
-    "answered": lambda: SlaClock.objects.filter(
-        metric=SlaClock.Metric.FIRST_RESPONSE, conversation__isnull=False, wall_seconds__isnull=False
-    ),
+    "answered": lambda: SlaClock.objects.all(),  # which clocks: ANSWERED, counted off the report index
     "replies": lambda: CaseEvent.objects.filter(kind=CaseEvent.Kind.REPLY, after__sent=True),
     "decided": lambda: _recorded_decision(DisputeCase.objects.all()),
     "check_ins": lambda: CheckIn.objects.all(),
@@ -141,7 +140,7 @@ def _counts(work: Work, ctx: ReportContext) -> list[dict]:
     return list(
         items.annotate(person=F(work.person), week=week)
         .values("person", "week")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("pk", filter=ANSWERED if work.key == "answered" else None))
         .order_by()
     )
 

@@ -42,6 +42,7 @@ urlpatterns = [
     path("feedback/", include("feedback.urls")),
     path("support/", include("support.urls")),
     path("oncall/", include("oncall.urls")),
+    path("reports/", include("reports.urls")),
     path("integrations/", include("integrations.urls")),
     path("admin/", admin.site.urls),
     *auth_patterns,

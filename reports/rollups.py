@@ -114,18 +114,25 @@ def rollups_rebuild() -> int:
 
 
 def _count_days(days: list[str] | None) -> int:
-    """Replace the rollup rows of these days (every day when None) with fresh counts."""
+    """Replace the rollup rows of these days (every day when None) with fresh counts: a fixed
+    number of queries however many days changed."""
     stopped = SlaClock.objects.filter(stopped_at__isnull=False)
     if days is None:
         ClockDay.objects.all().delete()
         DurationDay.objects.all().delete()
         _insert(stopped)
         return ClockDay.objects.values("day").distinct().count()
-    for day in days:
-        start = dt.datetime.fromisoformat(day).replace(tzinfo=UTC)
-        ClockDay.objects.filter(day=start.date()).delete()
-        DurationDay.objects.filter(day=start.date()).delete()
-        _insert(stopped.filter(stopped_at__gte=start, stopped_at__lt=start + dt.timedelta(days=1)))
+    if not days:
+        return 0
+    dates = [dt.date.fromisoformat(day) for day in days]
+    ClockDay.objects.filter(day__in=dates).delete()
+    DurationDay.objects.filter(day__in=dates).delete()
+    first = dt.datetime.combine(min(dates), dt.time(0), tzinfo=UTC)
+    last = dt.datetime.combine(max(dates), dt.time(0), tzinfo=UTC) + dt.timedelta(days=1)
+    in_days = stopped.filter(stopped_at__gte=first, stopped_at__lt=last).annotate(
+        stop_day=UtcDate("stopped_at")
+    )
+    _insert(in_days.filter(stop_day__in=days))
     return len(days)
 
 

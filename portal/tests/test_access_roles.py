@@ -157,6 +157,11 @@ PAGES = {
     "oncall:escalation_acknowledge": Page(SPECIALISTS_ONLY, method="post", args=("escalation",)),
     "oncall:escalation_resolve": Page(SPECIALISTS_ONLY, method="post", args=("escalation",)),
     "oncall:ack": Page({S: 200, L: 403, P: 403, A: 403}, args=("ack_token",)),
+    # Everyone reads reports: Leadership and Admins all of them, a Specialist their own figures
+    # beside the team's, Product the feedback loop only; a list of conversations is not Product's
+    # (reports/tests/test_views.py: the feedback lists are).
+    "reports:report": Page(everyone(200)),
+    "reports:rows": Page({S: 200, L: 200, P: 403, A: 200}, args=("report_rows",)),
     # A machine endpoint: whoever is signed in, an unsigned notification is refused.
     "integrations:intercom_webhook": Page(everyone(401), method="post"),
 }
@@ -276,6 +281,7 @@ def world(people):
     sla_calendar = make_calendar("Role table hours")
     sla_policy = make_policy("Role table cases", calendar=sla_calendar, kinds=["case"])
     return {
+        "report_rows": "rated-conversations",
         "rota": rota.pk,
         "rota_override": rota_override.pk,
         "escalation": escalation.pk,

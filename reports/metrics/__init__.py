@@ -19,11 +19,5 @@ FAMILY_MODULES = (
 
 def families() -> list[Family]:
     """Every family, in page order."""
-    found = []
-    for name in FAMILY_MODULES:
-        try:
-            found.append(import_module(f"reports.metrics.{name}").FAMILY)
-        except ModuleNotFoundError as missing:  # TODO(issue 17): every family written; remove
-            if missing.name != f"reports.metrics.{name}":
-                raise
+    found = [import_module(f"reports.metrics.{name}").FAMILY for name in FAMILY_MODULES]
     return sorted(found, key=lambda family: family.order)

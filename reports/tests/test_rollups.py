@@ -131,3 +131,20 @@ def test_banded_percentiles_equal_percentile_cont(clocks, tz):
         )
         assert banded.count == wanted.count > 0
         assert banded.values == pytest.approx(wanted.values)
+
+
+def test_counting_changed_days_is_a_fixed_number_of_queries(clocks, policy):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries_to_count_again(changed):
+        for clock in changed:
+            clock.save()
+        with CaptureQueriesContext(connection) as captured:
+            assert rollups_refresh() >= 1
+        return len(captured)
+
+    rollups_refresh()
+    few_days = queries_to_count_again(clocks[:2])
+    many_days = queries_to_count_again(clocks[:80])  # spread over most of the 40 days
+    assert many_days == few_days

@@ -1,0 +1,100 @@
+from django.http import Http404, HttpResponseBadRequest
+from django.shortcuts import render
+from django.template.loader import render_to_string
+
+from portal.columns import csv_response, table_columns
+from portal.csv_export import stream_csv
+from portal.roles import has_role, role_required
+from portal.tables import PortalTable, configure_table
+from reports.drawing import draw
+from reports.formatting import describe_change, format_value
+from reports.periods import period_from_request
+from reports.rows import BadFilter, RowQuery, parse_filters, row_list
+from reports.selectors import READERS, person_scope, report_for
+
+
+@role_required(*READERS)
+def report(request):
+    form, period = period_from_request(request)
+    report = report_for(request.user, period)
+    if request.GET.get("format") == "csv":
+        return _summary_csv(report)
+    for section in report.sections:
+        section.drawn = [(chart, draw(chart)) for chart in section.charts]
+    return render(request, "reports/report.html", {"form": form, "period": period, "report": report})
+
+
+def _summary_csv(report):
+    header = ["section", "metric", "period", "value", "previous period", "change", "count", "definition"]
+
+    def rows():
+        for section in report.sections:
+            for figure in section.figures:
+                change = describe_change(figure.value, figure.previous, figure.unit, figure.better)
+                yield [
+                    section.title,
+                    figure.label,
+                    f"{report.period.start:%Y-%m-%d %H:%M %Z} – {report.period.end:%Y-%m-%d %H:%M %Z}",
+                    format_value(figure.value, figure.unit),
+                    format_value(figure.previous, figure.unit),
+                    change.words,
+                    "" if figure.sample is None else figure.sample,
+                    figure.definition,
+                ]
+
+    return stream_csv(
+        filename=f"report-{report.period.start:%Y%m%d}-{report.period.end:%Y%m%d}.csv",
+        header=header,
+        rows=rows(),
+    )
+
+
+class RowTable(PortalTable):
+    def __init__(self, *args, columns, **kwargs):
+        super().__init__(*args, extra_columns=table_columns(columns), **kwargs)
+
+
+@role_required(*READERS)
+def rows(request, key):
+    listing = row_list(key)
+    if listing is None:
+        raise Http404("No such list.")
+    if not has_role(request.user, *listing.roles):
+        from django.core.exceptions import PermissionDenied
+
+        raise PermissionDenied("Your role does not give access to this list.")
+    form, period = period_from_request(request)
+    if request.GET.get("previous") == "1":
+        period = period.previous()
+    try:
+        filters = parse_filters(listing, request.GET)
+    except BadFilter as problem:
+        return HttpResponseBadRequest(
+            render_to_string(
+                "reports/bad_filter.html", {"problem": str(problem), "listing": listing}, request
+            )
+        )
+    queryset = listing.rows(RowQuery(period=period, filters=filters, specialist=person_scope(request.user)))
+    if request.GET.get("format") == "csv":
+        return csv_response(
+            filename=f"{listing.key}-{period.start:%Y%m%d}-{period.end:%Y%m%d}.csv",
+            queryset=queryset,
+            columns=listing.columns,
+        )
+    table = configure_table(request, RowTable(queryset, columns=listing.columns))
+    csv_query = request.GET.copy()
+    csv_query["format"] = "csv"
+    for name in ("page", "sort"):
+        csv_query.pop(name, None)
+    return render(
+        request,
+        "reports/rows.html",
+        {
+            "listing": listing,
+            "table": table,
+            "period": period,
+            "form": form,
+            "filters": filters,
+            "csv_query": csv_query.urlencode(),
+        },
+    )

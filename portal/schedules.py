@@ -54,4 +54,14 @@ SCHEDULES: list[ScheduledTask] = [
     # Monday): the weekly feedback digest to Product, covering the seven days before. Sent once
     # per ISO week (a DigestRun row), so a retry or a second run that week sends nothing.
     ScheduledTask(name="feedback.weekly_digest", func="feedback.tasks.weekly_digest", cron="0 7 * * 1"),
+    # Every 5 minutes ("*/5 * * * *"): the reports' daily rollups count again the days whose SLA
+    # clocks changed (a page does it too when it finds them behind; this keeps that rare).
+    ScheduledTask(
+        name="reports.rollups_refresh", func="reports.tasks.reports_rollups_refresh", cron="*/5 * * * *"
+    ),
+    # 03:41 every day ("41 3 * * *", off the other nightly jobs): count every day again, which also
+    # drops the clocks of items deleted since.
+    ScheduledTask(
+        name="reports.rollups_rebuild", func="reports.tasks.reports_rollups_rebuild", cron="41 3 * * *"
+    ),
 ]

@@ -148,3 +148,11 @@ def test_counting_changed_days_is_a_fixed_number_of_queries(clocks, policy):
     few_days = queries_to_count_again(clocks[:2])
     many_days = queries_to_count_again(clocks[:80])  # spread over most of the 40 days
     assert many_days == few_days
+
+
+def test_the_scheduled_tasks_refresh_and_rebuild(clocks):
+    from reports.tasks import reports_rollups_rebuild, reports_rollups_refresh
+
+    assert reports_rollups_refresh()["days"] > 0  # the first refresh counts every day
+    assert reports_rollups_refresh() == {"days": 0}
+    assert reports_rollups_rebuild()["days"] == ClockDay.objects.values("day").distinct().count()

@@ -44,7 +44,7 @@ def seed_history_escalations(
     without the default policy)."""
     result = {"escalations": 0, "pages": 0, "escalation_events": 0}
     policy = EscalationPolicy.objects.filter(is_default=True).select_related("rota").first()
-    if count <= 0 or policy is None or not specialists:
+    if count <= 0 or policy is None or not specialists or not Account.objects.exists():
         return result
     steps = list(policy.steps.order_by("position"))
     _rota_before(policy.rota, window.start)

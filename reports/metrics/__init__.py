@@ -1,5 +1,7 @@
 """The report's metric families, one module each; every module defines `FAMILY` (a
-reports.metrics.base.Family) and registers the row lists its figures link to (reports.rows)."""
+reports.metrics.base.Family) and registers the row lists its figures link to (reports.rows),
+some through a module of their own (ROW_MODULES). `load()` imports them all: the reports app
+calls it when it starts, so every row list is known before any page asks for one."""
 
 from importlib import import_module
 
@@ -15,6 +17,14 @@ FAMILY_MODULES = (
     "disputes",
     "feedback",
 )
+
+
+ROW_MODULES = ("escalation_rows",)
+
+
+def load() -> None:
+    for name in (*FAMILY_MODULES, *ROW_MODULES):
+        import_module(f"reports.metrics.{name}")
 
 
 def families() -> list[Family]:

@@ -19,7 +19,7 @@ from reports.metrics.base import (
     weeks_of,
 )
 from reports.metrics.dimensions import UNASSIGNED, people_names, person_name, sorted_by_name, tier_names
-from reports.metrics.escalations import week_number
+from reports.metrics.local_time import week_number
 from reports.rows import BadFilter, RowList, RowQuery, one_of, positive_id, register_rows
 from support.models import Conversation
 

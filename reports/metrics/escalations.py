@@ -1,18 +1,13 @@
 """Escalations: how many were raised, how fast someone on call acknowledged them, how many came
-at night or at the weekend, and the pages that went out; plus the local-clock expressions (hour
-of the week, week of the period) that the productivity family shares."""
+at night or at the weekend, and the pages that went out."""
 
 import datetime as dt
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import NotSupportedError
-from django.db.models import Case, CharField, Count, F, FloatField, Func, IntegerField, Q, Value, When
-from django.db.models.functions import Cast, Concat
-from django.urls import reverse
+from django.db.models import Case, Count, IntegerField, Q, Value, When
 
 from oncall.models import MAX_ACK_MINUTES, Escalation, EscalationPolicy, Page
-from portal.columns import Column
 from portal.roles import Role
 from reports.aggregates import Percentiles, percentiles, seconds_between
 from reports.metrics.base import (
@@ -28,8 +23,8 @@ from reports.metrics.base import (
     ratio,
     weeks_of,
 )
-from reports.metrics.dimensions import UNASSIGNED, people_names, person_name, sorted_by_name
-from reports.rows import RowList, RowQuery, one_of, positive_id, register_rows
+from reports.metrics.dimensions import UNASSIGNED, people_names, sorted_by_name
+from reports.metrics.local_time import hour_of_week, week_number
 
 TARGET = MAX_ACK_MINUTES * 60
 DAY, WEEK = 86400, 7 * 86400
@@ -60,103 +55,6 @@ PAGES_DEFINITION = (
     "Pages delivered in the period (e-mail, chat or Intercom note), by when they were sent; a page "
     "still failing or given up is not counted. In a Specialist's own view: the pages sent to them."
 )
-
-
-# The local clock, exactly, on both databases: the seconds of wall-clock time since a local
-# midnight, as the seconds since that midnight read as UTC plus the zone's offset at the instant
-# (a CASE over the few offset changes in the interval, found here in Python).
-
-
-def _offsets(zone: ZoneInfo, start: dt.datetime, end: dt.datetime) -> list[tuple[dt.datetime | None, int]]:
-    """The zone's UTC offsets over [start, end) as [(until, seconds)], the last until None.
-    Offsets are sampled daily and each change found to the second."""
-    offset = lambda at: int(at.astimezone(zone).utcoffset().total_seconds())  # noqa: E731
-    found, at, current = [], start, offset(start)
-    while at < end:
-        step = min(at + dt.timedelta(days=1), end)
-        if offset(step) != current:
-            low, high = 0, int((step - at).total_seconds())
-            while high - low > 1:
-                middle = (low + high) // 2
-                low, high = (
-                    (low, middle) if offset(at + dt.timedelta(seconds=middle)) != current else (middle, high)
-                )
-            change = at + dt.timedelta(seconds=high)
-            found.append((change, current))
-            current = offset(change)
-        at = step
-    return [*found, (None, current)]
-
-
-def local_seconds(field: str, zone, origin: dt.date, start: dt.datetime, end: dt.datetime):
-    """Seconds of `zone`'s wall-clock time from local midnight of `origin` to the instant in
-    `field`, for instants in [start, end) (outside it the offset at the nearest end is used)."""
-    since = seconds_between(Value(dt.datetime.combine(origin, dt.time(0), tzinfo=dt.UTC)), field)
-    pieces = _offsets(zone, start, end)
-    if len(pieces) == 1:
-        return since + Value(float(pieces[0][1]))
-    offset = Case(
-        *(When(**{f"{field}__lt": until}, then=Value(float(seconds))) for until, seconds in pieces[:-1]),
-        default=Value(float(pieces[-1][1])),
-        output_field=FloatField(),
-    )
-    return since + offset
-
-
-class _Whole(Func):
-    """⌊seconds ÷ unit⌋ (with `modulo`: ⌊(seconds mod modulo) ÷ unit⌋) of a non-negative number of
-    seconds, as an integer: one expression, no Python function per row on SQLite."""
-
-    arity = 1
-    output_field = IntegerField()
-
-    def __init__(self, seconds, unit: int, modulo: int | None = None):
-        super().__init__(seconds)
-        self.unit, self.modulo = unit, modulo
-
-    def as_sqlite(self, compiler, connection, **extra_context):
-        sql, params = compiler.compile(self.source_expressions[0])
-        whole = f"CAST({sql} AS INTEGER)"  # truncation is the floor of a number ≥ 0
-        if self.modulo:
-            whole = f"({whole} %% {self.modulo})"  # the backend turns %% into %
-        return f"({whole} / {self.unit})", params
-
-    def as_postgresql(self, compiler, connection, **extra_context):
-        sql, params = compiler.compile(self.source_expressions[0])
-        whole = f"CAST(FLOOR({sql}) AS bigint)"
-        if self.modulo:
-            whole = f"MOD({whole}, {self.modulo})"
-        return f"({whole} / {self.unit})", params
-
-    def as_sql(self, compiler, connection, **extra_context):
-        raise NotSupportedError(f"Written for PostgreSQL and SQLite, not {connection.vendor}.")
-
-
-def week_number(field: str, period, tz):
-    """The week of the period (0 for weeks_of(period)[0], local Mondays in `tz`) an instant of it
-    falls in: a balanced CASE over the weeks' first instants, found in Python, so a row costs
-    about log2(weeks) comparisons and no date arithmetic."""
-    weeks = weeks_of(period)
-    starts = [dt.datetime.combine(monday, dt.time(0), tzinfo=tz) for monday in weeks[1:]]
-
-    def among(low: int, high: int):  # weeks low..high
-        if low == high:
-            return Value(low)
-        middle = (low + high + 1) // 2  # the first week of the upper half
-        return Case(
-            When(**{f"{field}__lt": starts[middle - 1]}, then=among(low, middle - 1)),
-            default=among(middle, high),
-            output_field=IntegerField(),
-        )
-
-    return among(0, len(weeks) - 1)
-
-
-def hour_of_week(field: str, zone, start: dt.datetime, end: dt.datetime):
-    """The hour of the local week (0 = Monday 00:00–01:00) of an instant in [start, end)."""
-    origin = (start - dt.timedelta(days=8)).date()
-    origin -= dt.timedelta(days=origin.weekday())
-    return _Whole(local_seconds(field, zone, origin, start, end), 3600, WEEK)
 
 
 def night_zones() -> dict[str, list[int]]:
@@ -472,114 +370,3 @@ def _distribution(totals) -> ChartData:
 
 
 FAMILY = Family(key="escalations", title="Escalations", roles=ALL_ROLES, build=build, order=40)
-
-
-# The rows behind the figures.
-
-
-def _person(raw: str):
-    return None if raw == "none" else positive_id("Person")(raw)
-
-
-def escalation_rows(query: RowQuery):
-    period, filters = query.period, query.filters
-    counted_by = f"{filters.get('counted_by', 'raised')}_at"
-    rows = _mine(Escalation.objects.all(), query.specialist).filter(in_period(counted_by, period))
-    rows = rows.alias(ack=_ack_seconds())
-    if "severity" in filters:
-        rows = rows.filter(severity=filters["severity"])
-    if "source" in filters:
-        rows = rows.filter(source=filters["source"])
-    if "acked_within" in filters:
-        within = Q(ack__lte=TARGET)
-        rows = rows.filter(
-            within if filters["acked_within"] == "yes" else ~within | Q(acknowledged_at__isnull=True)
-        )
-    if "acknowledged" in filters:
-        rows = rows.filter(acknowledged_at__isnull=filters["acknowledged"] == "no")
-    if "person" in filters:
-        rows = rows.filter(acknowledged_by_id=filters["person"])
-    if "hours" in filters:
-        rows = rows.alias(night_hour=night_hour(night_zones(), period.start, period.end))
-        night = Q(night_hour__in=NIGHT_HOURS)
-        rows = rows.filter(night if filters["hours"] == "night" else ~night)
-    return rows.annotate(
-        reference=Concat(Value("ESC-"), Cast("pk", output_field=CharField())),
-        minutes_to_ack=_ack_seconds() / Value(60.0),
-        acknowledged_by_name=person_name("acknowledged_by"),
-    ).order_by("-raised_at", "-pk")
-
-
-ESCALATION_COLUMNS = (
-    Column("reference", "Escalation", "reference"),
-    Column("summary", "Summary", "summary"),
-    Column("severity", "Severity", "severity"),
-    Column("source", "Source", "source"),
-    Column("raised", "Raised", "raised_at"),
-    Column("acknowledged", "Acknowledged", "acknowledged_at"),
-    Column("minutes_to_ack", "Minutes to acknowledge", "minutes_to_ack", numeric=True),
-    Column("acknowledged_by", "Acknowledged by", "acknowledged_by_name"),
-    Column("status", "Status", "status"),
-)
-
-
-def _escalation_url(escalation) -> str:
-    return reverse("oncall:escalation_detail", args=[escalation.pk])
-
-
-register_rows(
-    RowList(
-        key="escalations",
-        title="Escalations",
-        definition=f"{RAISED_DEFINITION} {WITHIN_DEFINITION}",
-        columns=ESCALATION_COLUMNS,
-        rows=escalation_rows,
-        roles=ALL_ROLES,
-        filters={
-            "severity": one_of("Severity", Escalation.Severity.values),
-            "source": one_of("Source", Escalation.Source.values),
-            "acked_within": one_of("Acknowledged within 30 minutes", ("yes", "no")),
-            "acknowledged": one_of("Acknowledged", ("yes", "no")),
-            "person": _person,
-            "hours": one_of("Hours", ("night", "day")),
-            "counted_by": one_of("Counted by", ("raised", "acknowledged")),
-        },
-        item_url=_escalation_url,
-    )
-)
-
-
-def page_rows(query: RowQuery):
-    rows = Page.objects.filter(status=Page.Status.SENT).filter(in_period("sent_at", query.period))
-    if query.specialist is not None:
-        rows = rows.filter(recipient=query.specialist)
-    if "person" in query.filters:
-        rows = rows.filter(recipient_id=query.filters["person"])
-    return rows.annotate(
-        reference=Concat(Value("ESC-"), Cast("escalation_id", output_field=CharField())),
-        summary=F("escalation__summary"),
-        severity=F("escalation__severity"),
-        recipient_name=person_name("recipient"),
-    ).order_by("-sent_at", "-pk")
-
-
-register_rows(
-    RowList(
-        key="pages",
-        title="Pages sent",
-        definition=PAGES_DEFINITION,
-        columns=(
-            Column("reference", "Escalation", "reference"),
-            Column("summary", "Summary", "summary"),
-            Column("severity", "Severity", "severity"),
-            Column("recipient", "Sent to", "recipient_name"),
-            Column("channel", "Channel", "channel"),
-            Column("round", "Round", "round", numeric=True),
-            Column("sent", "Sent", "sent_at"),
-        ),
-        rows=page_rows,
-        roles=ALL_ROLES,
-        filters={"person": _person},
-        item_url=lambda page: reverse("oncall:escalation_detail", args=[page.escalation_id]),
-    )
-)

@@ -29,7 +29,7 @@ from reports.metrics.base import (
 )
 from reports.metrics.csat import CONVERSATION_COLUMNS, CONVERSATION_FILTERS, conversation_filters
 from reports.metrics.dimensions import person_name
-from reports.metrics.escalations import week_number
+from reports.metrics.local_time import week_number
 from reports.rows import RowList, RowQuery, positive_id, register_rows
 from support.models import Conversation, SlaClock
 

@@ -186,3 +186,14 @@ def test_the_page_runs_a_fixed_number_of_queries(client, leader, specialist, dja
     reset_queries()
     with django_assert_max_num_queries(few_rows):
         client.get(REPORT)
+
+
+def test_every_list_a_figure_links_to_is_known_when_the_app_starts():
+    from reports.rows import row_list
+
+    for key in (
+        "rated-conversations", "closed-conversations", "sla-clocks", "escalations", "pages", "check-ins",
+        "decided-cases", "case-replies", "overdue-accounts", "coverage-accounts", "cases-opened",
+        "cases-decided-by-outcome", "amended-decisions", "approvals", "feedback-items", "feedback-follow-ups",
+    ):  # fmt: skip
+        assert row_list(key) is not None, key

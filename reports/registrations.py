@@ -21,6 +21,8 @@ def week_panel(*, user) -> dict:
     period = last_days(7, today=timezone.localdate(timezone=tz), tz=tz)
     ctx = ReportContext(period=period, previous=period.previous())
     figures = csat.headline(ctx)[:1] + times.first_response_headline(ctx) + sla.headline(ctx)[:1]
+    if not any(figure.sample or figure.previous is not None for figure in figures):
+        return None  # nothing rated, answered or timed in two weeks: nothing to read yet
     return {"figures": figures, "period": period}
 
 

@@ -19,7 +19,7 @@ FAMILY_MODULES = (
 )
 
 
-ROW_MODULES = ("escalation_rows",)
+ROW_MODULES = ("escalation_rows", "dispute_rows")
 
 
 def load() -> None:

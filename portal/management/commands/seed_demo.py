@@ -18,6 +18,7 @@ from portal.demo import seed_people
 from portal.models import User
 from portal.services import roles_sync, schedules_sync
 from reports.demo import seed_history
+from reports.rollups import rollups_rebuild
 from support.demo import seed_conversations, seed_open_conversations
 from support.sla.bulk import sla_evaluate_open
 from support.sla.defaults import sla_defaults_ensure
@@ -244,6 +245,7 @@ class Command(BaseCommand):
                 ),
             )
             clocks = self._step("SLA clocks of the other open items", sla_evaluate_open)
+            self._step("The reports' daily rollups", rollups_rebuild)
         # Fresh statistics after a bulk load, so the query planner knows the tables' sizes now.
         self._step("Statistics", lambda: connection.cursor().execute("ANALYZE"))
         self.stdout.write(self.style.SUCCESS(f"Demo data ready in {time.perf_counter() - started:.1f}s:"))

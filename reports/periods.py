@@ -40,6 +40,11 @@ class Period:
             params=(),
         )
 
+    @property
+    def last_day(self) -> dt.date:
+        """The period's last local day (its end is the midnight after it)."""
+        return (self.end - dt.timedelta(microseconds=1)).date()
+
     def contains(self, instant: dt.datetime) -> bool:
         return self.start <= instant < self.end
 
@@ -92,6 +97,7 @@ class PeriodForm(forms.Form):
             ("custom", "Custom range"),
         ],
         required=False,
+        initial=DEFAULT_PRESET,
         label="Period",
     )
     month = forms.CharField(required=False, label="Month", help_text="YYYY-MM", max_length=7)

@@ -38,6 +38,9 @@ class RowList:
     # filter name -> parser of its query-string value (raise BadFilter with a clear message)
     filters: dict[str, Callable[[str], object]]
     item_url: Callable[[object], str] | None = None  # a row's page, for the first column's link
+    # The same rows without the joins that only name things, when `rows` has such joins: the
+    # page counts these (a count with the joins reads every joined row).
+    counted: Callable[[RowQuery], QuerySet] | None = None
 
 
 _lists: dict[str, RowList] = {}

@@ -175,11 +175,21 @@ OUTCOMES = ("achieved", "finished", "hit", "missed", "breached-open")
 
 
 def sla_clocks(query: RowQuery):
+    return counted_clocks(query).annotate(
+        item=Coalesce(F("case__reference"), F("conversation__intercom_id")),
+        account_name=Coalesce(F("case__account__display_name"), F("conversation__account__display_name")),
+        tier_name=F("item_tier__name"),
+        specialist=person_name("item_assignee"),
+    )
+
+
+def counted_clocks(query: RowQuery):
     filters, period = query.filters, query.period
     clocks = _mine(SlaClock.objects.all(), query.specialist)
     outcome = filters.get("outcome", "finished")
     if outcome == "achieved":
-        clocks = clocks.filter(in_period("achieved_at", period), wall_seconds__isnull=False)
+        # An achieved clock stopped when it was achieved: the stop time is the report index's.
+        clocks = clocks.filter(in_period("stopped_at", period), wall_seconds__isnull=False)
     elif outcome == "breached-open":
         clocks = clocks.filter(status=Status.BREACHED)
     else:
@@ -193,12 +203,7 @@ def sla_clocks(query: RowQuery):
         clocks = clocks.filter(item_tier_id=filters["tier"])
     if "person" in filters:
         clocks = clocks.filter(item_assignee_id=filters["person"])
-    return clocks.annotate(
-        item=Coalesce(F("case__reference"), F("conversation__intercom_id")),
-        account_name=Coalesce(F("case__account__display_name"), F("conversation__account__display_name")),
-        tier_name=F("item_tier__name"),
-        specialist=person_name("item_assignee"),
-    ).order_by("-stopped_at", "-pk")
+    return clocks.order_by("-stopped_at", "-pk")
 
 
 SLA_COLUMNS = (
@@ -223,6 +228,7 @@ register_rows(
         definition=ATTAINMENT_DEFINITION,
         columns=SLA_COLUMNS,
         rows=sla_clocks,
+        counted=counted_clocks,
         roles=ALL_ROLES,
         filters={
             "metric": one_of("Target", Metric.values),

@@ -197,3 +197,22 @@ def test_every_list_a_figure_links_to_is_known_when_the_app_starts():
         "cases-decided-by-outcome", "amended-decisions", "approvals", "feedback-items", "feedback-follow-ups",
     ):  # fmt: skip
         assert row_list(key) is not None, key
+
+
+@pytest.mark.parametrize(
+    "key", ["rated-conversations", "sla-clocks", "check-ins", "escalations", "cases-opened"]
+)
+def test_a_page_of_rows_is_a_fixed_number_of_queries(
+    client, leader, history, key, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(leader)
+    url = reverse("reports:rows", args=[key])
+    client.get(url)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(url, {"per_page": 2}).status_code == 200
+    few_queries = len(few)
+    with django_assert_max_num_queries(few_queries):
+        assert client.get(url, {"per_page": 25}).status_code == 200

@@ -39,6 +39,8 @@ README_PROMISES = [
     (r"weekly on Mondays at 07:00", "feedback.weekly_digest", WEEK),
     (r"The SLA minute pass runs every minute", "support.sla_tick", MINUTE),
     (r"The escalation pass runs every minute", "oncall.escalations_page", MINUTE),
+    (r"every 5 minutes by the worker\)", "reports.rollups_refresh", 5 * MINUTE),
+    (r"and every day at 03:41", "reports.rollups_rebuild", DAY),
 ]
 CADENCE_WORDS = re.compile(
     r"\bevery (minute|hour|day|week|\d+ (minutes|hours))\b|\bhourly\b|\bweekly\b|\bon mondays\b|\bdaily \w+ at\b",

@@ -23,7 +23,7 @@ Metric = SlaClock.Metric
 FIRST_RESPONSE_DEFINITION = (
     "First response time: for each conversation or case whose first reply to the user was sent in the "
     "period, the time from its opening (a conversation's creation, a case's filing) to that reply — the "
-    "first-response SLA clock. Wall time counts every minute; working time only the SLA calendar's "
+    "first-response SLA clock. Wall time counts the whole time; working time only the SLA calendar's "
     "working hours, less any time paused while waiting on the user. Median: half were answered "
     "faster; p90: nine in ten were."
 )

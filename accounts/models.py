@@ -251,6 +251,8 @@ class CheckIn(TimeStampedModel):
                 condition=Q(follow_up_done=False) & ~Q(follow_up=""),
                 name="checkin_open_follow_up_idx",
             ),
+            # The reports: check-ins held in a period, by person.
+            models.Index(fields=["occurred_at", "specialist"], name="checkin_time_specialist_idx"),
         ]
 
     def __str__(self):

@@ -109,6 +109,11 @@ class DisputeCase(TimeStampedModel):
             # The case list's default order.
             models.Index(fields=["resolution_due"], name="case_resolution_due_idx"),
             models.Index(fields=["market", "status"], name="case_market_status_idx"),
+            # The reports: cases filed and decided in a period.
+            models.Index(fields=["created_at"], name="case_created_idx"),
+            models.Index(
+                fields=["decided_at"], condition=Q(decided_at__isnull=False), name="case_decided_idx"
+            ),
         ]
 
     def __str__(self):
@@ -152,7 +157,11 @@ class CaseEvent(models.Model):
 
     class Meta:
         ordering = ["at", "pk"]
-        indexes = [models.Index(fields=["case", "at"], name="caseevent_case_time_idx")]
+        indexes = [
+            models.Index(fields=["case", "at"], name="caseevent_case_time_idx"),
+            # The reports: replies sent in a period, by person.
+            models.Index(fields=["at", "actor"], condition=Q(kind="reply"), name="caseevent_reply_idx"),
+        ]
 
     def __str__(self):
         return f"{self.case}: {self.summary}"

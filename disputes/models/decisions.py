@@ -61,6 +61,10 @@ class Decision(models.Model):
             models.Index(fields=["proposed_at"], condition=Q(state="proposed"), name="decision_proposed_idx"),
             # Past decisions, newest first.
             models.Index(fields=["proposed_at"], name="decision_proposed_at_idx"),
+            # The reports: approvals and amendments that took effect in a period.
+            models.Index(
+                fields=["approved_at"], condition=Q(approved_at__isnull=False), name="decision_approved_idx"
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -15,7 +15,8 @@ from disputes.services.cases import dispute_file, dispute_transition
 from support import signals
 from support.models import Conversation, SlaClock, SlaEvent
 from support.sla import bulk
-from support.sla.clocks import STATE_FIELDS, queue_key, sla_evaluate_case, sla_evaluate_conversation
+from support.sla.clocks import STATE_FIELDS, sla_evaluate_case, sla_evaluate_conversation
+from support.sla.heads import queue_key
 from support.tests.factories import make_calendar, make_conversation, only_policy, pinned_time, week
 from support.tests.test_sla_clocks import Talk
 

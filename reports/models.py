@@ -1,7 +1,7 @@
 """Daily rollups the reports read instead of scanning a year of rows: counts of SLA clocks by the
-UTC day they stopped, and their durations in bands (for percentiles on SQLite). Derived data,
-kept by reports.rollups: any day can be recomputed from the clocks at any time, and a day is
-recomputed whenever one of its clocks changed (read from the clocks' `updated_at`)."""
+UTC day they stopped, their durations in bands (for percentiles on SQLite), and conversations
+closed and rated per UTC day. Derived data, kept by reports.rollups: any day can be counted
+again from the rows at any time, and is whenever a row counted in it changed."""
 
 from django.db import models
 
@@ -44,6 +44,37 @@ class DurationDay(models.Model):
         return f"{self.day} {self.metric} {self.measure} band {self.band}: {self.clocks}"
 
 
+class ConversationDay(models.Model):
+    """Conversations of one UTC day per event ("closed": closed that day; "rated": rated that
+    day, per rating), assignee, and the tier and venue of their account."""
+
+    day = models.DateField()
+    event = models.CharField(max_length=8)
+    assignee_id = models.BigIntegerField(null=True)
+    tier_id = models.BigIntegerField(null=True)
+    venue = models.CharField(max_length=16, null=True)  # noqa: DJ001 (None: no account, as the join gives)
+    rating = models.PositiveSmallIntegerField(null=True)  # "closed" rows: None
+    conversations = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["day"], name="conversation_day_idx")]
+
+    def __str__(self):
+        return f"{self.day} {self.event}: {self.conversations}"
+
+
+class RolledAccount(models.Model):
+    """The tier and venue of each account as the conversation rollups counted them: an account
+    that moves is found by comparing, and its conversations' days are counted again."""
+
+    account_id = models.BigIntegerField(primary_key=True)
+    tier_id = models.BigIntegerField(null=True)
+    venue = models.CharField(max_length=16)
+
+    def __str__(self):
+        return f"account {self.account_id}: tier {self.tier_id}, {self.venue}"
+
+
 class RollupWatermark(models.Model):
     """How far the rollups have read the clocks' changes: every clock updated before `through`
     is counted in its day's rows."""
@@ -51,6 +82,8 @@ class RollupWatermark(models.Model):
     name = models.CharField(max_length=40, primary_key=True)
     through = models.DateTimeField(null=True)
     refreshed_at = models.DateTimeField(null=True)
+    # Days from which rows were deleted (their rollups count them until counted again).
+    dirty_from = models.DateField(null=True)
 
     def __str__(self):
         return f"{self.name}: {self.through}"

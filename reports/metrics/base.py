@@ -130,6 +130,21 @@ def week_start(day: dt.date) -> dt.date:
     return day - dt.timedelta(days=day.weekday())
 
 
+def week_spans(ctx: ReportContext) -> dict[int, tuple[dt.datetime, dt.datetime]]:
+    """The previous period as span −1 and the weeks of the period (weeks_of, from Monday in the
+    period's time zone, cut to the period) as spans 0, 1, …: what the rollups count by."""
+    weeks = weeks_of(ctx.period)
+    tz = ctx.period.start.tzinfo
+    bounds = [
+        ctx.period.start,
+        *(dt.datetime.combine(monday, dt.time(0), tzinfo=tz) for monday in weeks[1:]),
+        ctx.period.end,
+    ]
+    return {-1: (ctx.previous.start, ctx.previous.end)} | {
+        i: (bounds[i], bounds[i + 1]) for i in range(len(weeks))
+    }
+
+
 def weeks_of(period: Period) -> list[dt.date]:
     """The ISO weeks (their Monday) that the period touches, oldest first."""
     first = week_start(period.start.date())

@@ -1,8 +1,6 @@
 """CSAT: how satisfied users say they are, from Intercom's conversation ratings (1–5)."""
 
-from django.db.models import Case, Count, IntegerField, Q, Value, When
-
-from accounts.models import Account, Venue
+from accounts.models import Venue
 from portal.columns import Column
 from portal.roles import Role
 from reports.metrics.base import (
@@ -16,10 +14,11 @@ from reports.metrics.base import (
     Section,
     in_period,
     ratio,
+    week_spans,
     weeks_of,
 )
 from reports.metrics.dimensions import UNASSIGNED, people_names, person_name, sorted_by_name, tier_names
-from reports.metrics.local_time import week_number
+from reports.rollups import CLOSED, RATED, conversation_counts, rollups_refresh
 from reports.rows import BadFilter, RowList, RowQuery, one_of, positive_id, register_rows
 from support.models import Conversation
 
@@ -41,29 +40,27 @@ def _mine(queryset, specialist):
 
 
 def build(ctx: ReportContext) -> Section:
-    conversations = _mine(Conversation.objects.all(), ctx.specialist)
-    groups = _rating_groups(conversations, ctx)
-    section = Section(
-        key="csat", title="Customer satisfaction", figures=_figures(groups, _closed(conversations, ctx))
-    )
+    rollups_refresh()
+    groups = _rating_groups(ctx)
+    section = Section(key="csat", title="Customer satisfaction", figures=_figures(groups, _closed(ctx)))
     section.breakdowns = _breakdowns(groups, ctx)
-    section.charts = [_trend(conversations, ctx), _distribution(groups)]
+    section.charts = [_trend(groups, ctx), _distribution(groups)]
     return section
 
 
 def headline(ctx: ReportContext) -> list[Figure]:
     """CSAT and the response rate, this period against the previous."""
-    conversations = _mine(Conversation.objects.all(), ctx.specialist)
-    return _figures(_rating_groups(conversations, ctx), _closed(conversations, ctx))
+    rollups_refresh()
+    return _figures(_rating_groups(ctx), _closed(ctx))
 
 
-def _closed(conversations, ctx) -> dict:
-    """Conversations closed in each period, from the closed index alone."""
-    now, before = ctx.period, ctx.previous
-    return conversations.filter(closed_at__gte=before.start, closed_at__lt=now.end).aggregate(
-        now=Count("pk", filter=in_period("closed_at", now)),
-        before=Count("pk", filter=in_period("closed_at", before)),
-    )
+def _closed(ctx) -> dict:
+    """Conversations closed in each period, from the daily rollups and the hours around them."""
+    spans = {1: (ctx.period.start, ctx.period.end), 0: (ctx.previous.start, ctx.previous.end)}
+    closed = {"now": 0, "before": 0}
+    for row in conversation_counts(spans, CLOSED, specialist=ctx.specialist):
+        closed["now" if row["span"] else "before"] += row["n"]
+    return closed
 
 
 def _figures(groups, closed: dict) -> list[Figure]:
@@ -97,31 +94,22 @@ def _figures(groups, closed: dict) -> list[Figure]:
     ]
 
 
-def _rating_groups(conversations, ctx) -> list[dict]:
-    """Rated conversations of both periods counted per (period, assignee, account, rating), in
-    one read of the rated index alone, with each account's tier and venue (the accounts read
-    once): every figure, breakdown and the distribution sums these rows."""
-    now, before = ctx.period, ctx.previous
-    rows = list(
-        conversations.filter(rated_at__gte=before.start, rated_at__lt=now.end, rating__isnull=False)
-        .annotate(
-            current=Case(
-                When(rated_at__gte=now.start, then=Value(1)), default=Value(0), output_field=IntegerField()
-            )
-        )
-        .values("current", "assignee_id", "account_id", "rating")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    accounts = {
-        pk: (tier, venue)
-        for pk, tier, venue in Account.objects.filter(
-            pk__in={row["account_id"] for row in rows} - {None}
-        ).values_list("pk", "tier_id", "venue")
-    }
-    for row in rows:
-        row["account__tier_id"], row["account__venue"] = accounts.get(row["account_id"], (None, None))
-    return rows
+def _rating_groups(ctx) -> list[dict]:
+    """Rated conversations of both periods counted per (week, assignee, tier, venue, rating),
+    the previous period as week −1, from the daily rollups and the hours around them: every
+    figure, breakdown and chart sums these rows."""
+    return [
+        {
+            "current": int(row["span"] >= 0),
+            "week": row["span"],
+            "assignee_id": row["assignee"],
+            "account__tier_id": row["tier"],
+            "account__venue": row["venue"],
+            "rating": row["rating"],
+            "n": row["n"],
+        }
+        for row in conversation_counts(week_spans(ctx), RATED, specialist=ctx.specialist)
+    ]
 
 
 def _sums(groups, dimension: str | None) -> dict:
@@ -184,27 +172,20 @@ def _breakdowns(groups, ctx) -> list[Breakdown]:
 _FILTER = {"tier": "tier", "venue": "venue", "specialist": "person"}
 
 
-def _trend(conversations, ctx) -> ChartData:
+def _trend(groups, ctx) -> ChartData:
     weeks = weeks_of(ctx.period)
-    rows = (
-        conversations.filter(in_period("rated_at", ctx.period), rating__isnull=False)
-        .annotate(week=week_number("rated_at", ctx.period, ctx.period.start.tzinfo))
-        .values("week")
-        .annotate(rated=Count("pk"), good=Count("pk", filter=Q(rating__gte=GOOD)))
-        .order_by()
-    )
-    by_week = {weeks[row["week"]]: row for row in rows if 0 <= row["week"] < len(weeks)}
+    rated, good = [0] * len(weeks), [0] * len(weeks)
+    for row in groups:
+        if row["week"] >= 0:
+            rated[row["week"]] += row["n"]
+            good[row["week"]] += row["n"] if row["rating"] >= GOOD else 0
     return ChartData(
         key="csat-trend",
         title="CSAT per week",
         description=f"CSAT % for each of the {len(weeks)} weeks of the period, by the week the rating was given.",
         kind="trend",
         x=weeks,
-        series={
-            "CSAT %": [
-                ratio(by_week[w]["good"], by_week[w]["rated"]) if w in by_week else None for w in weeks
-            ],
-        },
+        series={"CSAT %": [ratio(good[i], rated[i]) if rated[i] else None for i in range(len(weeks))]},
         unit="percent",
     )
 

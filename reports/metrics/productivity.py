@@ -25,11 +25,13 @@ from reports.metrics.base import (
     ReportContext,
     Section,
     in_period,
+    week_spans,
     weeks_of,
 )
 from reports.metrics.csat import CONVERSATION_COLUMNS, CONVERSATION_FILTERS, conversation_filters
 from reports.metrics.dimensions import person_name
 from reports.metrics.local_time import week_number
+from reports.rollups import CLOSED, clock_counts_by_span, conversation_counts, rollups_refresh
 from reports.rows import RowList, RowQuery, positive_id, register_rows
 from support.models import Conversation, SlaClock
 
@@ -58,10 +60,7 @@ def _recorded_decision(cases):
     )
 
 
-ANSWERED = Q(metric=SlaClock.Metric.FIRST_RESPONSE, conversation__isnull=False, wall_seconds__isnull=False)
 _ITEMS = {
-    "closed": lambda: Conversation.objects.all(),
-    "answered": lambda: SlaClock.objects.all(),  # which clocks: ANSWERED, counted off the report index
     "replies": lambda: CaseEvent.objects.filter(kind=CaseEvent.Kind.REPLY, after__sent=True),
     "decided": lambda: _recorded_decision(DisputeCase.objects.all()),
     "check_ins": lambda: CheckIn.objects.all(),
@@ -129,6 +128,8 @@ HOURS_DEFINITION = (
 
 def _counts(work: Work, ctx: ReportContext) -> list[dict]:
     """(person, week, n) for the work of both periods; the previous period's rows in week −1."""
+    if work.key in _ROLLED:
+        return _ROLLED[work.key](ctx)
     start, end = ctx.span
     items = work.items().filter(**{f"{work.at}__gte": start, f"{work.at}__lt": end})
     if ctx.specialist is not None:
@@ -140,9 +141,27 @@ def _counts(work: Work, ctx: ReportContext) -> list[dict]:
     return list(
         items.annotate(person=F(work.person), week=week)
         .values("person", "week")
-        .annotate(n=Count("pk", filter=ANSWERED if work.key == "answered" else None))
+        .annotate(n=Count("pk"))
         .order_by()
     )
+
+
+def _closed(ctx: ReportContext) -> list[dict]:
+    rows = conversation_counts(week_spans(ctx), CLOSED, specialist=ctx.specialist)
+    return [{"person": row["assignee"], "week": row["span"], "n": row["n"]} for row in rows]
+
+
+def _answered(ctx: ReportContext) -> list[dict]:
+    """First-response clocks of conversations achieved (timed), from the clocks' rollups."""
+    return [
+        {"person": row["assignee"], "week": row["span"], "n": row["timed"]}
+        for row in clock_counts_by_span(week_spans(ctx), specialist=ctx.specialist)
+        if row["metric"] == SlaClock.Metric.FIRST_RESPONSE and row["kind"] == "conversation" and row["timed"]
+    ]
+
+
+# Counted from the daily rollups (and the hours around whole days) rather than the rows.
+_ROLLED = {"closed": _closed, "answered": _answered}
 
 
 def on_shift_hours(period) -> dict[int, float]:
@@ -178,6 +197,7 @@ def _specialists(ctx: ReportContext) -> dict[int, str]:
 
 
 def build(ctx: ReportContext) -> Section:
+    rollups_refresh()
     counts = {work.key: _counts(work, ctx) for work in WORK}
     weeks = weeks_of(ctx.period)
     section = Section(key="productivity", title="Productivity")

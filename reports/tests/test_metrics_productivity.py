@@ -21,6 +21,7 @@ from portal.tests.factories import UserFactory
 from reports.metrics import productivity
 from reports.metrics.base import ReportContext
 from reports.periods import period_of_days
+from reports.rollups import rollups_refresh
 from reports.rows import BadFilter, RowQuery, parse_filters, row_list
 from reports.tests.factories import NOVEMBER, at, clock_row, conversation_row
 from support.models import SlaClock, SlaPolicy
@@ -219,13 +220,15 @@ def test_bad_filter_values_are_refused(key, name, raw):
 
 def test_queries_do_not_grow_with_rows(ctx, november, people):
     ada, ben = people[:2]
+    rollups_refresh()  # the rollups caught up (as the schedule keeps them): the build only reads
     with CaptureQueriesContext(connection) as few:
         productivity.build(ctx)
     for day in range(3, 20):
         conversation_row(assignee=ben, closed=at(day))
         make_check_in(make_account(owner=ada), by=ada, occurred_at=at(day, 15))
 
+    rollups_refresh()
     with CaptureQueriesContext(connection) as many:
         productivity.build(ctx)
 
-    assert len(many) == len(few) <= 12
+    assert len(many) == len(few) <= 16

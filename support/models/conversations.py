@@ -66,6 +66,8 @@ class Conversation(TimeStampedModel):
                 condition=Q(closed_at__isnull=False),
                 name="conversation_closed_idx",
             ),
+            # The reports' daily rollups find the conversations changed since they last counted.
+            models.Index(fields=["updated_at"], name="conversation_changed_idx"),
         ]
 
     def __str__(self):

@@ -5,7 +5,7 @@ A period in the viewer's time zone rarely starts at a UTC midnight: its whole UT
 from the rollups, the hours before the first and after the last from the clocks (through the
 clocks' report index), so every figure is exact. Before each read the rollups catch up: the days
 of every stopped clock updated since the watermark (less a safety margin for transactions that
-committed late) are counted again. A full rebuild (`rollups_rebuild`, also the first refresh)
+committed late) are counted again. A full rebuild (`clocks_rebuild`, also the first refresh)
 counts every day."""
 
 import datetime as dt
@@ -13,14 +13,14 @@ from bisect import bisect_right
 from collections.abc import Iterable
 
 from django.db import transaction
-from django.db.models import Case, CharField, Count, Func, IntegerField, Q, Sum, Value, When
+from django.db.models import Case, CharField, Count, IntegerField, Q, Sum, Value, When
 from django.utils import timezone
 
 from reports.aggregates import Percentiles
 from reports.models import ClockDay, DurationDay, RollupWatermark
+from reports.rollups.days import UTC, UtcDate, leftover_keys, span_keys, split_days
 from support.models import SlaClock
 
-UTC = dt.UTC
 SAFETY = dt.timedelta(minutes=10)
 WATERMARK = "sla_clocks"
 MEASURES = ("wall_seconds", "working_seconds")
@@ -31,26 +31,6 @@ BANDS = (
     28800, 43200, 57600, 86400, 129600, 172800, 259200, 345600, 432000, 604800, 864000, 1209600,
     1814400, 2592000,
 )  # fmt: skip
-
-
-class UtcDate(Func):
-    """The UTC calendar date of a datetime column, cheaply on both databases (SQLite keeps UTC
-    text, so it is its first ten characters)."""
-
-    output_field = CharField()
-
-    def as_sqlite(self, compiler, connection, **extra_context):
-        return super().as_sql(
-            compiler, connection, template="substr(%(expressions)s, 1, 10)", **extra_context
-        )
-
-    def as_postgresql(self, compiler, connection, **extra_context):
-        return super().as_sql(
-            compiler,
-            connection,
-            template="to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD')",
-            **extra_context,
-        )
 
 
 def kind_expression():
@@ -80,7 +60,7 @@ def band_of(seconds: float) -> int:
 # Keeping the rollups.
 
 
-def rollups_refresh(now: dt.datetime | None = None) -> int:
+def clocks_refresh(now: dt.datetime | None = None) -> int:
     """Count again the days whose clocks changed since the watermark; the first call counts
     every day. Returns how many days were counted. A read that finds nothing changed and a
     watermark under a minute old writes nothing."""
@@ -106,11 +86,11 @@ def rollups_refresh(now: dt.datetime | None = None) -> int:
     return counted
 
 
-def rollups_rebuild() -> int:
+def clocks_rebuild() -> int:
     """Count every day again (after a bulk change that bypassed `updated_at`, or on demand)."""
     with transaction.atomic():
         RollupWatermark.objects.filter(name=WATERMARK).update(through=None)
-    return rollups_refresh()
+    return clocks_refresh()
 
 
 def _count_days(days: list[str] | None) -> int:
@@ -183,19 +163,6 @@ def _insert(clocks) -> None:
 # Reading a period.
 
 
-def _split(start: dt.datetime, end: dt.datetime) -> tuple[dt.date | None, dt.date | None, list[tuple]]:
-    """The whole UTC days [first, last) inside [start, end), and the instants left over."""
-    start, end = start.astimezone(UTC), end.astimezone(UTC)
-    first = (start + dt.timedelta(days=1) - dt.timedelta(microseconds=1)).date()
-    first_at = dt.datetime.combine(first, dt.time(0), tzinfo=UTC)
-    last = end.date()
-    last_at = dt.datetime.combine(last, dt.time(0), tzinfo=UTC)
-    if first_at >= last_at:
-        return None, None, [(start, end)]
-    edges = [(a, b) for a, b in ((start, first_at), (last_at, end)) if a < b]
-    return first, last, edges
-
-
 def _edges_q(edges: Iterable[tuple]) -> Q:
     q = Q(pk__in=[])
     for a, b in edges:
@@ -206,69 +173,53 @@ def _edges_q(edges: Iterable[tuple]) -> Q:
 def clock_counts(period, *, specialist=None) -> list[dict]:
     """The stopped clocks of the period per (metric, status, kind, tier, assignee): rows with
     `clocks` and `timed`. Two queries: the rollups' whole days, the clocks' leftover hours."""
-    first, last, edges = _split(period.start, period.end)
-    rows: dict = {}
-    if first is not None:
-        days = ClockDay.objects.filter(day__gte=first, day__lt=last)
+    rows = clock_counts_by_span({0: (period.start, period.end)}, specialist=specialist)
+    for row in rows:
+        del row["span"]
+    return rows
+
+
+def clock_counts_by_span(spans: dict, *, specialist=None) -> list[dict]:
+    """As clock_counts, for several spans {key: (start, end)} at once: each row names its `span`."""
+    days, day_span, leftovers = span_keys(spans)
+    counts: dict = {}
+    if day_span is not None:
+        rolled = ClockDay.objects.filter(days)
         if specialist is not None:
-            days = days.filter(assignee_id=specialist.pk)
-        for row in days.values("metric", "status", "kind", "tier_id", "assignee_id").annotate(
-            n=Sum("clocks"), t=Sum("timed")
+            rolled = rolled.filter(assignee_id=specialist.pk)
+        for row in (
+            rolled.annotate(span=day_span)
+            .values_list("span", "metric", "status", "kind", "tier_id", "assignee_id")
+            .annotate(n=Sum("clocks"), t=Sum("timed"))
+            .order_by()
         ):
-            _add(
-                rows,
-                row["metric"],
-                row["status"],
-                row["kind"],
-                row["tier_id"],
-                row["assignee_id"],
-                row["n"],
-                row["t"],
-            )
-    if edges:
-        clocks = SlaClock.objects.filter(_edges_q(edges))
+            _add(counts, row)
+    if leftovers:
+        in_hours, row_span = leftover_keys("stopped_at", leftovers)
+        clocks = SlaClock.objects.filter(in_hours)
         if specialist is not None:
             clocks = clocks.filter(item_assignee=specialist)
         for row in (
-            clocks.annotate(kind=kind_expression())
-            .values("metric", "status", "kind", "item_tier_id", "item_assignee_id")
+            clocks.annotate(kind=kind_expression(), span=row_span)
+            .values_list("span", "metric", "status", "kind", "item_tier_id", "item_assignee_id")
             .annotate(n=Count("pk"), t=Count("wall_seconds"))
             .order_by()
         ):
-            _add(
-                rows,
-                row["metric"],
-                row["status"],
-                row["kind"],
-                row["item_tier_id"],
-                row["item_assignee_id"],
-                row["n"],
-                row["t"],
-            )
-    return [
-        {
-            "metric": k[0],
-            "status": k[1],
-            "kind": k[2],
-            "tier": k[3],
-            "assignee": k[4],
-            "clocks": v[0],
-            "timed": v[1],
-        }
-        for k, v in rows.items()
-    ]
+            _add(counts, row)
+    names = ("span", "metric", "status", "kind", "tier", "assignee")
+    return [{**dict(zip(names, key, strict=True)), "clocks": n, "timed": t} for key, (n, t) in counts.items()]
 
 
-def _add(rows, metric, status, kind, tier, assignee, n, timed):
-    key = (metric, status, kind, tier, assignee)
-    counts = rows.setdefault(key, [0, 0])
-    counts[0] += n or 0
-    counts[1] += timed or 0
+def _add(counts: dict, row: tuple) -> None:
+    key, n, timed = row[:-2], row[-2], row[-1]
+    total = counts.setdefault(key, [0, 0])
+    total[0] += n or 0
+    total[1] += timed or 0
 
 
 def band_counts(period, measures=MEASURES) -> dict:
     """{(metric, kind, measure): {band: clocks}} of the clocks achieved in the period."""
-    first, last, edges = _split(period.start, period.end)
+    first, last, edges = split_days(period.start, period.end)
     counts: dict = {}
     if first is not None:
         for row in (

@@ -1,0 +1,51 @@
+"""The reports' daily rollups: SLA clocks (rollups.clocks) and conversations
+(rollups.conversations), each counted per UTC day, caught up before a read and on a schedule,
+and read together with the rows themselves for the hours around whole days."""
+
+import datetime as dt
+
+from reports.rollups.clocks import (
+    BANDS,
+    MEASURES,
+    band_counts,
+    band_floor,
+    band_of,
+    banded_percentiles,
+    clock_counts,
+    clock_counts_by_span,
+    clocks_rebuild,
+    clocks_refresh,
+)
+from reports.rollups.conversations import (
+    CLOSED,
+    RATED,
+    conversation_counts,
+    conversations_rebuild,
+    conversations_refresh,
+)
+
+__all__ = [
+    "BANDS",
+    "CLOSED",
+    "MEASURES",
+    "RATED",
+    "band_counts",
+    "band_floor",
+    "band_of",
+    "banded_percentiles",
+    "clock_counts",
+    "clock_counts_by_span",
+    "conversation_counts",
+    "rollups_rebuild",
+    "rollups_refresh",
+]
+
+
+def rollups_refresh(now: dt.datetime | None = None) -> int:
+    """Catch every rollup up; returns how many days were counted again."""
+    return clocks_refresh(now) + conversations_refresh(now)
+
+
+def rollups_rebuild() -> int:
+    """Count every day of every rollup again (after a bulk change that bypassed `updated_at`)."""
+    return clocks_rebuild() + conversations_rebuild()

@@ -155,8 +155,13 @@ def _answered(ctx: ReportContext) -> list[dict]:
     """First-response clocks of conversations achieved (timed), from the clocks' rollups."""
     return [
         {"person": row["assignee"], "week": row["span"], "n": row["timed"]}
-        for row in clock_counts_by_span(week_spans(ctx), specialist=ctx.specialist)
-        if row["metric"] == SlaClock.Metric.FIRST_RESPONSE and row["kind"] == "conversation" and row["timed"]
+        for row in clock_counts_by_span(
+            week_spans(ctx),
+            specialist=ctx.specialist,
+            metric=SlaClock.Metric.FIRST_RESPONSE,
+            kind="conversation",
+        )
+        if row["timed"]
     ]
 
 

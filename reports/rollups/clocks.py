@@ -179,12 +179,14 @@ def clock_counts(period, *, specialist=None) -> list[dict]:
     return rows
 
 
-def clock_counts_by_span(spans: dict, *, specialist=None) -> list[dict]:
-    """As clock_counts, for several spans {key: (start, end)} at once: each row names its `span`."""
+def clock_counts_by_span(spans: dict, *, specialist=None, metric=None, kind=None) -> list[dict]:
+    """As clock_counts, for several spans {key: (start, end)} at once: each row names its `span`.
+    `metric` and `kind` ("conversation" or "case") keep only those clocks."""
     days, day_span, leftovers = span_keys(spans)
     counts: dict = {}
+    only = {"metric": metric} if metric else {}
     if day_span is not None:
-        rolled = ClockDay.objects.filter(days)
+        rolled = ClockDay.objects.filter(days, **only, **({"kind": kind} if kind else {}))
         if specialist is not None:
             rolled = rolled.filter(assignee_id=specialist.pk)
         for row in (
@@ -196,7 +198,9 @@ def clock_counts_by_span(spans: dict, *, specialist=None) -> list[dict]:
             _add(counts, row)
     if leftovers:
         in_hours, row_span = leftover_keys("stopped_at", leftovers)
-        clocks = SlaClock.objects.filter(in_hours)
+        clocks = SlaClock.objects.filter(in_hours, **only)
+        if kind:
+            clocks = clocks.filter(conversation__isnull=kind == "case")  # as kind_expression
         if specialist is not None:
             clocks = clocks.filter(item_assignee=specialist)
         for row in (

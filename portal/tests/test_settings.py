@@ -121,3 +121,34 @@ def test_the_default_sqlite_file_runs_in_wal_mode_with_immediate_transactions(tm
     wrapper.close()
     assert journal_mode == "wal"
     assert busy_timeout_ms == default["OPTIONS"]["timeout"] * 1000
+
+
+@pytest.mark.parametrize(
+    "env, expected",
+    [({}, "-c jit=off"), ({"DATABASE_JIT": "true"}, None)],
+    ids=["jit off by default", "DATABASE_JIT=true leaves the server's"],
+)
+def test_postgresql_connections_turn_jit_off_unless_told(env, expected):
+    result = manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        "from django.conf import settings; import json; print(json.dumps(settings.DATABASES['default']))",
+        DEBUG="true",
+        DJANGO_READ_DOT_ENV_FILE="false",
+        DATABASE_URL="postgres://portal@localhost:5432/portal?sslmode=prefer",
+        **env,
+    )
+    options = __import__("json").loads(result.stdout.strip().splitlines()[-1])["OPTIONS"]
+    assert options.get("options") == expected
+    assert options["sslmode"] == "prefer"  # the URL's own options kept
+
+
+@pytest.mark.django_db
+def test_the_test_database_connection_runs_without_jit():
+    if connection.vendor == "sqlite":  # no JIT, and no PostgreSQL option given to SQLite
+        assert "options" not in connection.settings_dict["OPTIONS"]
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"

@@ -198,9 +198,7 @@ def clock_counts_by_span(spans: dict, *, specialist=None, metric=None, kind=None
             _add(counts, row)
     if leftovers:
         in_hours, row_span = leftover_keys("stopped_at", leftovers)
-        clocks = SlaClock.objects.filter(in_hours, **only)
-        if kind:
-            clocks = clocks.filter(conversation__isnull=kind == "case")  # as kind_expression
+        clocks = SlaClock.objects.filter(in_hours)
         if specialist is not None:
             clocks = clocks.filter(item_assignee=specialist)
         for row in (
@@ -209,7 +207,9 @@ def clock_counts_by_span(spans: dict, *, specialist=None, metric=None, kind=None
             .annotate(n=Count("pk"), t=Count("wall_seconds"))
             .order_by()
         ):
-            _add(counts, row)
+            # metric and kind kept here, not in SQL: SQLite would leave the report index for them
+            if (metric is None or row[1] == metric) and (kind is None or row[3] == kind):
+                _add(counts, row)
     names = ("span", "metric", "status", "kind", "tier", "assignee")
     return [{**dict(zip(names, key, strict=True)), "clocks": n, "timed": t} for key, (n, t) in counts.items()]
 
@@ -251,7 +251,8 @@ def band_counts(period, measures=MEASURES) -> dict:
 def banded_percentiles(bands: dict, clocks_of, measure: str, fractions) -> Percentiles:
     """Exact percentiles from the band counts: the band that holds each rank is found in the
     counts, and the values there are read in order from the clocks (`clocks_of` gives the
-    subset's queryset; its filter must let the database read `measure` in value order)."""
+    subset's queryset; its filter must let the database read `measure` in value order). The
+    read is bounded to the band on both sides, so the database walks that band alone."""
     total = sum(bands.values())
     if not total:
         return Percentiles(0, (None,) * len(fractions))
@@ -259,17 +260,27 @@ def banded_percentiles(bands: dict, clocks_of, measure: str, fractions) -> Perce
     for fraction in fractions:
         position = fraction * (total - 1)
         rank = int(position)
-        band, below = _band_holding(bands, rank)
-        pair = list(
-            clocks_of()
-            .filter(**{f"{measure}__gte": band_floor(band)})
-            .order_by(measure)
-            .values_list(measure, flat=True)[rank - below : rank - below + 2]
-        )
+        pair = _values_from(bands, clocks_of, measure, rank)
+        if len(pair) < 2 and rank + 1 < total:  # the next value opens the next band
+            pair += _values_from(bands, clocks_of, measure, rank + 1)[:1]
         low = float(pair[0])
         high = float(pair[1]) if len(pair) > 1 else low
         values.append(low + (position - rank) * (high - low))
     return Percentiles(total, tuple(values))
+
+
+def _values_from(bands: dict, clocks_of, measure: str, rank: int) -> list:
+    """The value at `rank` and the next one if it is in the same band."""
+    band, below = _band_holding(bands, rank)
+    within = {f"{measure}__gte": band_floor(band)}
+    if band < len(BANDS):
+        within[f"{measure}__lt"] = BANDS[band]
+    return list(
+        clocks_of()
+        .filter(**within)
+        .order_by(measure)
+        .values_list(measure, flat=True)[rank - below : rank - below + 2]
+    )
 
 
 def _band_holding(bands: dict, rank: int) -> tuple[int, int]:

@@ -157,3 +157,21 @@ def test_the_scheduled_tasks_refresh_and_rebuild(clocks):
     assert reports_rollups_refresh() == {"days": 0}
     days = [rollup.objects.values("day").distinct().count() for rollup in (ClockDay, ConversationDay)]
     assert reports_rollups_rebuild()["days"] == sum(days)
+
+
+def test_a_percentile_between_two_bands_reads_the_next_band(policy):
+    """p90 of 45, 45, 45 and 400,000 s lies between the last value of one band and the first of
+    a band far above: the interpolation needs both."""
+    for wall in (45, 46, 47, 400000):
+        stopped = START + dt.timedelta(days=3, hours=wall % 7)
+        clock_row(policy=policy, conversation=conversation_row(closed=stopped), achieved=stopped, wall=wall)
+    rollups_refresh()
+    period = period_of_days(dt.date(2026, 10, 1), dt.date(2026, 10, 31), UTC, label="", params=[])
+    bands = band_counts(period)[(SlaClock.Metric.FIRST_RESPONSE, "conversation", "wall_seconds")]
+    banded = banded_percentiles(
+        bands,
+        lambda: SlaClock.objects.filter(metric=SlaClock.Metric.FIRST_RESPONSE, wall_seconds__isnull=False),
+        "wall_seconds",
+        (0.5, 0.9, 1.0),
+    )
+    assert banded.values == pytest.approx((46.5, 47 + 0.7 * (400000 - 47), 400000))

@@ -9,8 +9,13 @@ class ReportsConfig(AppConfig):
         # reports is the top layer: it plugs into the navigation and My day from here.
         from django.db.models.signals import post_delete
 
+        from disputes.models import DisputeCase
         from reports import registrations  # noqa: F401
-        from reports.rollups.conversations import mark_deleted
+        from reports.rollups import CASES, CONVERSATIONS
         from support.models import Conversation
 
-        post_delete.connect(mark_deleted, sender=Conversation, dispatch_uid="reports.conversation_deleted")
+        # A deleted row leaves its days in the rollups: they are counted again.
+        post_delete.connect(
+            CONVERSATIONS.deleted, sender=Conversation, dispatch_uid="reports.conversation_deleted"
+        )
+        post_delete.connect(CASES.deleted, sender=DisputeCase, dispatch_uid="reports.case_deleted")

@@ -63,6 +63,27 @@ class ConversationDay(models.Model):
         return f"{self.day} {self.event}: {self.conversations}"
 
 
+class CaseDay(models.Model):
+    """Dispute cases of one UTC day per event ("opened": filed that day; "decided": their decision
+    took effect that day), category, venue and assignee; decided ones also per the outcome and
+    author of their recorded decision (None when none is recorded)."""
+
+    day = models.DateField()
+    event = models.CharField(max_length=8)
+    category = models.CharField(max_length=32)
+    venue = models.CharField(max_length=16)
+    assignee_id = models.BigIntegerField(null=True)
+    outcome = models.CharField(max_length=20, null=True)  # noqa: DJ001 (None: opened, or no recorded decision)
+    decided_by_id = models.BigIntegerField(null=True)
+    cases = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["day"], name="case_day_idx")]
+
+    def __str__(self):
+        return f"{self.day} {self.event}: {self.cases}"
+
+
 class RolledAccount(models.Model):
     """The tier and venue of each account as the conversation rollups counted them: an account
     that moves is found by comparing, and its conversations' days are counted again."""

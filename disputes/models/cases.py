@@ -114,6 +114,8 @@ class DisputeCase(TimeStampedModel):
             models.Index(
                 fields=["decided_at"], condition=Q(decided_at__isnull=False), name="case_decided_idx"
             ),
+            # The reports' daily rollups find the cases changed since they last counted.
+            models.Index(fields=["updated_at"], name="case_changed_idx"),
         ]
 
     def __str__(self):

@@ -58,7 +58,7 @@ def _closed(ctx) -> dict:
     """Conversations closed in each period, from the daily rollups and the hours around them."""
     spans = {1: (ctx.period.start, ctx.period.end), 0: (ctx.previous.start, ctx.previous.end)}
     closed = {"now": 0, "before": 0}
-    for row in conversation_counts(spans, CLOSED, specialist=ctx.specialist):
+    for row in conversation_counts(spans, CLOSED, specialist=ctx.specialist, by=()):
         closed["now" if row["span"] else "before"] += row["n"]
     return closed
 

@@ -1,10 +1,7 @@
 """Disputes: cases opened and decided, how they were decided, amendments, and the four-eyes
 approvals with their wait."""
 
-import datetime as dt
-
 from django.db.models import Case, Count, F, IntegerField, Q, Value, When
-from django.utils import timezone
 
 from accounts.models import Venue
 from disputes.models import Decision, DisputeCase
@@ -20,9 +17,11 @@ from reports.metrics.base import (
     ReportContext,
     Section,
     ratio,
+    week_spans,
     weeks_of,
 )
 from reports.metrics.dimensions import UNASSIGNED, people_names, sorted_by_name
+from reports.rollups import CASES, DECIDED, OPENED, rollups_refresh
 
 Category, Outcome = DisputeCase.Category, Decision.Outcome
 OPENED_DEFINITION = "Cases opened = dispute cases filed in the period (by the time they were filed)."
@@ -74,38 +73,28 @@ def _decisions(specialist):
     return decisions if specialist is None else decisions.filter(case__assignee=specialist)
 
 
-def _week_bounds(ctx: ReportContext) -> list[tuple]:
-    """Each week of the period as instants [start, end) in the current time zone, clipped to the
-    period (the chart's weeks: compared, not truncated, so SQLite calls no function per row)."""
-    tz = timezone.get_current_timezone()
-    starts = [dt.datetime.combine(week, dt.time(0), tzinfo=tz) for week in weeks_of(ctx.period)]
-    ends = [*starts[1:], ctx.period.end]
+def _counted(ctx: ReportContext, event: str, *dimensions) -> list[dict]:
+    """Cases of both periods per (week, dimensions) from the daily rollups and the hours around
+    them: rows {current, *dimensions, n, week_<i>}, the previous period's with current 0."""
+    only = {} if ctx.specialist is None else {"assignee": ctx.specialist.pk}
+    rows = CASES.counts(week_spans(ctx), event, by=dimensions, **only)
     return [
-        (max(start, ctx.period.start), min(end, ctx.period.end))
-        for start, end in zip(starts, ends, strict=True)
+        {
+            "current": int(row["span"] >= 0),
+            **{("assignee_id" if d == "assignee" else d): row[d] for d in dimensions},
+            "n": row["n"],
+            f"week_{row['span']}": row["n"],
+        }
+        for row in rows
+        if event != DECIDED or row["outcome"] is not None  # decided: those with a recorded decision
     ]
-
-
-def _counted(queryset, ctx, field, *dimensions) -> list[dict]:
-    """Counts per (period, dimensions), with this period's count per week (week_0 …) beside."""
-    weeks = {
-        f"week_{i}": Count("pk", filter=Q(**{f"{field}__gte": start, f"{field}__lt": end}))
-        for i, (start, end) in enumerate(_week_bounds(ctx))
-    }
-    return list(
-        queryset.filter(_span(field, ctx))
-        .annotate(current=_current(field, ctx))
-        .values("current", *dimensions)
-        .annotate(n=Count("pk"), **weeks)
-        .order_by()
-    )
 
 
 def _groups(ctx: ReportContext) -> dict:
     """Cases opened and decided in both periods, counted per (period, category, venue, assignee
     [, outcome]); decisions taking effect per (period, amendment, four eyes): three queries."""
-    dimensions = ("category", "venue", "assignee_id")
-    decided = _cases(ctx.specialist).filter(decisions__state=RECORDED)
+    rollups_refresh()
+    dimensions = ("category", "venue", "assignee")
     taking_effect = (
         _decisions(ctx.specialist)
         .filter(_span("approved_at", ctx))
@@ -118,17 +107,17 @@ def _groups(ctx: ReportContext) -> dict:
         .order_by()
     )
     return {
-        "opened": _counted(_cases(ctx.specialist), ctx, "created_at", *dimensions),
-        "decided": _counted(
-            decided.annotate(outcome=F("decisions__outcome")), ctx, "decided_at", *dimensions, "outcome"
-        ),
+        "opened": _counted(ctx, OPENED, *dimensions),
+        "decided": _counted(ctx, DECIDED, *dimensions, "outcome"),
         "decisions": {row["current"]: row for row in taking_effect},
     }
 
 
 def _total(rows, current: int, key: str = "n", **where) -> int:
     return sum(
-        row[key] for row in rows if row["current"] == current and all(row[k] == v for k, v in where.items())
+        row.get(key, 0)
+        for row in rows
+        if row["current"] == current and all(row[k] == v for k, v in where.items())
     )
 
 

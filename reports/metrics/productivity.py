@@ -31,7 +31,7 @@ from reports.metrics.base import (
 from reports.metrics.csat import CONVERSATION_COLUMNS, CONVERSATION_FILTERS, conversation_filters
 from reports.metrics.dimensions import person_name
 from reports.metrics.local_time import week_number
-from reports.rollups import CLOSED, clock_counts_by_span, conversation_counts, rollups_refresh
+from reports.rollups import CASES, CLOSED, DECIDED, clock_counts_by_span, conversation_counts, rollups_refresh
 from reports.rows import RowList, RowQuery, positive_id, register_rows
 from support.models import Conversation, SlaClock
 
@@ -147,7 +147,7 @@ def _counts(work: Work, ctx: ReportContext) -> list[dict]:
 
 
 def _closed(ctx: ReportContext) -> list[dict]:
-    rows = conversation_counts(week_spans(ctx), CLOSED, specialist=ctx.specialist)
+    rows = conversation_counts(week_spans(ctx), CLOSED, specialist=ctx.specialist, by=("assignee",))
     return [{"person": row["assignee"], "week": row["span"], "n": row["n"]} for row in rows]
 
 
@@ -160,13 +160,20 @@ def _answered(ctx: ReportContext) -> list[dict]:
             specialist=ctx.specialist,
             metric=SlaClock.Metric.FIRST_RESPONSE,
             kind="conversation",
+            by=("assignee",),
         )
         if row["timed"]
     ]
 
 
+def _decided(ctx: ReportContext) -> list[dict]:
+    only = {} if ctx.specialist is None else {"decided_by": ctx.specialist.pk}
+    rows = CASES.counts(week_spans(ctx), DECIDED, by=("decided_by",), **only)
+    return [{"person": row["decided_by"], "week": row["span"], "n": row["n"]} for row in rows]
+
+
 # Counted from the daily rollups (and the hours around whole days) rather than the rows.
-_ROLLED = {"closed": _closed, "answered": _answered}
+_ROLLED = {"closed": _closed, "answered": _answered, "decided": _decided}
 
 
 def on_shift_hours(period) -> dict[int, float]:

@@ -1,9 +1,11 @@
-"""The reports' daily rollups: SLA clocks (rollups.clocks) and conversations
-(rollups.conversations), each counted per UTC day, caught up before a read and on a schedule,
-and read together with the rows themselves for the hours around whole days."""
+"""The reports' daily rollups: SLA clocks (rollups.clocks), conversations
+(rollups.conversations) and dispute cases (rollups.cases), each counted per UTC day, caught up
+before a read and on a schedule, and read together with the rows themselves for the hours
+around whole days."""
 
 import datetime as dt
 
+from reports.rollups.cases import CASES, DECIDED, OPENED
 from reports.rollups.clocks import (
     BANDS,
     MEASURES,
@@ -16,18 +18,16 @@ from reports.rollups.clocks import (
     clocks_rebuild,
     clocks_refresh,
 )
-from reports.rollups.conversations import (
-    CLOSED,
-    RATED,
-    conversation_counts,
-    conversations_rebuild,
-    conversations_refresh,
-)
+from reports.rollups.conversations import CLOSED, CONVERSATIONS, RATED, conversation_counts
 
 __all__ = [
     "BANDS",
+    "CASES",
     "CLOSED",
+    "CONVERSATIONS",
+    "DECIDED",
     "MEASURES",
+    "OPENED",
     "RATED",
     "band_counts",
     "band_floor",
@@ -43,9 +43,9 @@ __all__ = [
 
 def rollups_refresh(now: dt.datetime | None = None) -> int:
     """Catch every rollup up; returns how many days were counted again."""
-    return clocks_refresh(now) + conversations_refresh(now)
+    return clocks_refresh(now) + CONVERSATIONS.refresh(now) + CASES.refresh(now)
 
 
 def rollups_rebuild() -> int:
     """Count every day of every rollup again (after a bulk change that bypassed `updated_at`)."""
-    return clocks_rebuild() + conversations_rebuild()
+    return clocks_rebuild() + CONVERSATIONS.rebuild() + CASES.rebuild()

@@ -179,19 +179,26 @@ def clock_counts(period, *, specialist=None) -> list[dict]:
     return rows
 
 
-def clock_counts_by_span(spans: dict, *, specialist=None, metric=None, kind=None) -> list[dict]:
+CLOCK_DIMENSIONS = ("metric", "status", "kind", "tier", "assignee")
+_ROLLED_AS = {"tier": "tier_id", "assignee": "assignee_id"}
+_CLOCK_AS = {"tier": "item_tier_id", "assignee": "item_assignee_id"}
+
+
+def clock_counts_by_span(
+    spans: dict, *, specialist=None, metric=None, kind=None, by: tuple = CLOCK_DIMENSIONS
+) -> list[dict]:
     """As clock_counts, for several spans {key: (start, end)} at once: each row names its `span`.
-    `metric` and `kind` ("conversation" or "case") keep only those clocks."""
+    `metric` and `kind` ("conversation" or "case") keep only those clocks; `by` names the
+    dimensions counted per (fewer rows to read when a figure needs fewer)."""
     days, day_span, leftovers = span_keys(spans)
     counts: dict = {}
-    only = {"metric": metric} if metric else {}
     if day_span is not None:
-        rolled = ClockDay.objects.filter(days, **only, **({"kind": kind} if kind else {}))
+        rolled = ClockDay.objects.filter(days, **{k: v for k, v in (("metric", metric), ("kind", kind)) if v})
         if specialist is not None:
             rolled = rolled.filter(assignee_id=specialist.pk)
         for row in (
             rolled.annotate(span=day_span)
-            .values_list("span", "metric", "status", "kind", "tier_id", "assignee_id")
+            .values_list("span", *(_ROLLED_AS.get(name, name) for name in by))
             .annotate(n=Sum("clocks"), t=Sum("timed"))
             .order_by()
         ):
@@ -201,16 +208,17 @@ def clock_counts_by_span(spans: dict, *, specialist=None, metric=None, kind=None
         clocks = SlaClock.objects.filter(in_hours)
         if specialist is not None:
             clocks = clocks.filter(item_assignee=specialist)
+        # metric and kind kept here, not in SQL: SQLite would leave the report index for them
+        filtered = ("metric", "kind")
         for row in (
             clocks.annotate(kind=kind_expression(), span=row_span)
-            .values_list("span", "metric", "status", "kind", "item_tier_id", "item_assignee_id")
+            .values_list("span", *filtered, *(_CLOCK_AS.get(name, name) for name in by))
             .annotate(n=Count("pk"), t=Count("wall_seconds"))
             .order_by()
         ):
-            # metric and kind kept here, not in SQL: SQLite would leave the report index for them
-            if (metric is None or row[1] == metric) and (kind is None or row[3] == kind):
-                _add(counts, row)
-    names = ("span", "metric", "status", "kind", "tier", "assignee")
+            if (metric is None or row[1] == metric) and (kind is None or row[2] == kind):
+                _add(counts, (row[0], *row[3:]))
+    names = ("span", *by)
     return [{**dict(zip(names, key, strict=True)), "clocks": n, "timed": t} for key, (n, t) in counts.items()]
 
 

@@ -9,7 +9,7 @@ import pytest
 from django.db.models import Count, Q
 
 from reports.aggregates import subset_percentiles
-from reports.models import ClockDay, ConversationDay
+from reports.models import CaseDay, ClockDay, ConversationDay
 from reports.periods import period_of_days
 from reports.rollups import band_counts, banded_percentiles, clock_counts, rollups_rebuild, rollups_refresh
 from reports.tests.factories import clock_row, conversation_row
@@ -94,7 +94,7 @@ def test_a_clock_that_changes_after_its_day_was_counted_is_counted_again(clocks,
 def test_a_refresh_with_nothing_changed_reads_two_rows_and_writes_nothing(clocks, django_assert_num_queries):
     rollups_refresh()
     rows = ClockDay.objects.count()
-    with django_assert_num_queries(4):  # per rollup: its watermark, whether anything changed
+    with django_assert_num_queries(6):  # per rollup (3): its watermark, whether anything changed
         assert rollups_refresh() == 0
     assert ClockDay.objects.count() == rows
 
@@ -155,7 +155,9 @@ def test_the_scheduled_tasks_refresh_and_rebuild(clocks):
 
     assert reports_rollups_refresh()["days"] > 0  # the first refresh counts every day
     assert reports_rollups_refresh() == {"days": 0}
-    days = [rollup.objects.values("day").distinct().count() for rollup in (ClockDay, ConversationDay)]
+    days = [
+        rollup.objects.values("day").distinct().count() for rollup in (ClockDay, ConversationDay, CaseDay)
+    ]
     assert reports_rollups_rebuild()["days"] == sum(days)
 
 

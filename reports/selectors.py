@@ -7,6 +7,7 @@ from portal.roles import Role, has_role
 from reports.metrics import families
 from reports.metrics.base import Family, ReportContext, Section
 from reports.periods import Period
+from reports.rollups import rollups_caught_up
 
 SEES_EVERYONE = (Role.LEADERSHIP, Role.ADMIN)
 READERS = (Role.LEADERSHIP, Role.ADMIN, Role.SPECIALIST, Role.PRODUCT)
@@ -33,13 +34,14 @@ def report_for(user, period: Period) -> Report:
     team = ReportContext(period=period, previous=previous)
     own = not sees_everyone(user)
     sections = []
-    for family in families_for(user):
-        if own and family.per_person:
-            section = family.build(ReportContext(period=period, previous=previous, specialist=user))
-            _beside(section, family.build(team))
-        else:
-            section = family.build(team)
-        sections.append(section)
+    with rollups_caught_up():
+        for family in families_for(user):
+            if own and family.per_person:
+                section = family.build(ReportContext(period=period, previous=previous, specialist=user))
+                _beside(section, family.build(team))
+            else:
+                section = family.build(team)
+            sections.append(section)
     return Report(period=period, previous=previous, sections=sections, own=own)
 
 

@@ -44,7 +44,7 @@ def build(ctx: ReportContext) -> Section:
     groups = _rating_groups(ctx)
     section = Section(key="csat", title="Customer satisfaction", figures=_figures(groups, _closed(ctx)))
     section.breakdowns = _breakdowns(groups, ctx)
-    section.charts = [_trend(groups, ctx), _distribution(groups)]
+    section.charts = [_trend(ctx), _distribution(groups)]
     return section
 
 
@@ -95,20 +95,19 @@ def _figures(groups, closed: dict) -> list[Figure]:
 
 
 def _rating_groups(ctx) -> list[dict]:
-    """Rated conversations of both periods counted per (week, assignee, tier, venue, rating),
-    the previous period as week −1, from the daily rollups and the hours around them: every
-    figure, breakdown and chart sums these rows."""
+    """Rated conversations of both periods counted per (period, assignee, tier, venue, rating),
+    from the daily rollups and the hours around them: every figure and breakdown sums these."""
+    periods = {0: (ctx.previous.start, ctx.previous.end), 1: (ctx.period.start, ctx.period.end)}
     return [
         {
-            "current": int(row["span"] >= 0),
-            "week": row["span"],
+            "current": row["span"],
             "assignee_id": row["assignee"],
             "account__tier_id": row["tier"],
             "account__venue": row["venue"],
             "rating": row["rating"],
             "n": row["n"],
         }
-        for row in conversation_counts(week_spans(ctx), RATED, specialist=ctx.specialist)
+        for row in conversation_counts(periods, RATED, specialist=ctx.specialist)
     ]
 
 
@@ -172,13 +171,13 @@ def _breakdowns(groups, ctx) -> list[Breakdown]:
 _FILTER = {"tier": "tier", "venue": "venue", "specialist": "person"}
 
 
-def _trend(groups, ctx) -> ChartData:
+def _trend(ctx) -> ChartData:
     weeks = weeks_of(ctx.period)
     rated, good = [0] * len(weeks), [0] * len(weeks)
-    for row in groups:
-        if row["week"] >= 0:
-            rated[row["week"]] += row["n"]
-            good[row["week"]] += row["n"] if row["rating"] >= GOOD else 0
+    in_weeks = {i: span for i, span in week_spans(ctx).items() if i >= 0}
+    for row in conversation_counts(in_weeks, RATED, specialist=ctx.specialist, by=("rating",)):
+        rated[row["span"]] += row["n"]
+        good[row["span"]] += row["n"] if row["rating"] >= GOOD else 0
     return ChartData(
         key="csat-trend",
         title="CSAT per week",

@@ -74,20 +74,31 @@ def _decisions(specialist):
 
 
 def _counted(ctx: ReportContext, event: str, *dimensions) -> list[dict]:
-    """Cases of both periods per (week, dimensions) from the daily rollups and the hours around
-    them: rows {current, *dimensions, n, week_<i>}, the previous period's with current 0."""
+    """Cases of both periods from the daily rollups and the hours around them: rows {current,
+    *dimensions, n} (the previous period's with current 0), then this period's per week as rows
+    {current: 1, n: 0, week_<i>} — two small reads rather than every week × dimension."""
     only = {} if ctx.specialist is None else {"assignee": ctx.specialist.pk}
-    rows = CASES.counts(week_spans(ctx), event, by=dimensions, **only)
-    return [
+    # decided: only cases with a recorded decision (an outcome)
+    wanted = (lambda row: row["outcome"] is not None) if event == DECIDED else (lambda row: True)
+    periods = {0: (ctx.previous.start, ctx.previous.end), 1: (ctx.period.start, ctx.period.end)}
+    by = (*dimensions, "outcome") if event == DECIDED and "outcome" not in dimensions else dimensions
+    rows = [
         {
-            "current": int(row["span"] >= 0),
-            **{("assignee_id" if d == "assignee" else d): row[d] for d in dimensions},
+            "current": row["span"],
+            **{("assignee_id" if d == "assignee" else d): row[d] for d in by},
             "n": row["n"],
-            f"week_{row['span']}": row["n"],
         }
-        for row in rows
-        if event != DECIDED or row["outcome"] is not None  # decided: those with a recorded decision
+        for row in CASES.counts(periods, event, by=by, **only)
+        if wanted(row)
     ]
+    weeks = {i: span for i, span in week_spans(ctx).items() if i >= 0}
+    by_week = ("outcome",) if event == DECIDED else ()
+    rows += [
+        {"current": 1, "n": 0, f"week_{row['span']}": row["n"]}
+        for row in CASES.counts(weeks, event, by=by_week, **only)
+        if wanted(row)
+    ]
+    return rows
 
 
 def _groups(ctx: ReportContext) -> dict:
@@ -113,11 +124,14 @@ def _groups(ctx: ReportContext) -> dict:
     }
 
 
+_ABSENT = object()  # a weekly row has no dimensions: it matches no breakdown's value
+
+
 def _total(rows, current: int, key: str = "n", **where) -> int:
     return sum(
         row.get(key, 0)
         for row in rows
-        if row["current"] == current and all(row[k] == v for k, v in where.items())
+        if row["current"] == current and all(row.get(k, _ABSENT) == v for k, v in where.items())
     )
 
 
@@ -192,7 +206,7 @@ def _breakdowns(groups, ctx) -> list[Breakdown]:
         ("venue", "Venue", dict(Venue.choices), list(Venue.values)),
     ]
     if ctx.specialist is None:
-        people_ids = {row["assignee_id"] for row in opened + decided}
+        people_ids = {row["assignee_id"] for row in opened + decided if "assignee_id" in row}
         people = people_names(people_ids)
         dimensions.append(("assignee_id", "Specialist", people, sorted_by_name(people, people_ids)))
     breakdowns = []

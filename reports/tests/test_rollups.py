@@ -177,3 +177,14 @@ def test_a_percentile_between_two_bands_reads_the_next_band(policy):
         (0.5, 0.9, 1.0),
     )
     assert banded.values == pytest.approx((46.5, 47 + 0.7 * (400000 - 47), 400000))
+
+
+def test_a_report_catches_the_rollups_up_once_for_all_its_families(clocks, django_assert_num_queries):
+    from reports.rollups import rollups_caught_up
+
+    with rollups_caught_up():
+        assert ClockDay.objects.exists()  # caught up on the way in
+        clocks[0].save()
+        with django_assert_num_queries(0):
+            assert rollups_refresh() == 0  # a family's own refresh: already done for this report
+    assert rollups_refresh() >= 1  # outside, the change is counted

@@ -243,3 +243,17 @@ def test_every_colour_reads_on_white():
     for colour in (*charts.PALETTE, charts.INK, charts.INK_MUTED):
         assert contrast_on_white(colour) >= 4.5, colour
     assert len(set(charts.DASHES)) == len(charts.DASHES) and len(set(charts.MARKERS)) == len(charts.MARKERS)
+
+
+def test_a_chart_drawn_again_comes_from_the_memo_with_its_references_on_its_own_ids(monkeypatch):
+    first = bands(title="Memo check")
+    monkeypatch.setattr(charts.pygal, "Bar", lambda **kwargs: pytest.fail("drawn again, not remembered"))
+    again = bands(title="Memo check")
+    root = parse(again)
+    ids = {el.get("id") for el in root.iter() if el.get("id")}
+    labelled = root.get("aria-labelledby").split()
+    hatched = set(re.findall(r"url\(#([^)]+)\)", again.svg))
+    assert set(labelled) <= ids and hatched and hatched <= ids
+    assert ids.isdisjoint({el.get("id") for el in parse(first).iter() if el.get("id")})
+    same = re.sub(r"chart-[\w-]+", "ID", first.svg) == re.sub(r"chart-[\w-]+", "ID", again.svg)
+    assert same  # the same drawing, only its ids renamed

@@ -7,6 +7,9 @@ import datetime as dt
 from contextlib import contextmanager
 from contextvars import ContextVar
 
+from django.db import connection
+
+from reports.models import CaseDay, ClockDay, ConversationDay, DurationDay, RolledAccount
 from reports.rollups.cases import CASES, DECIDED, OPENED
 from reports.rollups.clocks import (
     BANDS,
@@ -56,8 +59,14 @@ def rollups_refresh(now: dt.datetime | None = None) -> int:
 
 
 def rollups_rebuild() -> int:
-    """Count every day of every rollup again (after a bulk change that bypassed `updated_at`)."""
-    return clocks_rebuild() + CONVERSATIONS.rebuild() + CASES.rebuild()
+    """Count every day of every rollup again (after a bulk change that bypassed `updated_at`),
+    then have the database look at the new rows: until it does, it plans the reports' reads
+    on the old tables' statistics (a page right after a rebuild took 1.1 s instead of 0.7)."""
+    days = clocks_rebuild() + CONVERSATIONS.rebuild() + CASES.rebuild()
+    with connection.cursor() as cursor:
+        for model in (ClockDay, DurationDay, ConversationDay, CaseDay, RolledAccount):
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+    return days
 
 
 @contextmanager

@@ -188,3 +188,15 @@ def test_a_report_catches_the_rollups_up_once_for_all_its_families(clocks, djang
         with django_assert_num_queries(0):
             assert rollups_refresh() == 0  # a family's own refresh: already done for this report
     assert rollups_refresh() >= 1  # outside, the change is counted
+
+
+def test_a_rebuild_leaves_the_database_statistics_of_the_new_rows(clocks):
+    from django.db import connection
+
+    rollups_rebuild()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT count(*) FROM pg_stats WHERE tablename = 'reports_clockday'")
+        else:
+            cursor.execute("SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'reports_clockday'")
+        assert cursor.fetchone()[0] > 0

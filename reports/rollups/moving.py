@@ -12,13 +12,13 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import connections, transaction
 from django.db.models import Count, IntegerField, Min, Q, Sum, Value
 from django.db.models.functions import Least
 from django.utils import timezone
 
 from reports.models import RollupWatermark
-from reports.rollups.days import UTC, UtcDate, span_keys
+from reports.rollups.days import UTC, UtcDate, leftover_keys, span_keys
 
 SAFETY = dt.timedelta(minutes=10)
 
@@ -156,17 +156,20 @@ class DayRollup:
         return [{**dict(zip(names, key, strict=True)), "n": n} for key, n in totals.items()]
 
     def _leftover_counts(self, spec: Event, leftovers: list[tuple], by: tuple, only: dict):
-        """(span, *by, n) of the rows in the leftover hours: one grouped read per stretch, as one
-        UNION ALL, so each is an index range (an OR of stretches leads SQLite to scan them all)."""
+        """(span, *by, n) of the rows in the leftover hours. PostgreSQL reads the stretches as one
+        OR of index ranges; SQLite would scan every row for that OR, so there each stretch is its
+        own grouped read, all in one UNION ALL (which PostgreSQL runs at half the speed)."""
         nothing = Value(None, output_field=IntegerField())
+        absent = {f"no_{d}": nothing for d in by if d not in spec.lookups}
         columns = [spec.lookups.get(d, f"no_{d}") for d in by]
         rows = self.rows().filter(spec.where, **{spec.lookups[d]: v for d, v in only.items()})
+        if connections[rows.db].vendor == "postgresql":
+            in_hours, row_span = leftover_keys(spec.at, leftovers)
+            grouped = rows.filter(in_hours).annotate(span=row_span, **absent)
+            return grouped.values_list("span", *columns).annotate(n=Count("pk")).order_by()
         parts = [
             rows.filter(**{f"{spec.at}__gte": start, f"{spec.at}__lt": end})
-            .annotate(
-                span=Value(key, output_field=IntegerField()),
-                **{f"no_{d}": nothing for d in by if d not in spec.lookups},
-            )
+            .annotate(span=Value(key, output_field=IntegerField()), **absent)
             .values_list("span", *columns)
             .annotate(n=Count("pk"))
             .order_by()

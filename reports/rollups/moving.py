@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 
 from django.db import connections, transaction
 from django.db.models import Count, IntegerField, Min, Q, Sum, Value
-from django.db.models.functions import Least
 from django.utils import timezone
 
 from reports.models import RollupWatermark
@@ -88,12 +87,14 @@ class DayRollup:
 
     def _changed_since(self, mark) -> dt.date | None:
         """The first UTC day whose counts may have changed, or None."""
-        instants = list(dict.fromkeys([self.origin, *(event.at for event in self.events.values())]))
-        changed = (
+        instants = dict.fromkeys([self.origin, *(event.at for event in self.events.values())])
+        # Each instant's minimum on its own: SQLite's MIN(a, b) is NULL when one of them is.
+        found = (
             self.rows()
             .filter(updated_at__gte=mark.through - SAFETY)
-            .aggregate(first=Min(Least(*instants) if len(instants) > 1 else instants[0]))["first"]
+            .aggregate(**{f"first_{i}": Min(at) for i, at in enumerate(instants)})
         )
+        changed = min(filter(None, found.values()), default=None)
         firsts = [at.astimezone(UTC).date() for at in (changed, self.moved_from()) if at is not None]
         if mark.dirty_from is not None:
             firsts.append(mark.dirty_from)

@@ -191,3 +191,13 @@ def test_nothing_changed_counts_nothing_again(conversations):
     rows = list(ConversationDay.objects.values_list("day", "event", "conversations"))
     assert rollups_refresh(timezone.now() + dt.timedelta(minutes=60)) == 0
     assert list(ConversationDay.objects.values_list("day", "event", "conversations")) == rows
+
+
+def test_a_reopened_conversation_alone_leaves_its_closing_day(conversations):
+    """The only change is a closing that became nothing: its start still says where to count from."""
+    settled(conversations)
+    inside = dt.datetime(2026, 10, 20, tzinfo=UTC)  # in the spans counted
+    reopened = next(c for c in conversations if c.closed_at and c.closed_at < inside and not c.rated_at)
+    reopened.closed_at, reopened.state = None, Conversation.State.OPEN
+    reopened.save()
+    assert_exact(now=timezone.now() + dt.timedelta(minutes=2))

@@ -83,9 +83,13 @@ def cases_decided(query: RowQuery):
     )
 
 
-def _decision_rows(query: RowQuery, condition: Q):
+def _decisions_in(query: RowQuery, condition: Q):
     decisions = _decisions(query.specialist).filter(condition, in_period("approved_at", query.period))
-    return _filtered(decisions, query.filters, prefix="case__").annotate(
+    return _filtered(decisions, query.filters, prefix="case__")
+
+
+def _decision_rows(query: RowQuery, condition: Q):
+    return _decisions_in(query, condition).annotate(
         reference=F("case__reference"),
         assignee_name=person_name("case__assignee"),
         decided=F("approved_at"),
@@ -114,8 +118,12 @@ def _case_url(row) -> str:
 CASE_COLUMNS = _case_columns()
 
 
-def _register(key, title, definition, rows, filters=CASE_FILTERS, columns=CASE_COLUMNS) -> None:
-    register_rows(RowList(key, title, definition, columns, rows, ROLES, filters=filters, item_url=_case_url))
+def _register(key, title, definition, rows, filters=CASE_FILTERS, columns=CASE_COLUMNS, counted=None) -> None:
+    register_rows(
+        RowList(
+            key, title, definition, columns, rows, ROLES, filters=filters, item_url=_case_url, counted=counted
+        )
+    )
 
 
 _register("cases-opened", "Cases opened", OPENED_DEFINITION, cases_opened)
@@ -136,6 +144,7 @@ _register(
         Column("replaced", "Replaced outcome", "replaced"),
         Column("reason", "Reason", "amendment_reason", table=False),
     ),
+    counted=lambda query: _decisions_in(query, AMENDMENT),  # without the joins that name people
 )
 _register(
     "approvals",
@@ -149,4 +158,5 @@ _register(
         Column("approver", "Approved by", "approver"),
         Column("wait_minutes", "Wait (minutes)", "wait_minutes", numeric=True),
     ),
+    counted=lambda query: _decisions_in(query, FOUR_EYES),
 )

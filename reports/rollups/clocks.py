@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from reports.aggregates import Percentiles
 from reports.models import ClockDay, DurationDay, RollupWatermark
-from reports.rollups.days import UTC, UtcDate, leftover_keys, span_keys, split_days
+from reports.rollups.days import UTC, UtcDate, corrections_case, span_keys, split_days
 from support.models import SlaClock
 
 SAFETY = dt.timedelta(minutes=10)
@@ -190,40 +190,45 @@ def clock_counts_by_span(
     """As clock_counts, for several spans {key: (start, end)} at once: each row names its `span`.
     `metric` and `kind` ("conversation" or "case") keep only those clocks; `by` names the
     dimensions counted per (fewer rows to read when a figure needs fewer)."""
-    days, day_span, leftovers = span_keys(spans)
+    days, day_span, corrections = span_keys(spans)
     counts: dict = {}
     if day_span is not None:
         rolled = ClockDay.objects.filter(days, **{k: v for k, v in (("metric", metric), ("kind", kind)) if v})
         if specialist is not None:
             rolled = rolled.filter(assignee_id=specialist.pk)
-        for row in (
+        for *key, n, t in (
             rolled.annotate(span=day_span)
             .values_list("span", *(_ROLLED_AS.get(name, name) for name in by))
             .annotate(n=Sum("clocks"), t=Sum("timed"))
             .order_by()
         ):
-            _add(counts, row)
-    if leftovers:
-        in_hours, row_span = leftover_keys("stopped_at", leftovers)
+            _add(counts, tuple(key), n, t)
+    if corrections:
+        in_hours, added_to, taken_from = corrections_case("stopped_at", corrections)
         clocks = SlaClock.objects.filter(in_hours)
         if specialist is not None:
             clocks = clocks.filter(item_assignee=specialist)
         # metric and kind kept here, not in SQL: SQLite would leave the report index for them
-        filtered = ("metric", "kind")
-        for row in (
-            clocks.annotate(kind=kind_expression(), span=row_span)
-            .values_list("span", *filtered, *(_CLOCK_AS.get(name, name) for name in by))
+        for added, taken, row_metric, row_kind, *key, n, t in (
+            clocks.annotate(kind=kind_expression(), added=added_to, taken=taken_from)
+            .values_list("added", "taken", "metric", "kind", *(_CLOCK_AS.get(name, name) for name in by))
             .annotate(n=Count("pk"), t=Count("wall_seconds"))
             .order_by()
         ):
-            if (metric is None or row[1] == metric) and (kind is None or row[2] == kind):
-                _add(counts, (row[0], *row[3:]))
+            if (metric is None or row_metric == metric) and (kind is None or row_kind == kind):
+                if added is not None:
+                    _add(counts, (added, *key), n, t)
+                if taken is not None:
+                    _add(counts, (taken, *key), -n, -t)
     names = ("span", *by)
-    return [{**dict(zip(names, key, strict=True)), "clocks": n, "timed": t} for key, (n, t) in counts.items()]
+    return [
+        {**dict(zip(names, key, strict=True)), "clocks": n, "timed": t}
+        for key, (n, t) in counts.items()
+        if n or t
+    ]
 
 
-def _add(counts: dict, row: tuple) -> None:
-    key, n, timed = row[:-2], row[-2], row[-1]
+def _add(counts: dict, key: tuple, n, timed) -> None:
     total = counts.setdefault(key, [0, 0])
     total[0] += n or 0
     total[1] += timed or 0

@@ -2,10 +2,13 @@
 rollups hold and the hours left over at either end, which are read from the rows themselves."""
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.db.models import Case, CharField, Func, IntegerField, Q, Value, When
 
 UTC = dt.UTC
+ONE_DAY, HALF_DAY = dt.timedelta(days=1), dt.timedelta(hours=12)
+_NONE = object()  # a day no span holds most of
 
 
 class UtcDate(Func):
@@ -41,27 +44,88 @@ def split_days(start: dt.datetime, end: dt.datetime) -> tuple[dt.date | None, dt
     return first, last, edges
 
 
-def span_keys(spans: dict) -> tuple[Q, Case | None, list[tuple]]:
-    """For spans {key: (start, end)}: the rollups' filter on `day` for their whole UTC days, a CASE
-    naming the span of each such day (None when there is none), and the hours left over as
-    [(key, start, end)], to be read from the rows themselves."""
-    days, whens, leftovers = Q(pk__in=[]), [], []
+@dataclass(frozen=True)
+class Correction:
+    """Rows in [start, end) to add to span `add` and take from span `sub` (None: neither)."""
+
+    add: object
+    sub: object
+    start: dt.datetime
+    end: dt.datetime
+
+
+def span_keys(spans: dict) -> tuple[Q, Case | None, list[Correction]]:
+    """For spans {key: (start, end)}: the rollups' filter on `day` and a CASE naming each day's
+    span (None when no day is read), and the corrections to read from the rows themselves.
+
+    Each UTC day goes whole to the span that holds most of it (at least half), so the rows are
+    read only for the smaller pieces: the hours of a day that belong to another span are added
+    to that span and taken from the day's, and the hours of a day no span holds most of are
+    added to theirs. A viewer an hour off UTC reads an hour per boundary, not a day."""
+    owner: dict[dt.date, object] = {}
+    pieces: dict[dt.date, list[tuple]] = {}
     for key, (start, end) in spans.items():
-        first, last, edges = split_days(start, end)
-        if first is not None:
-            days |= Q(day__gte=first, day__lt=last)
-            whens.append(When(day__gte=first, day__lt=last, then=Value(key)))
-        leftovers += [(key, a, b) for a, b in edges]
-    return days, Case(*whens, output_field=IntegerField()) if whens else None, leftovers
+        start, end = start.astimezone(UTC), end.astimezone(UTC)
+        day = start.date()
+        while _midnight(day) < end:
+            a, b = max(start, _midnight(day)), min(end, _midnight(day + ONE_DAY))
+            if a < b:
+                pieces.setdefault(day, []).append((key, a, b))
+                if b - a >= HALF_DAY and day not in owner:
+                    owner[day] = key
+            day += ONE_DAY
+    corrections = []
+    for day, held in sorted(pieces.items()):
+        mine = owner.get(day, _NONE)
+        for key, a, b in held:
+            if key != mine:
+                corrections.append(Correction(key, None if mine is _NONE else mine, a, b))
+        if mine is not _NONE:  # the day's hours no span holds: taken from its owner
+            at = _midnight(day)
+            for _key, a, b in sorted(held, key=lambda piece: piece[1]):
+                if at < a:
+                    corrections.append(Correction(None, mine, at, a))
+                at = max(at, b)
+            if at < _midnight(day + ONE_DAY):
+                corrections.append(Correction(None, mine, at, _midnight(day + ONE_DAY)))
+    days, whens = Q(pk__in=[]), []
+    for key, first, last in _runs(owner):
+        days |= Q(day__gte=first, day__lte=last)
+        whens.append(When(day__gte=first, day__lte=last, then=Value(key)))
+    return days, Case(*whens, output_field=IntegerField()) if whens else None, corrections
 
 
-def leftover_keys(field: str, leftovers: list[tuple]) -> tuple[Q, Case]:
-    """The rows' filter on `field` for the leftover hours, and a CASE naming each row's span."""
+def _midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(0), tzinfo=UTC)
+
+
+def _runs(owner: dict) -> list[tuple]:
+    """[(span, first day, last day)] of consecutive days with one owner: a short SQL filter."""
+    runs: list[list] = []
+    for day in sorted(owner):
+        if runs and runs[-1][0] == owner[day] and runs[-1][2] + ONE_DAY == day:
+            runs[-1][2] = day
+        else:
+            runs.append([owner[day], day, day])
+    return [tuple(run) for run in runs]
+
+
+def corrections_case(field: str, corrections: list[Correction]) -> tuple[Q, Case, Case]:
+    """The rows' filter on `field` for the corrections, and CASEs naming the span each row is
+    added to and the span it is taken from (NULL for none)."""
     rows = Q(pk__in=[])
-    for _, a, b in leftovers:
-        rows |= Q(**{f"{field}__gte": a, f"{field}__lt": b})
-    case = Case(
-        *(When(**{f"{field}__gte": a, f"{field}__lt": b}, then=Value(key)) for key, a, b in leftovers),
-        output_field=IntegerField(),
-    )
-    return rows, case
+    for c in corrections:
+        rows |= Q(**{f"{field}__gte": c.start, f"{field}__lt": c.end})
+
+    def case(side: str) -> Case:
+        return Case(
+            *(
+                When(**{f"{field}__gte": c.start, f"{field}__lt": c.end}, then=Value(getattr(c, side)))
+                for c in corrections
+                if getattr(c, side) is not None
+            ),
+            default=Value(None),
+            output_field=IntegerField(),
+        )
+
+    return rows, case("add"), case("sub")

@@ -17,7 +17,7 @@ from django.db.models import Count, IntegerField, Min, Q, Sum, Value
 from django.utils import timezone
 
 from reports.models import RollupWatermark
-from reports.rollups.days import UTC, UtcDate, leftover_keys, span_keys
+from reports.rollups.days import UTC, UtcDate, corrections_case, span_keys
 
 SAFETY = dt.timedelta(minutes=10)
 
@@ -134,10 +134,10 @@ class DayRollup:
     def counts(self, spans: dict, event: str, *, by: tuple | None = None, **only) -> list[dict]:
         """The rows with `event` in each span {key: (start, end)}, per the dimensions `by` (all
         when None), keeping only the rows whose dimensions equal `only`'s values: rows {span, *by,
-        n}. Two queries: the rollups' whole days, the rows' leftover hours."""
+        n}. Two queries: the rollups' whole days, the rows of the hours that correct them."""
         by = self.dimensions if by is None else by
         spec = self.events[event]
-        days, day_span, leftovers = span_keys(spans)
+        days, day_span, corrections = span_keys(spans)
         totals: dict = {}
         if day_span is not None:
             rolled = self.model.objects.filter(
@@ -150,30 +150,37 @@ class DayRollup:
                 .order_by()
             ):
                 totals[tuple(key)] = totals.get(tuple(key), 0) + n
-        if leftovers:
-            for *key, n in self._leftover_counts(spec, leftovers, by, only):
-                totals[tuple(key)] = totals.get(tuple(key), 0) + n
+        if corrections:
+            for added, taken, *key, n in self._corrections(spec, corrections, by, only):
+                for span, sign in ((added, 1), (taken, -1)):
+                    if span is not None:
+                        totals[(span, *key)] = totals.get((span, *key), 0) + sign * n
         names = ("span", *by)
-        return [{**dict(zip(names, key, strict=True)), "n": n} for key, n in totals.items()]
+        return [{**dict(zip(names, key, strict=True)), "n": n} for key, n in totals.items() if n]
 
-    def _leftover_counts(self, spec: Event, leftovers: list[tuple], by: tuple, only: dict):
-        """(span, *by, n) of the rows in the leftover hours. PostgreSQL reads the stretches as one
-        OR of index ranges; SQLite would scan every row for that OR, so there each stretch is its
-        own grouped read, all in one UNION ALL (which PostgreSQL runs at half the speed)."""
+    def _corrections(self, spec: Event, corrections: list, by: tuple, only: dict):
+        """(added to, taken from, *by, n) of the rows in the correcting hours. PostgreSQL reads
+        them as one OR of index ranges; SQLite would scan every row for that OR, so there each
+        stretch is its own grouped read, all in one UNION ALL (PostgreSQL runs that at half the
+        speed)."""
         nothing = Value(None, output_field=IntegerField())
         absent = {f"no_{d}": nothing for d in by if d not in spec.lookups}
         columns = [spec.lookups.get(d, f"no_{d}") for d in by]
         rows = self.rows().filter(spec.where, **{spec.lookups[d]: v for d, v in only.items()})
         if connections[rows.db].vendor == "postgresql":
-            in_hours, row_span = leftover_keys(spec.at, leftovers)
-            grouped = rows.filter(in_hours).annotate(span=row_span, **absent)
-            return grouped.values_list("span", *columns).annotate(n=Count("pk")).order_by()
+            in_hours, added_to, taken_from = corrections_case(spec.at, corrections)
+            grouped = rows.filter(in_hours).annotate(added=added_to, taken=taken_from, **absent)
+            return grouped.values_list("added", "taken", *columns).annotate(n=Count("pk")).order_by()
         parts = [
-            rows.filter(**{f"{spec.at}__gte": start, f"{spec.at}__lt": end})
-            .annotate(span=Value(key, output_field=IntegerField()), **absent)
-            .values_list("span", *columns)
+            rows.filter(**{f"{spec.at}__gte": c.start, f"{spec.at}__lt": c.end})
+            .annotate(
+                added=Value(c.add, output_field=IntegerField()),
+                taken=Value(c.sub, output_field=IntegerField()),
+                **absent,
+            )
+            .values_list("added", "taken", *columns)
             .annotate(n=Count("pk"))
             .order_by()
-            for key, start, end in leftovers
+            for c in corrections
         ]
         return parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]

@@ -200,3 +200,21 @@ def test_a_rebuild_leaves_the_database_statistics_of_the_new_rows(clocks):
         else:
             cursor.execute("SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'reports_clockday'")
         assert cursor.fetchone()[0] > 0
+
+
+def test_a_day_goes_whole_to_the_span_holding_most_of_it_and_only_the_odd_hours_are_read():
+    """Weeks from Monday in London's summer time start at 23:00 UTC: each UTC day is read from
+    the rollups for the week holding 23 of its hours, and one hour per boundary from the rows."""
+    from reports.metrics.base import ReportContext, week_spans
+    from reports.rollups.days import span_keys
+
+    london = ZoneInfo("Europe/London")
+    period = period_of_days(dt.date(2026, 9, 7), dt.date(2026, 10, 4), london, label="", params=[])
+    previous = period_of_days(dt.date(2026, 8, 10), dt.date(2026, 9, 6), london, label="", params=[])
+    spans = week_spans(ReportContext(period=period, previous=previous))
+    _days, _case, corrections = span_keys(spans)
+    boundaries = len(spans) - 1 + 2  # between the spans, and the two ends
+    assert len(corrections) == boundaries
+    assert {c.end - c.start for c in corrections} == {dt.timedelta(hours=1)}
+    inner = [c for c in corrections if c.add is not None and c.sub is not None]
+    assert [(c.sub, c.add) for c in inner] == [(-1, 0), (0, 1), (1, 2), (2, 3)]

@@ -1,24 +1,23 @@
 """The daily rollups of SLA clocks (reports.models) and the reads that combine them with the
 clocks themselves.
 
-A period in the viewer's time zone rarely starts at a UTC midnight: its whole UTC days are read
-from the rollups, the hours before the first and after the last from the clocks (through the
-clocks' report index), so every figure is exact. Before each read the rollups catch up: the days
+A period in the viewer's time zone rarely starts at a UTC midnight: each UTC day is read whole
+from the rollups for the period holding most of it, and the odd hours from the clocks (through
+the clocks' report index), added or taken away, so every figure is exact (rollups.days). Before each read the rollups catch up: the days
 of every stopped clock updated since the watermark (less a safety margin for transactions that
 committed late) are counted again. A full rebuild (`clocks_rebuild`, also the first refresh)
 counts every day."""
 
 import datetime as dt
 from bisect import bisect_right
-from collections.abc import Iterable
 
 from django.db import transaction
-from django.db.models import Case, CharField, Count, IntegerField, Q, Sum, Value, When
+from django.db.models import Case, CharField, Count, IntegerField, Sum, Value, When
 from django.utils import timezone
 
 from reports.aggregates import Percentiles
 from reports.models import ClockDay, DurationDay, RollupWatermark
-from reports.rollups.days import UTC, UtcDate, corrections_case, span_keys, split_days
+from reports.rollups.days import UTC, UtcDate, corrections_case, span_keys
 from support.models import SlaClock
 
 SAFETY = dt.timedelta(minutes=10)
@@ -163,16 +162,9 @@ def _insert(clocks) -> None:
 # Reading a period.
 
 
-def _edges_q(edges: Iterable[tuple]) -> Q:
-    q = Q(pk__in=[])
-    for a, b in edges:
-        q |= Q(stopped_at__gte=a, stopped_at__lt=b)
-    return q
-
-
 def clock_counts(period, *, specialist=None) -> list[dict]:
     """The stopped clocks of the period per (metric, status, kind, tier, assignee): rows with
-    `clocks` and `timed`. Two queries: the rollups' whole days, the clocks' leftover hours."""
+    `clocks` and `timed`. Two queries: the rollups' days, the clocks of the odd hours."""
     rows = clock_counts_by_span({0: (period.start, period.end)}, specialist=specialist)
     for row in rows:
         del row["span"]
@@ -235,30 +227,36 @@ def _add(counts: dict, key: tuple, n, timed) -> None:
 
 
 def band_counts(period, measures=MEASURES) -> dict:
-    """{(metric, kind, measure): {band: clocks}} of the clocks achieved in the period."""
-    first, last, edges = split_days(period.start, period.end)
+    """{(metric, kind, measure): {band: clocks}} of the clocks achieved in the period: its days
+    from the rollups (each UTC day it holds most of), the odd hours from the clocks."""
+    days, day_span, corrections = span_keys({0: (period.start, period.end)})
     counts: dict = {}
-    if first is not None:
+
+    def add(metric, kind, measure, band, n):
+        bands = counts.setdefault((metric, kind, measure), {})
+        bands[band] = bands.get(band, 0) + n
+
+    if day_span is not None:
         for row in (
-            DurationDay.objects.filter(day__gte=first, day__lt=last, measure__in=measures)
-            .values("metric", "kind", "measure", "band")
+            DurationDay.objects.filter(days, measure__in=measures)
+            .values_list("metric", "kind", "measure", "band")
             .annotate(n=Sum("clocks"))
+            .order_by()
         ):
-            bands = counts.setdefault((row["metric"], row["kind"], row["measure"]), {})
-            bands[row["band"]] = bands.get(row["band"], 0) + row["n"]
-    if edges:
-        clocks = SlaClock.objects.filter(_edges_q(edges)).annotate(kind=kind_expression())
+            add(*row)
+    if corrections:
+        in_hours, added_to, _taken_from = corrections_case("stopped_at", corrections)
+        clocks = SlaClock.objects.filter(in_hours).annotate(kind=kind_expression(), added=added_to)
         for measure in measures:
-            for row in (
+            for metric, kind, band, added, n in (
                 clocks.filter(**{f"{measure}__isnull": False})
                 .annotate(band=band_expression(measure))
-                .values("metric", "kind", "band")
+                .values_list("metric", "kind", "band", "added")
                 .annotate(n=Count("pk"))
                 .order_by()
             ):
-                bands = counts.setdefault((row["metric"], row["kind"], measure), {})
-                bands[row["band"]] = bands.get(row["band"], 0) + row["n"]
-    return counts
+                add(metric, kind, measure, band, n if added is not None else -n)  # one span: in or out
+    return {key: {band: n for band, n in bands.items() if n} for key, bands in counts.items()}
 
 
 def banded_percentiles(bands: dict, clocks_of, measure: str, fractions) -> Percentiles:

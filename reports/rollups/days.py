@@ -1,5 +1,5 @@
-"""UTC days: what the daily rollups count by, and how a period splits into the whole days the
-rollups hold and the hours left over at either end, which are read from the rows themselves."""
+"""UTC days: what the daily rollups count by, and how spans of time in any zone are read from
+them: each day whole for the span holding most of it, the odd hours from the rows themselves."""
 
 import datetime as dt
 from dataclasses import dataclass
@@ -29,19 +29,6 @@ class UtcDate(Func):
             template="to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD')",
             **extra_context,
         )
-
-
-def split_days(start: dt.datetime, end: dt.datetime) -> tuple[dt.date | None, dt.date | None, list[tuple]]:
-    """The whole UTC days [first, last) inside [start, end), and the instants left over."""
-    start, end = start.astimezone(UTC), end.astimezone(UTC)
-    first = (start + dt.timedelta(days=1) - dt.timedelta(microseconds=1)).date()
-    first_at = dt.datetime.combine(first, dt.time(0), tzinfo=UTC)
-    last = end.date()
-    last_at = dt.datetime.combine(last, dt.time(0), tzinfo=UTC)
-    if first_at >= last_at:
-        return None, None, [(start, end)]
-    edges = [(a, b) for a, b in ((start, first_at), (last_at, end)) if a < b]
-    return first, last, edges
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Daily rollups of rows whose counted instants move (a conversation closed again later, a rating
 changed, a decision amended) but only ever forward from the row's origin (its creation), and the
-reads that combine them with the rows themselves for the hours around whole days.
+reads that combine them with the rows themselves for the odd hours (rollups.days).
 
 Keeping them exact: the old instant of a changed row is kept nowhere, so a refresh counts again
 every day from the earliest origin or instant among the rows changed since the watermark (less a

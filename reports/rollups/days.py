@@ -48,7 +48,8 @@ def span_keys(spans: dict) -> tuple[Q, Case | None, list[Correction]]:
     Each UTC day goes whole to the span that holds most of it (at least half), so the rows are
     read only for the smaller pieces: the hours of a day that belong to another span are added
     to that span and taken from the day's, and the hours of a day no span holds most of are
-    added to theirs. A viewer an hour off UTC reads an hour per boundary, not a day."""
+    added to theirs. A viewer an hour off UTC reads an hour per boundary, not a day. The spans
+    must not overlap (a period and the one before it; the weeks of a period)."""
     owner: dict[dt.date, object] = {}
     pieces: dict[dt.date, list[tuple]] = {}
     for key, (start, end) in spans.items():

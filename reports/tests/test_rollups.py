@@ -218,3 +218,34 @@ def test_a_day_goes_whole_to_the_span_holding_most_of_it_and_only_the_odd_hours_
     assert {c.end - c.start for c in corrections} == {dt.timedelta(hours=1)}
     inner = [c for c in corrections if c.add is not None and c.sub is not None]
     assert [(c.sub, c.add) for c in inner] == [(-1, 0), (0, 1), (1, 2), (2, 3)]
+
+
+def test_the_days_of_spans_with_a_gap_between_them_are_read_in_one_range_each():
+    """Touching spans are one range of days; a day between two spans is read for neither, and a
+    day goes to the span whose run it falls in."""
+    from django.db.models import Sum
+
+    from reports.rollups.days import span_keys
+
+    first = dt.date(2026, 10, 1)
+    for offset in range(12):  # day `offset` counts offset + 1
+        ConversationDay.objects.create(
+            day=first + dt.timedelta(days=offset), event="closed", conversations=offset + 1
+        )
+
+    def midnight(day):
+        return dt.datetime.combine(first + dt.timedelta(days=day), dt.time(0), tzinfo=UTC)
+
+    spans = {0: (midnight(1), midnight(3)), 1: (midnight(3), midnight(5)), 2: (midnight(8), midnight(10))}
+    days, case, corrections = span_keys(spans)
+
+    assert corrections == []
+    assert str(days).count("day__gte") == 2  # days 1–4 and 8–9
+    counted = dict(
+        ConversationDay.objects.filter(days)
+        .annotate(span=case)
+        .values_list("span")
+        .annotate(n=Sum("conversations"))
+        .values_list("span", "n")
+    )
+    assert counted == {0: 2 + 3, 1: 4 + 5, 2: 9 + 10}

@@ -2,7 +2,7 @@
 history, decisions and citations, evidence and wallet snapshots."""
 
 from disputes.models.cases import CaseCounter, CaseEvent, DisputeCase, DisputeCaseQuerySet
-from disputes.models.decisions import Decision, RuleCitation
+from disputes.models.decisions import AMENDS, FOUR_EYES, Decision, RuleCitation
 from disputes.models.evidence import (
     EvidenceItem,
     WalletActivityRow,
@@ -13,6 +13,8 @@ from disputes.models.markets import Clarification, Market, MarketRuleVersion
 from disputes.models.rulebook import RulebookSection, RulebookSectionVersion
 
 __all__ = [
+    "AMENDS",
+    "FOUR_EYES",
     "CaseCounter",
     "CaseEvent",
     "Clarification",

@@ -2,11 +2,15 @@
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from disputes.models.cases import DisputeCase
 from disputes.models.markets import MarketRuleVersion
 from disputes.models.rulebook import RulebookSectionVersion
+
+# What the reports count: a decision that amends an earlier one, and one a second person approved.
+AMENDS = Q(supersedes__isnull=False)
+FOUR_EYES = ~Q(approved_by=F("proposed_by"))
 
 
 class Decision(models.Model):
@@ -65,6 +69,9 @@ class Decision(models.Model):
             models.Index(
                 fields=["approved_at"], condition=Q(approved_at__isnull=False), name="decision_approved_idx"
             ),
+            # ... the few of them that amend a decision or had a second approver.
+            models.Index(fields=["approved_at"], condition=AMENDS, name="decision_amends_idx"),
+            models.Index(fields=["approved_at"], condition=FOUR_EYES, name="decision_four_eyes_idx"),
         ]
         constraints = [
             models.CheckConstraint(

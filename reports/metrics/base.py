@@ -154,3 +154,25 @@ def weeks_of(period: Period) -> list[dt.date]:
         weeks.append(first)
         first += dt.timedelta(days=7)
     return weeks
+
+
+class Totals:
+    """Sums over a family's grouped rows: totals(key, dimension=value, ...) adds `key` over the
+    rows whose dimensions have those values. Each (key, dimensions) pair is summed in one pass
+    and kept, so a section's dozens of cells do not each walk thousands of rows. A row without
+    `key` adds nothing; a row without one of the dimensions matches no value of it."""
+
+    def __init__(self, rows: list[dict]):
+        self.rows = rows
+        self._sums: dict[tuple, dict[tuple, int]] = {}
+
+    def __call__(self, key: str = "n", **where) -> int:
+        dimensions = tuple(sorted(where))
+        sums = self._sums.get((key, dimensions))
+        if sums is None:
+            sums = self._sums[(key, dimensions)] = {}
+            for row in self.rows:
+                if key in row and all(d in row for d in dimensions):
+                    values = tuple(row[d] for d in dimensions)
+                    sums[values] = sums.get(values, 0) + (row[key] or 0)
+        return sums.get(tuple(where[d] for d in dimensions), 0)

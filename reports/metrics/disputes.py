@@ -1,10 +1,10 @@
 """Disputes: cases opened and decided, how they were decided, amendments, and the four-eyes
 approvals with their wait."""
 
-from django.db.models import Case, Count, F, IntegerField, Q, Value, When
+from django.db.models import Case, Count, IntegerField, Q, Value, When
 
 from accounts.models import Venue
-from disputes.models import Decision, DisputeCase
+from disputes.models import AMENDS, FOUR_EYES, Decision, DisputeCase
 from portal.roles import Role
 from reports.aggregates import percentiles, seconds_between
 from reports.metrics.base import (
@@ -16,6 +16,7 @@ from reports.metrics.base import (
     Figure,
     ReportContext,
     Section,
+    Totals,
     ratio,
     week_spans,
     weeks_of,
@@ -45,8 +46,7 @@ APPROVALS_DEFINITION = (
 )
 ROLES = (Role.LEADERSHIP, Role.ADMIN, Role.SPECIALIST)
 RECORDED = Decision.State.RECORDED
-FOUR_EYES = ~Q(approved_by=F("proposed_by"))
-AMENDMENT = Q(supersedes__isnull=False)
+AMENDMENT = AMENDS
 
 
 def _current(field: str, ctx: ReportContext):
@@ -108,7 +108,7 @@ def _groups(ctx: ReportContext) -> dict:
     dimensions = ("category", "venue", "assignee")
     taking_effect = (
         _decisions(ctx.specialist)
-        .filter(_span("approved_at", ctx))
+        .filter(_span("approved_at", ctx), AMENDMENT | FOUR_EYES)  # the rest count in neither
         .annotate(current=_current("approved_at", ctx))
         .values("current")
         .annotate(
@@ -118,21 +118,16 @@ def _groups(ctx: ReportContext) -> dict:
         .order_by()
     )
     return {
-        "opened": _counted(ctx, OPENED, *dimensions),
-        "decided": _counted(ctx, DECIDED, *dimensions, "outcome"),
+        "opened": Totals(_counted(ctx, OPENED, *dimensions)),
+        "decided": Totals(_counted(ctx, DECIDED, *dimensions, "outcome")),
         "decisions": {row["current"]: row for row in taking_effect},
     }
 
 
-_ABSENT = object()  # a weekly row has no dimensions: it matches no breakdown's value
-
-
-def _total(rows, current: int, key: str = "n", **where) -> int:
-    return sum(
-        row.get(key, 0)
-        for row in rows
-        if row["current"] == current and all(row.get(k, _ABSENT) == v for k, v in where.items())
-    )
+def _total(totals: Totals, current: int, key: str = "n", **where) -> int:
+    """The rows' sum of `key` in this period (current 1) or the previous (0); a weekly row has
+    no dimensions, so it matches no breakdown's value."""
+    return totals(key, current=current, **where)
 
 
 def build(ctx: ReportContext) -> Section:
@@ -206,7 +201,7 @@ def _breakdowns(groups, ctx) -> list[Breakdown]:
         ("venue", "Venue", dict(Venue.choices), list(Venue.values)),
     ]
     if ctx.specialist is None:
-        people_ids = {row["assignee_id"] for row in opened + decided if "assignee_id" in row}
+        people_ids = {row["assignee_id"] for row in opened.rows + decided.rows if "assignee_id" in row}
         people = people_names(people_ids)
         dimensions.append(("assignee_id", "Specialist", people, sorted_by_name(people, people_ids)))
     breakdowns = []

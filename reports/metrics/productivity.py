@@ -141,7 +141,7 @@ def _counts(work: Work, ctx: ReportContext) -> list[dict]:
     return list(
         items.annotate(person=F(work.person), week=week)
         .values("person", "week")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("*"))  # not the pk: the index of `at` and the person alone answers
         .order_by()
     )
 

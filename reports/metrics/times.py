@@ -62,10 +62,18 @@ def _subset(metric: str, kind: str, period, measure: str) -> Q:
     )
 
 
-def _times(ctx: ReportContext) -> dict:
+def _bands(ctx: ReportContext) -> dict | None:
+    """The team's duration bands of both periods {"now"/"before": band_counts}, read once for
+    the percentiles and the distribution (None for a Specialist's own figures)."""
+    if ctx.specialist is not None:
+        return None
+    rollups_refresh()
+    return {"now": band_counts(ctx.period), "before": band_counts(ctx.previous)}
+
+
+def _times(ctx: ReportContext, bands: dict | None) -> dict:
     """{(metric, kind, measure, "now"/"before"): Percentiles}: wall time in both periods, working
     time in this one (the comparison is made on wall time)."""
-    rollups_refresh()
     periods = {"now": ctx.period, "before": ctx.previous}
     wanted = [
         (metric, kind, measure, when)
@@ -75,8 +83,8 @@ def _times(ctx: ReportContext) -> dict:
         for when in periods
         if measure == "wall_seconds" or when == "now"
     ]
-    if ctx.specialist is None:
-        return _banded(wanted, periods)
+    if bands is not None:
+        return _banded(wanted, periods, bands)
     # A Specialist's own clocks: few enough to sort them all (percentile_cont on PostgreSQL);
     # their assignee, not a value order, finds them.
     start, end = ctx.span
@@ -94,11 +102,10 @@ def _times(ctx: ReportContext) -> dict:
     return figures
 
 
-def _banded(wanted, periods) -> dict:
+def _banded(wanted, periods, bands) -> dict:
     """The team's percentiles from the daily duration bands and a short read in value order:
     the same figure as percentile_cont (tested on both databases), without sorting a period's
     clocks — on PostgreSQL the sorts took most of the page at a year of history."""
-    bands = {when: band_counts(period) for when, period in periods.items()}
     return {
         (metric, kind, measure, when): banded_percentiles(
             bands[when].get((metric, kind, measure), {}),
@@ -113,7 +120,8 @@ def _banded(wanted, periods) -> dict:
 
 
 def build(ctx: ReportContext) -> Section:
-    times = _times(ctx)
+    bands = _bands(ctx)
+    times = _times(ctx, bands)
     section = Section(key="times", title="Response and resolution times")
     for metric, label, definition in TIMED:
         for kind, kind_label in KINDS:
@@ -137,7 +145,7 @@ def build(ctx: ReportContext) -> Section:
                     )
                 )
     section.breakdowns = [_table(times)]
-    section.charts = [_distribution(ctx)]
+    section.charts = [_distribution(ctx, bands)]
     return section
 
 
@@ -197,14 +205,12 @@ def _table(times) -> Breakdown:
     )
 
 
-def _distribution(ctx: ReportContext) -> ChartData:
+def _distribution(ctx: ReportContext, team_bands: dict | None) -> ChartData:
     """Conversations' first response times in bands, this period and the previous."""
     totals = {}
     for when, period in (("now", ctx.period), ("before", ctx.previous)):
-        if ctx.specialist is None:
-            bands = band_counts(period, measures=("wall_seconds",)).get(
-                (Metric.FIRST_RESPONSE, "conversation", "wall_seconds"), {}
-            )
+        if team_bands is not None:
+            bands = team_bands[when].get((Metric.FIRST_RESPONSE, "conversation", "wall_seconds"), {})
             for i, (_label, low, high) in enumerate(BUCKETS):
                 totals[f"{when}_{i}"] = sum(
                     n

@@ -12,10 +12,6 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RemoveIndex(
-            model_name='caseevent',
-            name='caseevent_reply_idx',
-        ),
         migrations.AddIndex(
             model_name='caseevent',
             index=models.Index(condition=models.Q(('after__sent', True), ('kind', 'reply')), fields=['at', 'actor'], name='caseevent_sent_idx'),

@@ -161,7 +161,9 @@ class CaseEvent(models.Model):
         ordering = ["at", "pk"]
         indexes = [
             models.Index(fields=["case", "at"], name="caseevent_case_time_idx"),
-            # The reports: replies sent in a period, by person (read from the index alone).
+            # The reports: replies sent in a period, by person. PostgreSQL reads them from the
+            # second index alone; SQLite cannot match its JSON condition and uses the first.
+            models.Index(fields=["at", "actor"], condition=Q(kind="reply"), name="caseevent_reply_idx"),
             models.Index(
                 fields=["at", "actor"], condition=Q(kind="reply", after__sent=True), name="caseevent_sent_idx"
             ),

@@ -16,7 +16,7 @@ from reports.metrics.base import (
     Section,
     in_period,
 )
-from reports.rollups import band_counts, band_floor, banded_percentiles, rollups_refresh
+from reports.rollups import band_counts, band_floor, banded_percentiles_of, rollups_refresh
 from support.models import SlaClock
 
 Metric = SlaClock.Metric
@@ -106,17 +106,17 @@ def _banded(wanted, periods, bands) -> dict:
     """The team's percentiles from the daily duration bands and a short read in value order:
     the same figure as percentile_cont (tested on both databases), without sorting a period's
     clocks — on PostgreSQL the sorts took most of the page at a year of history."""
-    return {
-        (metric, kind, measure, when): banded_percentiles(
+    subsets = {
+        (metric, kind, measure, when): (
             bands[when].get((metric, kind, measure), {}),
             lambda metric=metric, kind=kind, measure=measure, when=when: achieved_clocks(
                 metric, kind, periods[when], measure=measure
             ),
             measure,
-            (0.5, 0.9),
         )
         for metric, kind, measure, when in wanted
     }
+    return banded_percentiles_of(subsets, (0.5, 0.9))
 
 
 def build(ctx: ReportContext) -> Section:

@@ -11,8 +11,8 @@ counts every day."""
 import datetime as dt
 from bisect import bisect_right
 
-from django.db import transaction
-from django.db.models import Case, CharField, Count, IntegerField, Sum, Value, When
+from django.db import connections, transaction
+from django.db.models import Case, CharField, Count, F, IntegerField, Sum, Value, When
 from django.utils import timezone
 
 from reports.aggregates import Percentiles
@@ -264,34 +264,72 @@ def banded_percentiles(bands: dict, clocks_of, measure: str, fractions) -> Perce
     counts, and the values there are read in order from the clocks (`clocks_of` gives the
     subset's queryset; its filter must let the database read `measure` in value order). The
     read is bounded to the band on both sides, so the database walks that band alone."""
-    total = sum(bands.values())
-    if not total:
-        return Percentiles(0, (None,) * len(fractions))
-    values = []
-    for fraction in fractions:
-        position = fraction * (total - 1)
-        rank = int(position)
-        pair = _values_from(bands, clocks_of, measure, rank)
-        if len(pair) < 2 and rank + 1 < total:  # the next value opens the next band
-            pair += _values_from(bands, clocks_of, measure, rank + 1)[:1]
-        low = float(pair[0])
-        high = float(pair[1]) if len(pair) > 1 else low
-        values.append(low + (position - rank) * (high - low))
-    return Percentiles(total, tuple(values))
+    return banded_percentiles_of({None: (bands, clocks_of, measure)}, fractions)[None]
 
 
-def _values_from(bands: dict, clocks_of, measure: str, rank: int) -> list:
-    """The value at `rank` and the next one if it is in the same band."""
-    band, below = _band_holding(bands, rank)
-    within = {f"{measure}__gte": band_floor(band)}
-    if band < len(BANDS):
-        within[f"{measure}__lt"] = BANDS[band]
-    return list(
-        clocks_of()
-        .filter(**within)
-        .order_by(measure)
-        .values_list(measure, flat=True)[rank - below : rank - below + 2]
-    )
+def banded_percentiles_of(subsets: dict, fractions) -> dict:
+    """{key: Percentiles} for subsets {key: (bands, clocks_of, measure)}, as banded_percentiles
+    gives each: on PostgreSQL all their reads are one query (a UNION ALL of the bounded reads);
+    SQLite allows no LIMIT in a compound's parts, so there each read is its own query."""
+    ranks = {}  # (key, fraction's index): (position, rank, total)
+    for key, (bands, _clocks_of, _measure) in subsets.items():
+        total = sum(bands.values())
+        for i, fraction in enumerate(fractions):
+            if total:
+                position = fraction * (total - 1)
+                ranks[(key, i)] = (position, int(position), total)
+    # The value at each rank and the next one if it is in the same band; then, where the rank
+    # closes its band, the first value of the next band.
+    pairs = _read_values({slot: (*subsets[slot[0]], rank) for slot, (_p, rank, _t) in ranks.items()}, 2)
+    follow = {
+        slot: (*subsets[slot[0]], rank + 1)
+        for slot, (_p, rank, total) in ranks.items()
+        if len(pairs[slot]) < 2 and rank + 1 < total
+    }
+    for slot, values in _read_values(follow, 1).items():
+        pairs[slot] = pairs[slot] + values
+    found = {}
+    for key in subsets:
+        values = []
+        for i in range(len(fractions)):
+            if (key, i) not in ranks:
+                values.append(None)
+                continue
+            position, rank, _total = ranks[(key, i)]
+            low, *rest = sorted(float(v) for v in pairs[(key, i)])
+            high = rest[0] if rest else low
+            values.append(low + (position - rank) * (high - low))
+        total = sum(subsets[key][0].values())
+        found[key] = Percentiles(total, tuple(values)) if total else Percentiles(0, (None,) * len(fractions))
+    return found
+
+
+def _read_values(reads: dict, count: int) -> dict:
+    """{slot: [values]} for reads {slot: (bands, clocks_of, measure, rank)}: up to `count`
+    values in order from `rank`, each read bounded to the band holding that rank."""
+    if not reads:
+        return {}
+    queries = []
+    for tag, (bands, clocks_of, measure, rank) in enumerate(reads.values()):
+        band, below = _band_holding(bands, rank)
+        within = {f"{measure}__gte": band_floor(band)}
+        if band < len(BANDS):
+            within[f"{measure}__lt"] = BANDS[band]
+        queries.append(
+            clocks_of()
+            .filter(**within)
+            .annotate(tag=Value(tag, output_field=IntegerField()), value=F(measure))
+            .order_by(measure)
+            .values_list("tag", "value")[rank - below : rank - below + count]
+        )
+    values: dict[int, list] = {tag: [] for tag in range(len(queries))}
+    if connections[queries[0].db].features.supports_slicing_ordering_in_compound:
+        rows = queries[0].union(*queries[1:], all=True) if len(queries) > 1 else queries[0]
+    else:
+        rows = (row for query in queries for row in query)
+    for tag, value in rows:
+        values[tag].append(value)
+    return {slot: values[tag] for tag, slot in enumerate(reads)}
 
 
 def _band_holding(bands: dict, rank: int) -> tuple[int, int]:

@@ -2,6 +2,7 @@
 them: each day whole for the span holding most of it, the odd hours from the rows themselves."""
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 
 from django.db.models import Case, CharField, Func, IntegerField, Q, Value, When
@@ -52,18 +53,25 @@ class Correction:
     end: dt.datetime
 
 
-def span_keys(spans: dict) -> tuple[Q, Case | None, list[Correction]]:
+def span_keys(spans: dict) -> tuple[Q, Case | None, tuple[Correction, ...]]:
     """For spans {key: (start, end)}: the rollups' filter on `day` and a CASE naming each day's
     span (None when no day is read), and the corrections to read from the rows themselves.
+    A page asks for the same spans (its period and the previous, its weeks) a dozen times: the
+    answer is kept, and the filter and CASE are shared by the queries (Django copies them).
 
     Each UTC day goes whole to the span that holds most of it (at least half), so the rows are
     read only for the smaller pieces: the hours of a day that belong to another span are added
     to that span and taken from the day's, and the hours of a day no span holds most of are
     added to theirs. A viewer an hour off UTC reads an hour per boundary, not a day. The spans
     must not overlap (a period and the one before it; the weeks of a period)."""
+    return _span_keys(tuple(spans.items()))
+
+
+@functools.lru_cache(maxsize=64)
+def _span_keys(spans: tuple) -> tuple[Q, Case | None, tuple[Correction, ...]]:
     owner: dict[dt.date, object] = {}
     pieces: dict[dt.date, list[tuple]] = {}
-    for key, (start, end) in spans.items():
+    for key, (start, end) in spans:
         start, end = start.astimezone(UTC), end.astimezone(UTC)
         day = start.date()
         while _midnight(day) < end:
@@ -94,7 +102,7 @@ def span_keys(spans: dict) -> tuple[Q, Case | None, list[Correction]]:
     # The filter keeps only the runs' days and the runs are in order, so a day's span is that of
     # the first run ending on or after it: one comparison per WHEN.
     whens = [When(day__lte=last, then=Value(key)) for key, _first, last in runs]
-    return days, SpanCase(*whens, output_field=IntegerField()) if whens else None, corrections
+    return days, SpanCase(*whens, output_field=IntegerField()) if whens else None, tuple(corrections)
 
 
 def _midnight(day: dt.date) -> dt.datetime:
@@ -123,7 +131,8 @@ def _blocks(runs: list[tuple]) -> list[tuple[dt.date, dt.date]]:
     return [tuple(block) for block in blocks]
 
 
-def corrections_case(field: str, corrections: list[Correction]) -> tuple[Q, Case, Case]:
+@functools.lru_cache(maxsize=64)
+def corrections_case(field: str, corrections: tuple[Correction, ...]) -> tuple[Q, Case, Case]:
     """The rows' filter on `field` for the corrections, and CASEs naming the span each row is
     added to and the span it is taken from (NULL for none)."""
     rows = Q(pk__in=[])

@@ -158,7 +158,7 @@ class DayRollup:
         names = ("span", *by)
         return [{**dict(zip(names, key, strict=True)), "n": n} for key, n in totals.items() if n]
 
-    def _corrections(self, spec: Event, corrections: list, by: tuple, only: dict):
+    def _corrections(self, spec: Event, corrections: tuple, by: tuple, only: dict):
         """(added to, taken from, *by, n) of the rows in the correcting hours. PostgreSQL reads
         them as one OR of index ranges; SQLite would scan every row for that OR, so there each
         stretch is its own grouped read, all in one UNION ALL (PostgreSQL runs that at half the

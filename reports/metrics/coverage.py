@@ -90,7 +90,8 @@ def on_time_at(instant: dt.datetime, days_in_use: list[int]) -> Q:
         ),
         output_field=DateTimeField(),
     )
-    return Q(GreaterThanOrEqual(last, since)) | (
+    # Both sides name IS NULL so the test is never NULL: the row list negates it for "late".
+    return (Q(IsNull(last, False)) & Q(GreaterThanOrEqual(last, since))) | (
         Q(IsNull(last, True)) & Q(GreaterThanOrEqual(F("created_at"), since))
     )
 

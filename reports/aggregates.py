@@ -22,9 +22,10 @@ from typing import NamedTuple
 
 from django.core.exceptions import EmptyResultSet
 from django.db import NotSupportedError, connections
-from django.db.models import Aggregate, Count, F, FloatField, Func, Q, QuerySet
+from django.db.models import Aggregate, Case, Count, F, FloatField, Func, Q, QuerySet
 from django.db.models.expressions import Combinable
 from django.db.models.functions import Cast
+from django.utils.functional import cached_property
 
 
 class Percentiles(NamedTuple):
@@ -346,3 +347,14 @@ def _checked_fraction(fraction: float) -> float:
     if not 0 <= fraction <= 1:
         raise ValueError(f"A percentile's fraction lies between 0 and 1, not {fraction}.")
     return fraction
+
+
+class ObjectCase(Case):
+    """A CASE Django tells apart by the object, not by walking its arguments: GROUP BY hashes
+    every selected expression, and hashing a CASE of a dozen WHENs by their arguments cost about
+    20 ms of a 90-day report page (the CASEs naming spans, weeks, bands and periods). Two
+    ObjectCases are equal only if they are the same object."""
+
+    @cached_property
+    def identity(self):
+        return (ObjectCase, id(self))

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from portal.roles import Role, has_role
 from reports.metrics import families
 from reports.metrics.base import Family, ReportContext, Section
+from reports.metrics.dimensions import names_kept
 from reports.periods import Period
 from reports.rollups import rollups_caught_up
 
@@ -34,7 +35,7 @@ def report_for(user, period: Period) -> Report:
     team = ReportContext(period=period, previous=previous)
     own = not sees_everyone(user)
     sections = []
-    with rollups_caught_up():
+    with rollups_caught_up(), names_kept():
         for family in families_for(user):
             if own and family.per_person:
                 section = family.build(ReportContext(period=period, previous=previous, specialist=user))

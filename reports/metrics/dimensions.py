@@ -1,5 +1,8 @@
-"""Names for the breakdowns' rows (tiers, people, venues), each read in one query, and the
-SQL expression of a person's name for row lists."""
+"""Names for the breakdowns' rows (tiers, people, venues), each read in one query (once per
+report while `names_kept()`), and the SQL expression of a person's name for row lists."""
+
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.contrib.auth import get_user_model
 from django.db.models import CharField, F, Value
@@ -10,8 +13,29 @@ from accounts.models import Tier, Venue
 UNASSIGNED = "Unassigned"
 
 
+# While a report is built: {"tiers": {pk: name} or None, "people": {pk: name or None}}.
+_KEPT: ContextVar[dict | None] = ContextVar("reports_names_kept", default=None)
+
+
+@contextmanager
+def names_kept():
+    """Tiers and people read once for every section of the report built inside: each section
+    names its rows, mostly the same few people."""
+    token = _KEPT.set({"tiers": None, "people": {}})
+    try:
+        yield
+    finally:
+        _KEPT.reset(token)
+
+
 def tier_names() -> dict[int, str]:
-    return dict(Tier.objects.order_by("rank").values_list("pk", "name"))
+    kept = _KEPT.get()
+    if kept is not None and kept["tiers"] is not None:
+        return dict(kept["tiers"])
+    names = dict(Tier.objects.order_by("rank").values_list("pk", "name"))
+    if kept is not None:
+        kept["tiers"] = names
+    return dict(names)
 
 
 def tier_order() -> list[int]:
@@ -21,13 +45,14 @@ def tier_order() -> list[int]:
 def people_names(ids) -> dict[int, str]:
     """Full names (the username when a person has none) of these users."""
     ids = {pk for pk in ids if pk is not None}
-    if not ids:
-        return {}
-    users = get_user_model().objects.filter(pk__in=ids)
-    return {
-        user.pk: user.get_full_name() or user.username
-        for user in users.only("first_name", "last_name", "username")
-    }
+    kept = _KEPT.get()
+    known = {} if kept is None else kept["people"]
+    missing = ids - known.keys()
+    if missing:
+        known.update(dict.fromkeys(missing))  # None: no such user (kept, so not asked again)
+        users = get_user_model().objects.filter(pk__in=missing).only("first_name", "last_name", "username")
+        known.update({user.pk: user.get_full_name() or user.username for user in users})
+    return {pk: known[pk] for pk in ids if known[pk] is not None}
 
 
 def venue_names() -> dict[str, str]:

@@ -1,12 +1,12 @@
 """Disputes: cases opened and decided, how they were decided, amendments, and the four-eyes
 approvals with their wait."""
 
-from django.db.models import Case, Count, IntegerField, Q, Value, When
+from django.db.models import Count, IntegerField, Q, Value, When
 
 from accounts.models import Venue
 from disputes.models import AMENDS, FOUR_EYES, Decision, DisputeCase
 from portal.roles import Role
-from reports.aggregates import percentiles, seconds_between
+from reports.aggregates import ObjectCase, percentiles, seconds_between
 from reports.metrics.base import (
     Breakdown,
     Cell,
@@ -51,7 +51,7 @@ AMENDMENT = AMENDS
 
 def _current(field: str, ctx: ReportContext):
     """1 for this period's rows, 0 for the previous period's (the query keeps both)."""
-    return Case(
+    return ObjectCase(
         When(**{f"{field}__gte": ctx.period.start}, then=Value(1)),
         default=Value(0),
         output_field=IntegerField(),

@@ -5,11 +5,11 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Case, Count, IntegerField, Q, Value, When
+from django.db.models import Count, IntegerField, Q, Value, When
 
 from oncall.models import MAX_ACK_MINUTES, Escalation, EscalationPolicy, Page
 from portal.roles import Role
-from reports.aggregates import Percentiles, percentiles, seconds_between
+from reports.aggregates import ObjectCase, Percentiles, percentiles, seconds_between
 from reports.metrics.base import (
     Breakdown,
     Cell,
@@ -72,7 +72,7 @@ def night_hour(zones: dict, start: dt.datetime, end: dt.datetime):
     if len(hours) == 1:
         return next(iter(hours.values()))
     *others, last = sorted(zones)
-    return Case(
+    return ObjectCase(
         *(When(policy_id__in=zones[zone], then=hours[zone]) for zone in others),
         default=hours[last],
         output_field=IntegerField(),
@@ -96,7 +96,7 @@ def _ack_seconds():
 
 
 def _current(field: str, ctx: ReportContext):
-    return Case(When(**{f"{field}__gte": ctx.period.start}, then=Value(1)), default=Value(0))
+    return ObjectCase(When(**{f"{field}__gte": ctx.period.start}, then=Value(1)), default=Value(0))
 
 
 def _groups(escalations, ctx: ReportContext, zones) -> list[dict]:

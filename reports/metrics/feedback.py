@@ -3,13 +3,13 @@
 Product reads this family too, so nothing here shows an e-mail, a wallet or a case file:
 items by title, follow-ups by the account's display name only."""
 
-from django.db.models import Case, Count, F, IntegerField, OuterRef, Subquery, Value, When
+from django.db.models import Count, F, IntegerField, OuterRef, Subquery, Value, When
 from django.urls import reverse
 
 from feedback.models import FeedbackEvent, FeedbackItem, FollowUp, ProductArea
 from portal.columns import Column
 from portal.roles import Role
-from reports.aggregates import percentiles, seconds_between
+from reports.aggregates import ObjectCase, percentiles, seconds_between
 from reports.metrics.base import Breakdown, Cell, Drill, Family, Figure, ReportContext, Section, in_period
 from reports.rows import RowList, RowQuery, one_of, positive_id, register_rows
 
@@ -57,7 +57,7 @@ def items_with_stages():
 
 
 def _current(field: str, ctx: ReportContext):
-    return Case(
+    return ObjectCase(
         When(**{f"{field}__gte": ctx.period.start}, then=Value(1)),
         default=Value(0),
         output_field=IntegerField(),

@@ -8,9 +8,8 @@ from zoneinfo import ZoneInfo
 from django.db import NotSupportedError
 from django.db.models import FloatField, Func, IntegerField, Value, When
 
-from reports.aggregates import seconds_between
+from reports.aggregates import ObjectCase, seconds_between
 from reports.metrics.base import weeks_of
-from reports.rollups.days import SpanCase
 
 WEEK = 7 * 86400
 
@@ -47,7 +46,7 @@ def local_seconds(field: str, zone, origin: dt.date, start: dt.datetime, end: dt
     pieces = _offsets(zone, start, end)
     if len(pieces) == 1:
         return since + Value(float(pieces[0][1]))
-    offset = SpanCase(
+    offset = ObjectCase(
         *(When(**{f"{field}__lt": until}, then=Value(float(seconds))) for until, seconds in pieces[:-1]),
         default=Value(float(pieces[-1][1])),
         output_field=FloatField(),
@@ -95,7 +94,7 @@ def week_number(field: str, period, tz):
         if low == high:
             return Value(low)
         middle = (low + high + 1) // 2  # the first week of the upper half
-        return SpanCase(
+        return ObjectCase(
             When(**{f"{field}__lt": starts[middle - 1]}, then=among(low, middle - 1)),
             default=among(middle, high),
             output_field=IntegerField(),

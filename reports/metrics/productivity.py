@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.db.models import Case, Count, F, FilteredRelation, Q, Value, When
+from django.db.models import Count, F, FilteredRelation, Q, Value, When
 
 from accounts.models import CheckIn
 from disputes.models import CaseEvent, Decision, DisputeCase
@@ -15,6 +15,7 @@ from oncall.models import Escalation, Rota
 from oncall.rota import rota_specs, shifts
 from portal.columns import Column
 from portal.roles import Role
+from reports.aggregates import ObjectCase
 from reports.metrics.base import (
     Breakdown,
     Cell,
@@ -134,7 +135,7 @@ def _counts(work: Work, ctx: ReportContext) -> list[dict]:
     items = work.items().filter(**{f"{work.at}__gte": start, f"{work.at}__lt": end})
     if ctx.specialist is not None:
         items = items.filter(**{work.person: ctx.specialist})
-    week = Case(
+    week = ObjectCase(
         When(**{f"{work.at}__lt": ctx.period.start}, then=Value(-1)),
         default=week_number(work.at, ctx.period, ctx.period.start.tzinfo),
     )

@@ -17,7 +17,7 @@ from reports.metrics.base import (
     ratio,
 )
 from reports.metrics.dimensions import UNASSIGNED, people_names, person_name, sorted_by_name, tier_names
-from reports.rollups import clock_counts, rollups_refresh
+from reports.rollups import clock_counts_by_span, rollups_refresh
 from reports.rows import RowList, RowQuery, one_of, positive_id, register_rows
 from support.models import SlaClock
 
@@ -67,16 +67,16 @@ def _groups(ctx: ReportContext) -> list[dict]:
     assignee), from the daily rollups and the hours around them; every figure and breakdown
     sums these rows."""
     rollups_refresh()
+    spans = {1: (ctx.period.start, ctx.period.end), 0: (ctx.previous.start, ctx.previous.end)}
     return [
         {
             **row,
-            "current": current,
+            "current": row["span"],
             "item_tier_id": row["tier"],
             "item_assignee_id": row["assignee"],
             "n": row["clocks"],
         }
-        for current, period in ((1, ctx.period), (0, ctx.previous))
-        for row in clock_counts(period, specialist=ctx.specialist)
+        for row in clock_counts_by_span(spans, specialist=ctx.specialist)
         if row["status"] in DECIDED
     ]
 

@@ -16,7 +16,7 @@ from reports.metrics.base import (
     Section,
     in_period,
 )
-from reports.rollups import band_counts, band_floor, banded_percentiles_of, rollups_refresh
+from reports.rollups import band_counts_by_span, band_floor, banded_percentiles_of, rollups_refresh
 from support.models import SlaClock
 
 Metric = SlaClock.Metric
@@ -68,7 +68,10 @@ def _bands(ctx: ReportContext) -> dict | None:
     if ctx.specialist is not None:
         return None
     rollups_refresh()
-    return {"now": band_counts(ctx.period), "before": band_counts(ctx.previous)}
+    counts = band_counts_by_span(
+        {1: (ctx.period.start, ctx.period.end), 0: (ctx.previous.start, ctx.previous.end)}
+    )
+    return {"now": counts.get(1, {}), "before": counts.get(0, {})}
 
 
 def _times(ctx: ReportContext, bands: dict | None) -> dict:

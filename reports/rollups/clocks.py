@@ -12,10 +12,10 @@ import datetime as dt
 from bisect import bisect_right
 
 from django.db import connections, transaction
-from django.db.models import Case, CharField, Count, F, IntegerField, Sum, Value, When
+from django.db.models import CharField, Count, F, IntegerField, Sum, Value, When
 from django.utils import timezone
 
-from reports.aggregates import Percentiles
+from reports.aggregates import ObjectCase, Percentiles
 from reports.models import ClockDay, DurationDay, RollupWatermark
 from reports.rollups.days import UTC, UtcDate, corrections_case, span_keys
 from support.models import SlaClock
@@ -33,7 +33,7 @@ BANDS = (
 
 
 def kind_expression():
-    return Case(
+    return ObjectCase(
         When(conversation__isnull=True, then=Value("case")),
         default=Value("conversation"),
         output_field=CharField(),
@@ -41,7 +41,7 @@ def kind_expression():
 
 
 def band_expression(measure: str):
-    return Case(
+    return ObjectCase(
         *(When(**{f"{measure}__lt": bound}, then=Value(i)) for i, bound in enumerate(BANDS)),
         default=Value(len(BANDS)),
         output_field=IntegerField(),
@@ -229,34 +229,48 @@ def _add(counts: dict, key: tuple, n, timed) -> None:
 def band_counts(period, measures=MEASURES) -> dict:
     """{(metric, kind, measure): {band: clocks}} of the clocks achieved in the period: its days
     from the rollups (each UTC day it holds most of), the odd hours from the clocks."""
-    days, day_span, corrections = span_keys({0: (period.start, period.end)})
+    return band_counts_by_span({0: (period.start, period.end)}, measures).get(0, {})
+
+
+def band_counts_by_span(spans: dict, measures=MEASURES) -> dict:
+    """As band_counts for several spans {key: (start, end)} at once: {key: band counts} (a span
+    with no clock is left out). One query for the rollups, one per measure for the odd hours."""
+    days, day_span, corrections = span_keys(spans)
     counts: dict = {}
 
-    def add(metric, kind, measure, band, n):
-        bands = counts.setdefault((metric, kind, measure), {})
+    def add(span, metric, kind, measure, band, n):
+        bands = counts.setdefault(span, {}).setdefault((metric, kind, measure), {})
         bands[band] = bands.get(band, 0) + n
 
     if day_span is not None:
         for row in (
             DurationDay.objects.filter(days, measure__in=measures)
-            .values_list("metric", "kind", "measure", "band")
+            .annotate(span=day_span)
+            .values_list("span", "metric", "kind", "measure", "band")
             .annotate(n=Sum("clocks"))
             .order_by()
         ):
             add(*row)
     if corrections:
-        in_hours, added_to, _taken_from = corrections_case("stopped_at", corrections)
-        clocks = SlaClock.objects.filter(in_hours).annotate(kind=kind_expression(), added=added_to)
+        in_hours, added_to, taken_from = corrections_case("stopped_at", corrections)
+        clocks = SlaClock.objects.filter(in_hours).annotate(
+            kind=kind_expression(), added=added_to, taken=taken_from
+        )
         for measure in measures:
-            for metric, kind, band, added, n in (
+            for metric, kind, band, added, taken, n in (
                 clocks.filter(**{f"{measure}__isnull": False})
                 .annotate(band=band_expression(measure))
-                .values_list("metric", "kind", "band", "added")
+                .values_list("metric", "kind", "band", "added", "taken")
                 .annotate(n=Count("pk"))
                 .order_by()
             ):
-                add(metric, kind, measure, band, n if added is not None else -n)  # one span: in or out
-    return {key: {band: n for band, n in bands.items() if n} for key, bands in counts.items()}
+                for span, sign in ((added, 1), (taken, -1)):
+                    if span is not None:
+                        add(span, metric, kind, measure, band, sign * n)
+    return {
+        span: {key: {band: n for band, n in bands.items() if n} for key, bands in by_key.items()}
+        for span, by_key in counts.items()
+    }
 
 
 def banded_percentiles(bands: dict, clocks_of, measure: str, fractions) -> Percentiles:

@@ -6,7 +6,8 @@ import functools
 from dataclasses import dataclass
 
 from django.db.models import Case, CharField, Func, IntegerField, Q, Value, When
-from django.utils.functional import cached_property
+
+from reports.aggregates import ObjectCase
 
 UTC = dt.UTC
 ONE_DAY, HALF_DAY = dt.timedelta(days=1), dt.timedelta(hours=12)
@@ -31,16 +32,6 @@ class UtcDate(Func):
             template="to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD')",
             **extra_context,
         )
-
-
-class SpanCase(Case):
-    """A CASE Django tells apart by the object, not by walking its arguments: GROUP BY hashes
-    every selected expression, and hashing a CASE of a dozen WHENs by their arguments cost about
-    20 ms of a 90-day report page. Two SpanCases are equal only if they are the same object."""
-
-    @cached_property
-    def identity(self):
-        return (SpanCase, id(self))
 
 
 @dataclass(frozen=True)
@@ -102,7 +93,7 @@ def _span_keys(spans: tuple) -> tuple[Q, Case | None, tuple[Correction, ...]]:
     # The filter keeps only the runs' days and the runs are in order, so a day's span is that of
     # the first run ending on or after it: one comparison per WHEN.
     whens = [When(day__lte=last, then=Value(key)) for key, _first, last in runs]
-    return days, SpanCase(*whens, output_field=IntegerField()) if whens else None, tuple(corrections)
+    return days, ObjectCase(*whens, output_field=IntegerField()) if whens else None, tuple(corrections)
 
 
 def _midnight(day: dt.date) -> dt.datetime:
@@ -140,7 +131,7 @@ def corrections_case(field: str, corrections: tuple[Correction, ...]) -> tuple[Q
         rows |= Q(**{f"{field}__gte": c.start, f"{field}__lt": c.end})
 
     def case(side: str) -> Case:
-        return SpanCase(
+        return ObjectCase(
             *(
                 When(**{f"{field}__gte": c.start, f"{field}__lt": c.end}, then=Value(getattr(c, side)))
                 for c in corrections

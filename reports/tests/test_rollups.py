@@ -173,6 +173,19 @@ def test_many_subsets_percentiles_at_once_equal_each_alone(clocks, django_assert
         assert together[key].values == pytest.approx(figures.values)
 
 
+@pytest.mark.parametrize("tz", [UTC, NEW_YORK])
+def test_band_counts_of_two_periods_at_once_equal_each_alone(clocks, tz):
+    from reports.rollups import band_counts_by_span
+
+    rollups_refresh()
+    period = period_of_days(dt.date(2026, 10, 18), dt.date(2026, 11, 8), tz, label="", params=[])
+    previous = period.previous()
+    together = band_counts_by_span({1: (period.start, period.end), 0: (previous.start, previous.end)})
+
+    assert together[1] == band_counts(period) != {}
+    assert together[0] == band_counts(previous) != {}
+
+
 def test_counting_changed_days_is_a_fixed_number_of_queries(clocks, policy):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext

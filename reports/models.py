@@ -1,9 +1,19 @@
 """Daily rollups the reports read instead of scanning a year of rows: counts of SLA clocks by the
 UTC day they stopped, their durations in bands (for percentiles on SQLite), and conversations
 closed and rated per UTC day. Derived data, kept by reports.rollups: any day can be counted
-again from the rows at any time, and is whenever a row counted in it changed."""
+again from the rows at any time, and is whenever a row counted in it changed.
+
+Each rollup also holds a row per UTC week (Monday to Sunday) beside its daily rows, `days` = 7
+and `day` its Monday: the sums of the week's daily rows, so a span of months reads a row per
+week where it holds whole weeks (reports.rollups.weeks)."""
 
 from django.db import models
+
+
+def _days_field():
+    return models.PositiveSmallIntegerField(
+        default=1, help_text="1: the counts of `day`; 7: of the UTC week starting on `day` (a Monday)."
+    )
 
 
 class ClockDay(models.Model):
@@ -18,12 +28,13 @@ class ClockDay(models.Model):
     assignee_id = models.BigIntegerField(null=True)
     clocks = models.PositiveIntegerField()
     timed = models.PositiveIntegerField()
+    days = _days_field()
 
     class Meta:
         indexes = [
-            models.Index(fields=["day"], name="clock_day_idx"),
+            models.Index(fields=["days", "day"], name="clock_days_idx"),
             # productivity reads one metric and kind: a third of the day's rows
-            models.Index(fields=["metric", "kind", "day"], name="clock_metric_day_idx"),
+            models.Index(fields=["days", "metric", "kind", "day"], name="clock_metric_days_idx"),
         ]
 
     def __str__(self):
@@ -40,9 +51,10 @@ class DurationDay(models.Model):
     measure = models.CharField(max_length=16)  # "wall_seconds" or "working_seconds"
     band = models.PositiveSmallIntegerField()
     clocks = models.PositiveIntegerField()
+    days = _days_field()
 
     class Meta:
-        indexes = [models.Index(fields=["day"], name="duration_day_idx")]
+        indexes = [models.Index(fields=["days", "day"], name="duration_days_idx")]
 
     def __str__(self):
         return f"{self.day} {self.metric} {self.measure} band {self.band}: {self.clocks}"
@@ -59,11 +71,14 @@ class ConversationDay(models.Model):
     venue = models.CharField(max_length=16, null=True)  # noqa: DJ001 (None: no account, as the join gives)
     rating = models.PositiveSmallIntegerField(null=True)  # "closed" rows: None
     conversations = models.PositiveIntegerField()
+    days = _days_field()
 
     class Meta:
         indexes = [
-            models.Index(fields=["day"], name="conversation_day_idx"),
-            models.Index(fields=["event", "day"], name="conversation_event_day_idx"),  # a read's rows
+            models.Index(fields=["days", "day"], name="conversation_days_idx"),
+            models.Index(
+                fields=["days", "event", "day"], name="conversation_event_days_idx"
+            ),  # a read's rows
         ]
 
     def __str__(self):
@@ -83,11 +98,12 @@ class CaseDay(models.Model):
     outcome = models.CharField(max_length=20, null=True)  # noqa: DJ001 (None: opened, or no recorded decision)
     decided_by_id = models.BigIntegerField(null=True)
     cases = models.PositiveIntegerField()
+    days = _days_field()
 
     class Meta:
         indexes = [
-            models.Index(fields=["day"], name="case_day_idx"),
-            models.Index(fields=["event", "day"], name="case_event_day_idx"),  # a read's rows
+            models.Index(fields=["days", "day"], name="case_days_idx"),
+            models.Index(fields=["days", "event", "day"], name="case_event_days_idx"),  # a read's rows
         ]
 
     def __str__(self):

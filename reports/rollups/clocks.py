@@ -18,6 +18,7 @@ from django.utils import timezone
 from reports.aggregates import ObjectCase, Percentiles
 from reports.models import ClockDay, DurationDay, RollupWatermark
 from reports.rollups.days import UTC, UtcDate, corrections_case, span_keys
+from reports.rollups.weeks import DAILY, count_weeks
 from support.models import SlaClock
 
 SAFETY = dt.timedelta(minutes=10)
@@ -100,19 +101,29 @@ def _count_days(days: list[str] | None) -> int:
         ClockDay.objects.all().delete()
         DurationDay.objects.all().delete()
         _insert(stopped)
-        return ClockDay.objects.values("day").distinct().count()
+        _count_weeks()
+        return ClockDay.objects.filter(days=DAILY).values("day").distinct().count()
     if not days:
         return 0
     dates = [dt.date.fromisoformat(day) for day in days]
-    ClockDay.objects.filter(day__in=dates).delete()
-    DurationDay.objects.filter(day__in=dates).delete()
+    ClockDay.objects.filter(days=DAILY, day__in=dates).delete()
+    DurationDay.objects.filter(days=DAILY, day__in=dates).delete()
     first = dt.datetime.combine(min(dates), dt.time(0), tzinfo=UTC)
     last = dt.datetime.combine(max(dates), dt.time(0), tzinfo=UTC) + dt.timedelta(days=1)
     in_days = stopped.filter(stopped_at__gte=first, stopped_at__lt=last).annotate(
         stop_day=UtcDate("stopped_at")
     )
     _insert(in_days.filter(stop_day__in=days))
+    _count_weeks(dates)
     return len(days)
+
+
+def _count_weeks(dates=None) -> None:
+    """The weekly rows of the weeks holding these days (every week when None), from the daily."""
+    count_weeks(
+        ClockDay, ("metric", "status", "kind", "tier_id", "assignee_id"), ("clocks", "timed"), days=dates
+    )
+    count_weeks(DurationDay, ("metric", "kind", "measure", "band"), ("clocks",), days=dates)
 
 
 def _insert(clocks) -> None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.db.models import Case, CharField, Func, IntegerField, Q, Value, When
 
 from reports.aggregates import ObjectCase
+from reports.rollups.weeks import DAILY, WEEKLY, split_runs
 
 UTC = dt.UTC
 ONE_DAY, HALF_DAY = dt.timedelta(days=1), dt.timedelta(hours=12)
@@ -87,11 +88,15 @@ def _span_keys(spans: tuple) -> tuple[Q, Case | None, tuple[Correction, ...]]:
             if at < _midnight(day + ONE_DAY):
                 corrections.append(Correction(None, mine, at, _midnight(day + ONE_DAY)))
     runs = _runs(owner)
+    daily, weekly = split_runs(runs)
     days = Q(pk__in=[])
-    for first, last in _blocks(runs):
-        days |= Q(day__gte=first, day__lte=last)
-    # The filter keeps only the runs' days and the runs are in order, so a day's span is that of
-    # the first run ending on or after it: one comparison per WHEN.
+    for first, last in daily:
+        days |= Q(days=DAILY, day__gte=first, day__lte=last)
+    for first, last in weekly:
+        days |= Q(days=WEEKLY, day__gte=first, day__lte=last)
+    # The filter keeps only the runs' days (a weekly row's Monday and week lie in one run) and
+    # the runs are in order, so a row's span is that of the first run ending on or after its day:
+    # one comparison per WHEN.
     whens = [When(day__lte=last, then=Value(key)) for key, _first, last in runs]
     return days, ObjectCase(*whens, output_field=IntegerField()) if whens else None, tuple(corrections)
 
@@ -109,17 +114,6 @@ def _runs(owner: dict) -> list[tuple]:
         else:
             runs.append([owner[day], day, day])
     return [tuple(run) for run in runs]
-
-
-def _blocks(runs: list[tuple]) -> list[tuple[dt.date, dt.date]]:
-    """[(first day, last day)] of the runs that follow one another without a gap."""
-    blocks: list[list] = []
-    for _key, first, last in runs:
-        if blocks and blocks[-1][1] + ONE_DAY == first:
-            blocks[-1][1] = last
-        else:
-            blocks.append([first, last])
-    return [tuple(block) for block in blocks]
 
 
 @functools.lru_cache(maxsize=64)

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from reports.models import RollupWatermark
 from reports.rollups.days import UTC, UtcDate, corrections_case, span_keys
+from reports.rollups.weeks import DAILY, count_weeks
 
 SAFETY = dt.timedelta(minutes=10)
 
@@ -103,7 +104,11 @@ class DayRollup:
     def _count_from(self, since: dt.date | None) -> int:
         """Replace the rollup rows from `since` (every row when None) with fresh counts."""
         self.before_count(since is None)
-        days = self.model.objects.all() if since is None else self.model.objects.filter(day__gte=since)
+        days = (
+            self.model.objects.all()
+            if since is None
+            else self.model.objects.filter(days=DAILY, day__gte=since)
+        )
         days.delete()
         since_at = dt.datetime.combine(since, dt.time(0), tzinfo=UTC) if since else None
         for name, event in self.events.items():
@@ -114,7 +119,9 @@ class DayRollup:
                 (self._rolled(name, event, row) for row in self._grouped(rows, event)),
                 batch_size=2000,
             )
-        counted = self.model.objects.all() if since is None else self.model.objects.filter(day__gte=since)
+        count_weeks(self.model, ("event", *self.columns.values()), (self.count,), since=since)
+        counted = self.model.objects.filter(days=DAILY)
+        counted = counted if since is None else counted.filter(day__gte=since)
         return counted.values("day").distinct().count()
 
     def _grouped(self, rows, event: Event):

@@ -1,5 +1,5 @@
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
-from django.http import Http404, HttpResponseBadRequest
+from django.http import Http404, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 
@@ -14,9 +14,21 @@ from reports.rows import BadFilter, RowQuery, parse_filters, row_list
 from reports.selectors import READERS, person_scope, report_for
 
 
+def _unreadable_period(form):
+    """A CSV asked for a period the form cannot read: 400 with the form's words, rather than a
+    file of the default period that looks like the one asked for (the page shows the errors
+    beside the default figures instead)."""
+    if form.is_bound and not form.is_valid():
+        errors = {field: [str(e) for e in problems] for field, problems in form.errors.items()}
+        return JsonResponse({"error": "The period could not be read.", "fields": errors}, status=400)
+    return None
+
+
 @role_required(*READERS)
 def report(request):
     form, period = period_from_request(request)
+    if request.GET.get("format") == "csv" and (bad := _unreadable_period(form)):
+        return bad
     report = report_for(request.user, period)
     if request.GET.get("format") == "csv":
         return _summary_csv(report)
@@ -95,6 +107,8 @@ def rows(request, key):
     row_query = RowQuery(period=period, filters=filters, specialist=person_scope(request.user))
     queryset = listing.rows(row_query)
     if request.GET.get("format") == "csv":
+        if bad := _unreadable_period(form):
+            return bad
         return csv_response(
             filename=f"{listing.key}-{period.start:%Y%m%d}-{period.end:%Y%m%d}.csv",
             queryset=queryset,

@@ -115,6 +115,20 @@ def test_a_period_that_cannot_be_read_is_explained_on_the_page(client, leader, q
     assert message in response.content.decode()
 
 
+@pytest.mark.parametrize("path", [REPORT, reverse("reports:rows", args=["rated-conversations"])])
+def test_a_csv_of_a_period_that_cannot_be_read_is_a_400_not_the_default_period(client, leader, path):
+    client.force_login(leader)
+    response = client.get(
+        path, {"range": "custom", "start": "2026-11-10", "end": "2026-11-01", "format": "csv"}
+    )
+    assert response.status_code == 400
+    assert response.json()["error"] == "The period could not be read."
+    assert "comes before the first" in response.json()["fields"]["end"][0]
+    # the same period read correctly still downloads
+    good = client.get(path, {"range": "custom", "start": "2026-11-01", "end": "2026-11-10", "format": "csv"})
+    assert good.status_code == 200 and good["Content-Type"].startswith("text/csv")
+
+
 def test_a_month_and_a_custom_range_report_their_own_days(client, leader):
     client.force_login(leader)
     month = client.get(REPORT, {"range": "month", "month": "2026-10"})

@@ -1,3 +1,5 @@
+import os
+
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
@@ -93,3 +95,23 @@ def intercom(intercom_server, settings):
     settings.INTERCOM_BASE_URL = intercom_server.url
     yield intercom_server
     assert not intercom_server.internal_errors, intercom_server.internal_errors
+
+
+# Browser tests (portal/tests/browser.py): pytest-playwright's fixtures, on Debian's Chromium.
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    from portal.tests.browser import CHROMIUM, CHROMIUM_ARGS
+
+    # Playwright's sync API keeps an event loop running in the main thread for the rest of the
+    # session; Django would take every later ORM call for async code and refuse it. It is not.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture
+def in_browser(transactional_db, live_server):
+    """A browser test: the live server sees the test's rows (a transactional database)."""
+    _roles_ready()
+    return live_server

@@ -18,6 +18,21 @@ section "Migrations are committed (makemigrations --check)"
 DEBUG=true DJANGO_READ_DOT_ENV_FILE=false "$VENV/bin/python" manage.py makemigrations --check --dry-run \
   || { echo "Models changed without a migration."; exit 1; }
 
+section "Chromium for the browser tests"
+# Debian's Chromium, driven by Playwright (Playwright's own browser download is not reachable).
+if ! command -v chromium >/dev/null 2>&1 && [ -z "${CHROMIUM:-}" ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "Installing Debian's chromium..."
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; } >/dev/null \
+      || { echo "Could not install chromium (apt-get install chromium)."; exit 1; }
+  else
+    echo "The browser tests need Debian's chromium: apt-get install chromium (or CHROMIUM=/path/to/it)."; exit 1
+  fi
+fi
+"${CHROMIUM:-chromium}" --version
+export SCREENSHOTS=${SCREENSHOTS:-$PWD/artifacts/screenshots}
+rm -rf "$SCREENSHOTS"
+
 section "Tests on SQLite"
 env -u DATABASE_URL "$VENV/bin/pytest" "$@"
 sqlite_rc=$?
@@ -34,6 +49,7 @@ elif start_throwaway_postgres; then
 fi
 
 section "Summary"
+echo "Screenshots of the browser tests: $SCREENSHOTS"
 result() { [ "$1" = 0 ] && echo "passed" || echo "FAILED (exit $1)"; }
 echo "SQLite:     $(result $sqlite_rc)"
 echo "PostgreSQL: $(result $pg_rc)"

@@ -17,7 +17,13 @@ from portal.search import SearchResult, register_search_provider
 DUE_PANEL_LIMIT = 25
 
 register_nav_item(
-    NavItem(label="Accounts", url_name="accounts:list", roles=selectors.ACCOUNT_READERS, order=10)
+    NavItem(
+        label="Accounts",
+        url_name="accounts:list",
+        roles=selectors.ACCOUNT_READERS,
+        order=10,
+        primary_for=(Role.SPECIALIST, Role.LEADERSHIP, Role.ADMIN),
+    )
 )
 
 

@@ -12,7 +12,13 @@ from portal.roles import Role
 from portal.search import SearchResult, register_search_provider
 
 register_nav_item(
-    NavItem(label="Disputes", url_name="disputes:case_list", roles=selectors.RULE_READERS, order=15)
+    NavItem(
+        label="Disputes",
+        url_name="disputes:case_list",
+        roles=selectors.RULE_READERS,
+        order=15,
+        primary_for=(Role.SPECIALIST, Role.LEADERSHIP, Role.ADMIN),
+    )
 )
 register_nav_item(
     NavItem(label="Markets", url_name="disputes:market_list", roles=selectors.RULE_READERS, order=20)

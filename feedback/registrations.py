@@ -13,7 +13,13 @@ from portal.roles import Role
 from portal.search import SearchResult, register_search_provider
 
 register_nav_item(
-    NavItem(label="Feedback", url_name="feedback:list", roles=selectors.FEEDBACK_READERS, order=40)
+    NavItem(
+        label="Feedback",
+        url_name="feedback:list",
+        roles=selectors.FEEDBACK_READERS,
+        order=40,
+        primary_for=(Role.PRODUCT,),
+    )
 )
 
 

@@ -25,7 +25,13 @@ from support.signals import sla_breached
 logger = logging.getLogger(__name__)
 
 register_nav_item(
-    NavItem(label="Escalations", url_name="oncall:escalations", roles=ESCALATION_READERS, order=14)
+    NavItem(
+        label="Escalations",
+        url_name="oncall:escalations",
+        roles=ESCALATION_READERS,
+        order=14,
+        primary_for=(Role.SPECIALIST, Role.LEADERSHIP, Role.ADMIN),
+    )
 )
 
 

@@ -9,7 +9,12 @@ from portal.roles import Role
 from portal.search import SearchResult, register_search_provider
 
 register_nav_item(
-    NavItem(label="Playbooks", url_name="playbooks:list", roles=selectors.PLAYBOOK_READERS, order=30)
+    NavItem(
+        label="Playbooks",
+        url_name="playbooks:list",
+        roles=selectors.PLAYBOOK_READERS,
+        order=30,
+    )
 )
 
 

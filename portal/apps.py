@@ -10,7 +10,9 @@ class PortalConfig(AppConfig):
         from portal.navigation import NavItem, register_nav_item
         from portal.roles import ALL_ROLES
 
-        register_nav_item(NavItem(label="My day", url_name="home", roles=ALL_ROLES, order=0))
+        register_nav_item(
+            NavItem(label="My day", url_name="home", roles=ALL_ROLES, order=0, primary_for=ALL_ROLES)
+        )
 
 
 class PortalAdminConfig(admin_apps.AdminConfig):

@@ -10,9 +10,13 @@ def chrome(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"portal_version": settings.PORTAL_VERSION}
+    links = nav_links_for(user, request.path)
+    more = [link for link in links if not link["primary"]]
     return {
         "portal_version": settings.PORTAL_VERSION,
-        "nav_links": nav_links_for(user, request.path),
+        "nav_links": links,
+        "nav_more": more,
+        "nav_more_current": next((link for link in more if link["current"]), None),
         "header_query": normalise_query(request.GET.get("q")) if request.path == "/search/" else "",
         "user_role_names": sorted(user_roles(user)) or (["Superuser"] if user.is_superuser else []),
         "user_is_admin": has_role(user, Role.ADMIN),

@@ -12,7 +12,15 @@ from reports.periods import last_days
 from reports.selectors import READERS
 
 load()  # every family and row list, before a page asks for one
-register_nav_item(NavItem(label="Reports", url_name="reports:report", roles=READERS, order=60))
+register_nav_item(
+    NavItem(
+        label="Reports",
+        url_name="reports:report",
+        roles=READERS,
+        order=60,
+        primary_for=(Role.LEADERSHIP, Role.PRODUCT),
+    )
+)
 
 
 def week_panel(*, user) -> dict:

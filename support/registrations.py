@@ -64,7 +64,15 @@ register_health_component(HealthComponent("conversations", "Conversation ratings
 
 
 register_nav_item(NavItem(label="SLA", url_name="support:sla", roles=SLA_READERS, order=60))
-register_nav_item(NavItem(label="Queue", url_name="support:queue", roles=SLA_READERS, order=12))
+register_nav_item(
+    NavItem(
+        label="Queue",
+        url_name="support:queue",
+        roles=SLA_READERS,
+        order=12,
+        primary_for=(Role.SPECIALIST, Role.ADMIN),
+    )
+)
 
 
 def breaching_soon_panel(*, user):

@@ -59,3 +59,27 @@ def test_navigation_marks_the_most_specific_section(client, specialist):
     assert [link["label"] for link in links if link["current"]] == ["Markets"]
     links = client.get("/disputes/").context["nav_links"]
     assert [link["label"] for link in links if link["current"]] == ["Disputes"]
+
+
+@pytest.mark.parametrize(
+    "role_fixture, in_bar",
+    [
+        ("specialist", ["My day", "Accounts", "Queue", "Escalations", "Disputes"]),
+        ("leader", ["My day", "Accounts", "Escalations", "Disputes", "Reports"]),
+        ("product_person", ["My day", "Feedback", "Reports"]),
+    ],
+)
+def test_the_bar_holds_a_roles_daily_sections_and_more_holds_the_rest(client, request, role_fixture, in_bar):
+    """Thirteen sections do not fit on one line beside the search and the user menu: each role
+    keeps its daily ones in the bar, the others under "More", marked when the page is one of them."""
+    client.force_login(request.getfixturevalue(role_fixture))
+    context = client.get("/").context
+    bar = [link["label"] for link in context["nav_links"] if link["primary"]]
+    more = [link["label"] for link in context["nav_more"]]
+    assert bar == in_bar
+    assert more and not set(more) & set(bar)
+    assert set(bar) | set(more) == {link["label"] for link in context["nav_links"]}
+    assert context["nav_more_current"] is None
+    page = client.get("/playbooks/")
+    assert page.context["nav_more_current"]["label"] == "Playbooks"
+    assert 'class="is-current"' in page.content.decode()

@@ -1,3 +1,4 @@
+import io
 import os
 
 import pytest
@@ -115,3 +116,26 @@ def in_browser(transactional_db, live_server):
     """A browser test: the live server sees the test's rows (a transactional database)."""
     _roles_ready()
     return live_server
+
+
+@pytest.fixture
+def demo(in_browser):
+    """The demo data, small: every kind of record for the browser tests to open."""
+    call_command(
+        "seed_demo",
+        seed=7,
+        i_know_this_is_production=True,  # the test database, whatever DEBUG says
+        password="correct horse battery staple",
+        accounts=8,
+        markets=4,
+        disputes=6,
+        playbooks=3,
+        feedback=6,
+        conversations=6,
+        history_months=1,
+        history_conversations=60,
+        history_cases=6,
+        history_escalations=6,
+        stdout=io.StringIO(),
+    )
+    return in_browser

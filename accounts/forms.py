@@ -98,7 +98,7 @@ class CheckInForm(forms.ModelForm):
         fields = ["occurred_at", "kind", "channel", "sentiment", "summary", "follow_up", "follow_up_due"]
         labels = {
             "occurred_at": "When",
-            "follow_up": "Follow-up (optional)",
+            "follow_up": "Follow-up",
             "follow_up_due": "Follow-up due",
         }
         widgets = {

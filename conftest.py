@@ -112,10 +112,19 @@ def browser_type_launch_args(browser_type_launch_args):
 
 
 @pytest.fixture
-def in_browser(transactional_db, live_server):
-    """A browser test: the live server sees the test's rows (a transactional database)."""
+def in_browser(django_db_serialized_rollback, transactional_db, live_server):
+    """A browser test: the live server sees the test's rows (a transactional database), which
+    start from what the migrations made (tiers, SLA policies) and the roles."""
     _roles_ready()
     return live_server
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    """Browser tests last. Each ends by emptying every table, the migrations' rows and the roles
+    included, and pytest-playwright's grouping by browser would otherwise run them in the middle
+    of the suite, before tests that expect those rows."""
+    items.sort(key=lambda item: "in_browser" in getattr(item, "fixturenames", ()))
 
 
 @pytest.fixture

@@ -2,11 +2,12 @@
 clocks themselves.
 
 A period in the viewer's time zone rarely starts at a UTC midnight: each UTC day is read whole
-from the rollups for the period holding most of it, and the odd hours from the clocks (through
-the clocks' report index), added or taken away, so every figure is exact (rollups.days). Before each read the rollups catch up: the days
-of every stopped clock updated since the watermark (less a safety margin for transactions that
-committed late) are counted again. A full rebuild (`clocks_rebuild`, also the first refresh)
-counts every day."""
+from the rollups for the period holding most of it (whole UTC weeks from the weekly rows,
+rollups.weeks), and the odd hours from the clocks (through the clocks' report index), added or
+taken away, so every figure is exact (rollups.days). Before each read the rollups catch up: the
+days of every stopped clock updated since the watermark (less a safety margin for transactions
+that committed late), and their weeks, are counted again. A full rebuild (`clocks_rebuild`, also
+the first refresh) counts every day and week."""
 
 import datetime as dt
 from bisect import bisect_right

@@ -46,6 +46,11 @@ class Venue(models.TextChoices):
     US = "us", "US (regulated)"
 
 
+def venue_currency(venue: str) -> str:
+    """What money is counted in on a venue: dollars on the regulated US exchange, USDC elsewhere."""
+    return "USD" if venue == Venue.US else "USDC"
+
+
 class Channel(models.TextChoices):
     CALL = "call", "Call"
     INTERCOM = "intercom", "Intercom"

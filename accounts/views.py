@@ -131,7 +131,9 @@ def account_new(request):
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, f"{account.display_name} is in {account.owner.username}’s portfolio.")
+            messages.success(
+                request, f"{account.display_name} is in {account.owner.display_name}’s portfolio."
+            )
             return redirect("accounts:detail", account.pk)
     return render(request, "accounts/account_form.html", {"form": form}, status=400 if form.errors else 200)
 
@@ -273,7 +275,7 @@ def accounts_reassign(request):
         else:
             messages.success(
                 request,
-                f"{moved} account{'s' if moved != 1 else ''} moved to {form.cleaned_data['to'].username}.",
+                f"{moved} account{'s' if moved != 1 else ''} moved to {form.cleaned_data['to'].display_name}.",
             )
     else:
         messages.error(request, " ".join(msg for errors in form.errors.values() for msg in errors))
@@ -293,7 +295,7 @@ def portfolio_reassign(request):
             data = form.cleaned_data
             messages.success(
                 request,
-                f"{moved} account{'s' if moved != 1 else ''} moved from {data['from_owner'].username} to {data['to'].username}.",
+                f"{moved} account{'s' if moved != 1 else ''} moved from {data['from_owner'].display_name} to {data['to'].display_name}.",
             )
             return redirect(reverse("accounts:list") + f"?owner={data['to'].pk}")
     return render(

@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from accounts.forms import DATETIME_LOCAL
-from accounts.models import Account
+from accounts.models import Account, venue_currency
 from accounts.selectors import account_list
 from disputes.models import (
     Decision,
@@ -45,6 +45,17 @@ class CaseForm(forms.Form):
         super().__init__(*args, **kwargs)
         # Shown instead of "(optional)" (includes/_form.html): the service requires it by this rule.
         self.fields["market"].required_when = "required for market-resolution cases"
+        self.fields["amount_at_stake"].label = f"Amount at stake ({self._currency()})"
+
+    def _currency(self) -> str:
+        """The currency of the account being filed for, once the form names exactly one."""
+        reference = str((self.data if self.is_bound else self.initial).get("account") or "").strip()
+        matches = (
+            list(account_list(query=reference).select_related(None).only("venue")[:2]) if reference else []
+        )
+        if len(matches) == 1:
+            return venue_currency(matches[0].venue)
+        return "USDC; USD for Polymarket US accounts"
 
     def clean_account(self) -> Account:
         matches = list(account_list(query=self.cleaned_data["account"])[:2])

@@ -5,6 +5,7 @@ from disputes.models import Market
 from portal.columns import Column, table_columns
 from portal.roles import Role, user_roles
 from portal.tables import PortalTable
+from portal.templatetags.portal_tags import money, person
 
 
 class MarketTable(PortalTable):
@@ -76,10 +77,12 @@ class ApprovalTable(PortalTable):
     )
     account = tables.Column(accessor="case__account__display_name", verbose_name="Account")
     amount = tables.Column(
-        accessor="case__amount_at_stake", verbose_name="At stake", attrs={"td": {"class": "num"}}
+        accessor="case__amount_at_stake", verbose_name="At stake", attrs={"td": {"class": "num nowrap"}}
     )
     outcome = tables.Column()
-    proposed_by = tables.Column(accessor="proposed_by__username", verbose_name="Proposed by")
+    proposed_by = tables.Column(
+        accessor="proposed_by", verbose_name="Proposed by", order_by=("proposed_by__username",)
+    )
     proposed_at = tables.DateTimeColumn(verbose_name="Waiting since", format="d M H:i")
     approve = tables.TemplateColumn(
         template_name="disputes/_approve_cell.html", verbose_name="", orderable=False
@@ -96,6 +99,12 @@ class ApprovalTable(PortalTable):
         self.can_approve = Role.SPECIALIST in user_roles(user)
         super().__init__(*args, **kwargs)
 
+    def render_amount(self, record):
+        return money(record.case.amount_at_stake, record.case.currency)
+
+    def render_proposed_by(self, value):
+        return person(value)
+
 
 class DecisionTable(PortalTable):
     case = tables.Column(
@@ -106,7 +115,9 @@ class DecisionTable(PortalTable):
     market = tables.Column(accessor="case__market__question", verbose_name="Market", default="—")
     outcome = tables.Column()
     state = tables.Column()
-    proposed_by = tables.Column(accessor="proposed_by__username", verbose_name="By")
+    proposed_by = tables.Column(
+        accessor="proposed_by", verbose_name="By", order_by=("proposed_by__username",)
+    )
     proposed_at = tables.DateTimeColumn(verbose_name="Decided", format="d M Y")
 
     class Meta(PortalTable.Meta):
@@ -114,3 +125,6 @@ class DecisionTable(PortalTable):
         sequence = ("case", "market", "outcome", "state", "proposed_by", "proposed_at")
         empty_text = "No decision cites that rule."
         order_by = ("-proposed_at",)
+
+    def render_proposed_by(self, value):
+        return person(value)

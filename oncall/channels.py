@@ -67,7 +67,13 @@ def paged_item(escalation: Escalation) -> PagedItem:
     if escalation.conversation_id:
         conversation = escalation.conversation
         title = _one_line(conversation.title)[:80] or conversation.intercom_id
-        return PagedItem(f"conversation “{title}”", conversation_url(conversation.intercom_id))
+        # Without a working Intercom link, the account's page (its timeline shows the conversation).
+        fallback = (
+            _absolute(reverse("accounts:detail", args=[conversation.account_id]))
+            if conversation.account_id
+            else escalation_url(escalation)
+        )
+        return PagedItem(f"conversation “{title}”", conversation_url(conversation.intercom_id) or fallback)
     return PagedItem(
         f"account {escalation.account.display_name}",
         _absolute(reverse("accounts:detail", args=[escalation.account_id])),

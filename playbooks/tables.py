@@ -5,7 +5,7 @@ from portal.tables import PortalTable
 
 
 class PlaybookTable(PortalTable):
-    title = tables.Column(linkify=("playbooks:detail", [tables.A("slug")]))
+    title = tables.Column(verbose_name="Playbook", linkify=("playbooks:detail", [tables.A("slug")]))
     category = tables.Column()
     status = tables.Column()
     owner = tables.Column(verbose_name="Owner", accessor="owner__username", order_by=("owner__username",))

@@ -1,6 +1,7 @@
 """Streamed CSV exports of list pages, safe to open in a spreadsheet."""
 
 import csv
+import datetime as dt
 from collections.abc import Iterable, Sequence
 
 from django.http import StreamingHttpResponse
@@ -8,9 +9,17 @@ from django.http import StreamingHttpResponse
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
+def csv_cell(value) -> str:
+    """A moment as ISO 8601 in UTC to the second, zone named (`2026-12-04T09:30:00Z`); any
+    other value as its text."""
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return "" if value is None else str(value)
+
+
 def spreadsheet_safe(value) -> str:
     """A cell a spreadsheet will not run as a formula (OWASP "CSV injection")."""
-    text = "" if value is None else str(value)
+    text = csv_cell(value)
     return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 

@@ -99,6 +99,7 @@ TEMPLATES = [
                 "portal.context_processors.chrome",
                 "integrations.context_processors.intercom_banner",
             ],
+            "builtins": ["portal.templatetags.portal_tags"],
         },
     },
 ]

@@ -25,20 +25,18 @@ APP_HOSTS = {
 
 
 def conversation_url(intercom_id: str) -> str:
-    """A deep link that opens the conversation in the Intercom inbox.
+    """A deep link that opens the conversation in the Intercom inbox, or "" when none would work.
 
-    With INTERCOM_APP_ID (the workspace's id_code: `GET /me` → `app.id_code`, also the part
-    after /a/apps/ or /a/inbox/ in any Intercom URL) the link is the inbox's own
-    `/a/inbox/<app_id>/inbox/conversation/<id>`. Without it, `/a/apps/_/conversations/<id>`:
-    `_` stands for "the workspace the teammate is signed in to", the placeholder Intercom's own
-    API description uses in its links (`/a/apps/_/developer-hub`); that it resolves for
-    conversations is not verified, so set INTERCOM_APP_ID in production."""
+    The inbox's link is `/a/inbox/<app_id>/inbox/conversation/<id>`, with INTERCOM_APP_ID (the
+    workspace's id_code: `GET /me` → `app.id_code`, also the part after /a/apps/ or /a/inbox/
+    in any Intercom URL). Without it there is no link that is known to open: pages show the
+    conversation's title and id as text, and pages and e-mails point to the portal instead."""
+    app_id = (getattr(settings, "INTERCOM_APP_ID", "") or "").strip()
+    if not app_id:
+        return ""
     host = APP_HOSTS.get(getattr(settings, "INTERCOM_REGION", "us"), APP_HOSTS["us"])
     conversation = quote(str(intercom_id), safe="")
-    app_id = (getattr(settings, "INTERCOM_APP_ID", "") or "").strip()
-    if app_id:
-        return f"{host}/a/inbox/{quote(app_id, safe='')}/inbox/conversation/{conversation}"
-    return f"{host}/a/apps/_/conversations/{conversation}"
+    return f"{host}/a/inbox/{quote(app_id, safe='')}/inbox/conversation/{conversation}"
 
 
 def account_conversations(account, *, limit: int) -> list[Conversation]:

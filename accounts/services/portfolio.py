@@ -95,7 +95,7 @@ def account_create(*, by: User | None, data: AccountInput) -> Account:
         account_id=account.pk,
         kind=AccountEvent.Kind.CREATED,
         actor=by,
-        summary=f"Account created, owned by {account.owner.username}",
+        summary=f"Account created, owned by {account.owner.display_name}",
     )
     health_refresh_account(account)
     contact_sync_record(account)
@@ -253,7 +253,7 @@ def accounts_reassign(*, accounts: Iterable[Account], to: User, by: User, reason
             kind=AccountEvent.Kind.REASSIGNED,
             actor=by,
             at=now,
-            summary=f"Reassigned from {a.owner.username} to {to.username}{suffix}"[:300],
+            summary=f"Reassigned from {a.owner.display_name} to {to.display_name}{suffix}"[:300],
             details={"from": a.owner.username, "to": to.username, "reason": reason.strip()},
         )
         for a in moving

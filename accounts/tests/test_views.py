@@ -6,6 +6,7 @@ import re
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from accounts.models import Account, CheckIn, Wallet
 from accounts.tables import ACCOUNT_COLUMNS
@@ -149,7 +150,7 @@ def test_reassign_selected_rows(client, specialist, book):
         {"selected": [a.pk for a in book["mine"][:2]], "to": target.pk, "next": "/accounts/"},
         follow=True,
     )
-    assert "2 accounts moved to colleague" in response.content.decode()
+    assert f"2 accounts moved to {escape(target.display_name)}" in response.content.decode()
     assert Account.objects.filter(owner=target).count() == 4
 
 
@@ -166,7 +167,8 @@ def test_move_a_whole_portfolio(client, specialist, book):
         {"from_owner": book["colleague"].pk, "to": specialist.pk, "reason": "Leaving"},
         follow=True,
     )
-    assert "2 accounts moved from colleague" in response.content.decode()
+    colleague, me = escape(book["colleague"].display_name), escape(specialist.display_name)
+    assert f"2 accounts moved from {colleague} to {me}" in response.content.decode()
     assert Account.objects.filter(owner=specialist).count() == 5
 
 

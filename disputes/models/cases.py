@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from accounts.models import Venue
+from accounts.models import Venue, venue_currency
 from disputes.models.markets import Market, MarketRuleVersion
 from portal.models import TimeStampedModel
 
@@ -123,7 +123,7 @@ class DisputeCase(TimeStampedModel):
 
     @property
     def currency(self) -> str:
-        return "USD" if self.venue == Venue.US else "USDC"
+        return venue_currency(self.venue)
 
     @property
     def is_open(self) -> bool:

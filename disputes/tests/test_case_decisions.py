@@ -9,6 +9,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from accounts.models import AccountEvent
 from accounts.tests.factories import make_account, specialist_user
@@ -266,8 +267,9 @@ def test_the_printable_case_file_has_everything_an_auditor_reads(client, special
     for part in ("The market resolved wrongly.", "Governing rule text", "Decisions and approvals", "History"):
         assert part in page
     assert f'<mark class="cited">{RULE}</mark>' in page
-    assert "Recorded by spec" in page and "(below the four-eyes threshold, no second approval needed)" in page
-    assert "approved by spec" not in page
+    assert f"Recorded by {escape(specialist.display_name)}" in page
+    assert "(below the four-eyes threshold, no second approval needed)" in page
+    assert "approved by" not in page
 
 
 # --- bulk changes from the market page -------------------------------------------------------
@@ -281,7 +283,7 @@ def test_bulk_assign_and_status_from_the_market_page(client, specialist, market)
     url = reverse("disputes:market_cases_bulk", args=[market.pk])
     ids = [c.pk for c in cases] + [elsewhere.pk]
     response = client.post(url, {"selected": ids, "action": "assign", "assignee": colleague.pk}, follow=True)
-    assert "3 cases assigned to colleague" in response.content.decode()
+    assert f"3 cases assigned to {escape(colleague.display_name)}" in response.content.decode()
     assert DisputeCase.objects.filter(assignee=colleague).count() == 3  # not the other market's case
     assert CaseEvent.objects.filter(kind="assigned").count() == 3
 
@@ -534,8 +536,9 @@ def test_a_decision_below_the_threshold_reads_recorded_not_self_approved(client,
     )
     assert response.status_code == 302
     text = re.sub(r"\s+", " ", client.get(response["Location"]).content.decode())
-    assert "Recorded by spec" in text and "(below the four-eyes threshold, no second approval needed)" in text
-    assert "approved by spec" not in text
+    assert f"Recorded by {escape(specialist.display_name)}" in text
+    assert "(below the four-eyes threshold, no second approval needed)" in text
+    assert "approved by" not in text
 
 
 def test_while_a_proposal_waits_the_page_says_so_instead_of_offering_the_form(
@@ -555,7 +558,10 @@ def test_while_a_proposal_waits_the_page_says_so_instead_of_offering_the_form(
     )
     page = client.get(proposed["Location"])
     text = re.sub(r"\s+", " ", page.content.decode())
-    assert "A decision proposed by spec on" in text and "waiting for approval" in text
+    assert (
+        f"A decision proposed by {escape(specialist.display_name)} on" in text
+        and "waiting for approval" in text
+    )
     assert "/decide/" not in text and "Propose the decision" not in text
     assert "waiting for a second specialist's approval" in text
     approvals = client.get(link_to(page, "approvals page"))
@@ -567,6 +573,8 @@ def test_while_a_proposal_waits_the_page_says_so_instead_of_offering_the_form(
     assert approved.status_code == 302
     text = re.sub(r"\s+", " ", client.get(approved["Location"]).content.decode())
     assert (
-        "Proposed by spec" in text and "approved by spec2" in text and "four-eyes threshold, no" not in text
+        f"Proposed by {escape(specialist.display_name)}" in text
+        and f"approved by {escape(colleague.display_name)}" in text
+        and "four-eyes threshold, no" not in text
     )
     assert "Amend the decision" in text and "/decide/" in text  # decided: the form is back, to amend

@@ -275,3 +275,14 @@ def test_the_case_page_shows_the_panels_apps_above_disputes_register(client, spe
         assert "seen by" not in page
     finally:
         unregister_page_panel(page=CASE_FACTS_PANELS, name="test.watchers")
+
+
+@pytest.mark.parametrize(("venue", "currency"), [("international", "USDC"), ("us", "USD")])
+def test_the_amount_field_names_the_currency_of_the_account_filed_for(client, specialist, venue, currency):
+    account = make_account(owner=specialist, venue=venue)
+    client.force_login(specialist)
+    account_page = client.get(reverse("accounts:detail", args=[account.pk]))
+    form_page = client.get(link_to(account_page, "File a dispute")).content.decode()
+    assert f"Amount at stake ({currency})" in form_page
+    blank = client.get(reverse("disputes:case_new")).content.decode()
+    assert "Amount at stake (USDC; USD for Polymarket US accounts)" in blank

@@ -194,7 +194,7 @@ def market_cases_bulk(request, pk):
         try:
             if data["action"] == "assign":
                 changed = cases_bulk_assign(case_ids=ids, by=request.user, assignee=data["assignee"])
-                who = data["assignee"].username if data["assignee"] else "nobody"
+                who = data["assignee"].display_name if data["assignee"] else "nobody"
                 messages.success(request, f"{changed} case{'s' if changed != 1 else ''} assigned to {who}.")
             else:
                 changed = cases_bulk_transition(

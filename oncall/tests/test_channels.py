@@ -184,7 +184,8 @@ def test_a_summary_with_line_breaks_makes_a_one_line_subject(policy, tokyo):
     assert mail.outbox[0].subject.endswith(": Withdrawal stuck since noon")
 
 
-def test_case_and_conversation_pages_link_their_item(policy, tokyo):
+def test_case_and_conversation_pages_link_their_item(policy, tokyo, settings):
+    settings.INTERCOM_APP_ID = "abc123"
     owner = specialist_user()
     case = dispute_file(by=owner, account=make_account(owner=owner), category="order_execution", claim="x")
     conversation = make_conversation(intercom_id="777001", title="Where is my payout?")
@@ -198,6 +199,17 @@ def test_case_and_conversation_pages_link_their_item(policy, tokyo):
     assert f"/disputes/{case.reference}/" in case_mail.body
     assert "conversation “Where is my payout?”" in conversation_mail.body
     assert conversation_url("777001") in conversation_mail.body
+    assert "/a/inbox/abc123/inbox/conversation/777001" in conversation_mail.body
+
+
+def test_without_an_intercom_link_a_conversation_page_points_to_its_account(policy, tokyo, settings):
+    settings.INTERCOM_APP_ID = ""
+    account = make_account(owner=specialist_user())
+    conversation = make_conversation(intercom_id="777002", title="Where is my payout?", account=account)
+    sent(page_to(escalation_at(policy, account=None, conversation=conversation), tokyo))
+    body = mail.outbox[0].body
+    assert "conversation “Where is my payout?”" in body
+    assert f"/accounts/{account.pk}/" in body and "intercom.com" not in body
 
 
 def test_webhook_text_names_severity_summary_item_ack_link_and_who_is_paged(policy, tokyo, chat_webhook):

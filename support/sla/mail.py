@@ -39,7 +39,10 @@ def _mail(clock: SlaClock, item, recipients) -> int:
     if not recipients:
         return 0
     if clock.conversation_id:
-        what, url = f"conversation “{item.title or item.intercom_id}”", conversation_url(item.intercom_id)
+        what = f"conversation “{item.title or item.intercom_id}”"
+        # Without a working Intercom link, the account's page (its timeline shows the conversation).
+        account_page = reverse("accounts:detail", args=[item.account_id]) if item.account_id else ""
+        url = conversation_url(item.intercom_id) or settings.PORTAL_BASE_URL + account_page
     else:
         what = f"case {item.reference}"
         url = settings.PORTAL_BASE_URL + reverse("disputes:case_detail", args=[item.reference])

@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from accounts.health import account_facts
 from accounts.models import Account
@@ -41,11 +42,22 @@ def test_deep_link_uses_the_app_id_and_the_region(settings):
         conversation_url("215470001")
         == "https://app.eu.intercom.com/a/inbox/abc123/inbox/conversation/215470001"
     )
-    settings.INTERCOM_APP_ID = ""
-    assert conversation_url("2154/70001") == "https://app.eu.intercom.com/a/apps/_/conversations/2154%2F70001"
+    assert conversation_url("2154/70001").endswith("/conversation/2154%2F70001")
+    settings.INTERCOM_APP_ID = ""  # no address known to open the conversation: no link at all
+    assert conversation_url("215470001") == ""
 
 
 # --- timeline ----------------------------------------------------------------------------------
+
+
+def test_without_an_app_id_conversations_are_named_not_linked(client, specialist, settings):
+    settings.INTERCOM_APP_ID = ""
+    account = make_account(owner=specialist)
+    make_conversation(account, title="Withdrawal stuck", created_at=timezone.now() - DAY)
+    client.force_login(specialist)
+    text = client.get(reverse("accounts:detail", args=[account.pk])).content.decode()
+    assert "Intercom conversation: Withdrawal stuck" in text
+    assert "intercom.com" not in text
 
 
 def test_conversations_appear_on_the_account_timeline_with_a_deep_link(client, specialist):
@@ -67,11 +79,13 @@ def test_conversations_appear_on_the_account_timeline_with_a_deep_link(client, s
     client.force_login(specialist)
     text = client.get(reverse("accounts:detail", args=[account.pk])).content.decode()
 
-    assert f'href="{inbox_link(rated.intercom_id)}"' in text
-    assert "Intercom conversation: Withdrawal stuck" in text
-    assert "rated 4/5" in text and "assigned to spec" in text and "Closed" in text
+    assert f'Intercom conversation: <a href="{inbox_link(rated.intercom_id)}"' in text
+    assert 'target="_blank">Withdrawal stuck</a>' in text
+    assert (
+        "rated 4/5" in text and f"assigned to {escape(specialist.display_name)}" in text and "Closed" in text
+    )
     assert f'href="{inbox_link(untitled.intercom_id)}"' in text
-    assert "Intercom conversation: Conversation" in text
+    assert 'target="_blank">Conversation</a>' in text
     assert "Someone else" not in text
     kinds = [(e["kind"], e.get("conversation")) for e in account_timeline(account)]
     # newest first, merged with check-ins and recorded changes
@@ -114,7 +128,7 @@ def test_account_page_query_count_is_constant_with_3_or_60_conversations(
     with django_assert_max_num_queries(40) as many:
         second = client.get(reverse("accounts:detail", args=[account.pk]))
     assert first.status_code == second.status_code == 200
-    assert second.content.decode().count("Intercom conversation: Question") == 60
+    assert second.content.decode().count("Intercom conversation: <a href=") == 60
     assert len(many.captured_queries) == len(few.captured_queries)
 
 
@@ -196,7 +210,9 @@ def test_case_page_shows_its_mirrored_conversation(client, specialist, django_as
     block = block[: block.index("</dd>")]
     assert f'href="{inbox_link(conversation.intercom_id)}"' in block
     assert "Order filled at the wrong price" in block
-    assert "Open" in block and "assigned to spec" in block and "rated 2/5" in block
+    assert (
+        "Open" in block and f"assigned to {escape(specialist.display_name)}" in block and "rated 2/5" in block
+    )
     waiting = timezone.localtime(conversation.waiting_since)
     assert f"waiting since {waiting:%a} {waiting.day} {waiting:%b %Y, %H:%M}" in block
 

@@ -97,7 +97,8 @@ def test_case_without_clocks_has_no_sla_panel(client, time, specialist):
     )
 
 
-def test_account_page_lists_its_breached_items_with_links(client, time, specialist, leader):
+def test_account_page_lists_its_breached_items_with_links(client, time, specialist, leader, settings):
+    settings.INTERCOM_APP_ID = "abc123"
     only_policy()
     account = make_account(owner=specialist)
     late = file_case(time, minutes_ago=90, account=account, assignee=specialist, claim="Late claim.")

@@ -52,7 +52,7 @@ def cases_bulk_assign(*, case_ids, by: User, assignee: User | None) -> int:
             case,
             CaseEvent.Kind.ASSIGNED,
             by,
-            f"Assigned to {assignee.username}" if assignee else "Unassigned",
+            f"Assigned to {assignee.display_name}" if assignee else "Unassigned",
             before={"assignee": before},
             after={"assignee": assignee.username if assignee else None},
         )

@@ -241,7 +241,7 @@ def decision_approve(*, decision: Decision, by: User) -> Decision:
     decision.approved_at = timezone.now()
     decision.save(update_fields=["state", "approved_by", "approved_at"])
     case = case_lock(decision.case, None)
-    case_event_add(case, CaseEvent.Kind.DECISION_APPROVED, by, f"Decision approved by {by.username}")
+    case_event_add(case, CaseEvent.Kind.DECISION_APPROVED, by, f"Decision approved by {by.display_name}")
     _record(case, decision, by, amended=decision.supersedes_id is not None)
     case.revision += 1
     case.save(update_fields=["revision", "updated_at"])

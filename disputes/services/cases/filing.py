@@ -121,7 +121,9 @@ def dispute_file(
         resolution_due=now + dt.timedelta(hours=RESOLUTION_HOURS[category]),
         filed_by=by,
     )
-    case_event_add(case, CaseEvent.Kind.FILED, by, f"Filed by {by.username}", after={"status": case.status})
+    case_event_add(
+        case, CaseEvent.Kind.FILED, by, f"Filed by {by.display_name}", after={"status": case.status}
+    )
     account_timeline_add(case, by, f"Dispute {reference} filed: {case.get_category_display().lower()}")
     account_open_cases_changed(case)
     case_changed.send(sender=DisputeCase, case=case, what="filed")

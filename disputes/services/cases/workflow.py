@@ -121,4 +121,6 @@ def case_note_add(*, case: DisputeCase, by: User, text: str) -> CaseEvent:
     """An internal note in the case's history (never shown to the user; never editable)."""
     if not (text or "").strip():
         raise ValidationError({"text": "Write the note."})
-    return case_event_add(case, CaseEvent.Kind.NOTE, by, f"Note by {by.username}", note=text.strip()[:10_000])
+    return case_event_add(
+        case, CaseEvent.Kind.NOTE, by, f"Note by {by.display_name}", note=text.strip()[:10_000]
+    )

@@ -3,12 +3,18 @@ the account, the check-in form filled and sent without the mouse, and the accoun
 
 import datetime as dt
 
+import responses
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from accounts.models import Account
-from portal.tests.browser import PHONE, check_page, sign_in
+from accounts.services.wallet_data import wallet_portfolios_refresh
+from accounts.tests.factories import make_account
+from accounts.tests.test_wallet_panel import BASE, WHALE, envelope
+from portal.roles import Role
+from portal.tests.browser import PHONE, check_page, columns_cut, sign_in
+from portal.tests.factories import UserFactory
 
 
 def focused(page) -> dict:
@@ -63,3 +69,27 @@ def test_a_specialist_logs_a_check_in_by_keyboard_and_the_account_leaves_the_ove
         page.locator("section[aria-labelledby='panel-accounts-overdue']").get_by_text(account.display_name)
     ).to_have_count(0)
     check_page(page, "specialist-my-day-after-check-in")
+
+
+LAPTOP_1366 = {"width": 1366, "height": 768}
+
+
+def test_a_whales_positions_fit_a_laptop_and_scroll_in_their_own_box_on_a_phone(in_browser, page, settings):
+    """The recorded positions of a whale's wallet (integrations/tests/fixtures/polymarket): every
+    column, P&L included, in view at 1,366 px."""
+    settings.POLYMARKET_DATA_URL = BASE
+    settings.POLYMARKET_DEMO_FIXTURES = False
+    owner = UserFactory(username="kemi", first_name="Kemi", last_name="Eriksen", roles=[Role.SPECIALIST])
+    account = make_account(owner=owner, display_name="Whale Trader", wallets=[WHALE])
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as polymarket:
+        polymarket.get(f"{BASE}/v2/positions", body=envelope("data_api_v2_positions.json"))
+        polymarket.get(f"{BASE}/v2/value", body=envelope("data_api_v2_value.json"))
+        wallet_portfolios_refresh(account_id=account.pk)
+        page.set_viewport_size(LAPTOP_1366)
+        sign_in(page, in_browser, "kemi")
+        page.goto(f"{in_browser.url}/accounts/{account.pk}/")
+        expect(page.get_by_role("columnheader", name="P&L (USD)")).to_be_visible()
+        assert columns_cut(page) == []
+        check_page(page, "specialist-account-wallet")
+        page.set_viewport_size(PHONE)
+        check_page(page, "specialist-account-wallet", accessibility=False)

@@ -14,7 +14,7 @@ from disputes.models import Market
 from integrations.intercom.sender import drain
 from integrations.models import IntercomAdmin, SyncJob
 from playbooks.models import ResponseTemplate
-from portal.tests.browser import LAPTOP, PHONE, check_page, open_from_nav, sign_in
+from portal.tests.browser import LAPTOP, PHONE, check_page, columns_cut, open_from_nav, sign_in
 
 CLAIM = "The market resolved No although the rules say the announcement counts. I held Yes."
 
@@ -149,4 +149,12 @@ def test_a_specialist_files_evidences_decides_prints_and_replies(demo, intercom,
     assert "The decision and the rule it rests on" in str(sent)
 
     page.set_viewport_size(PHONE)
-    check_page(page, f"specialist-case-{reference}-replied")
+    check_page(page, f"specialist-case-{reference}-replied", accessibility=False)
+
+    page.set_viewport_size({"width": 1366, "height": 768})  # the market's cases, this one among them
+    page.get_by_role("link", name=market.question).first.click()
+    cases = page.locator("section[aria-labelledby='cases-heading']")
+    expect(cases.get_by_role("link", name=reference)).to_be_visible()
+    assert columns_cut(page) == []
+    lines = cases.get_by_role("link", name=reference).evaluate("a => a.getClientRects().length")
+    assert lines == 1, f"{reference} wraps over {lines} lines"

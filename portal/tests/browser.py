@@ -107,3 +107,14 @@ def open_from_nav(page, label: str) -> None:
     if not link.is_visible():
         page.locator(".site-nav summary").click()
     link.click()
+
+
+def columns_cut(page) -> list[str]:
+    """Headings of table columns that a table's own scrolling box hides on first view: what a
+    person would have to scroll sideways to find."""
+    return page.evaluate(
+        """() => [...document.querySelectorAll('.table-scroll th, .table-wrap th')].filter(th => {
+              const box = th.closest('.table-scroll, .table-wrap').getBoundingClientRect();
+              return th.getBoundingClientRect().right > box.right + 1;
+            }).map(th => th.innerText.trim())"""
+    )

@@ -222,7 +222,7 @@ INTERCOM_BASE_URL = env("INTERCOM_BASE_URL", default="")
 INTERCOM_VERSION = "2.16"
 # The workspace's app id (`GET /me` → app.id_code; the part after /a/apps/ in Intercom's URLs), for
 # deep links into the inbox: https://app.intercom.com/a/inbox/<app id>/inbox/conversation/<id>
-# (app.eu. / app.au. by INTERCOM_REGION). Empty: links use /a/apps/_/conversations/<id>.
+# (app.eu. / app.au. by INTERCOM_REGION). Empty: no links into Intercom (none known to open).
 INTERCOM_APP_ID = env("INTERCOM_APP_ID", default="")
 # The portal's own address, for links written into Intercom (the "advanced_portal_url" attribute).
 PORTAL_BASE_URL = env("PORTAL_BASE_URL", default="http://127.0.0.1:8000")

@@ -144,7 +144,7 @@ def check_in_update(*, check_in: CheckIn, by: User, changes: dict) -> CheckIn:
         account_id=account.pk,
         kind=AccountEvent.Kind.CHECK_IN_EDITED,
         actor=by,
-        summary=f"Edited the check-in of {was_at:%Y-%m-%d %H:%M}: {labels}"[:300],
+        summary=f"Edited the check-in of {was_at:%Y-%m-%d %H:%M} {was_at.tzname()}: {labels}"[:300],
         details={
             "check_in": check_in.pk,
             "changes": {
@@ -172,7 +172,7 @@ def check_in_delete(*, check_in: CheckIn, by: User) -> None:
         account_id=account.pk,
         kind=AccountEvent.Kind.CHECK_IN_DELETED,
         actor=by,
-        summary=f"Deleted the check-in of {when:%Y-%m-%d %H:%M}",
+        summary=f"Deleted the check-in of {when:%Y-%m-%d %H:%M} {when.tzname()}",
         details={"deleted_summary": summary[:500]},
     )
     _refresh_contact_times(account)

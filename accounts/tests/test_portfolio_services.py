@@ -207,3 +207,15 @@ def test_edits_are_recorded_with_old_and_new_values():
     # Saving the same values again records nothing.
     account_update(account=account, by=account.owner, changes={"display_name": "New name"})
     assert account.events.filter(kind=AccountEvent.Kind.UPDATED).count() == 1
+
+
+def test_an_edited_or_deleted_check_ins_time_in_the_timeline_names_its_zone():
+    """The summary is written in the editor's zone and read by people in others."""
+    account = make_account()
+    check_in = make_check_in(account, by=account.owner, days_ago=2)
+    with timezone.override("America/New_York"):
+        check_in_update(check_in=check_in, by=account.owner, changes={"summary": "Edited."})
+        check_in_delete(check_in=CheckIn.objects.get(pk=check_in.pk), by=account.owner)
+    edited, deleted = account.events.filter(summary__contains="the check-in of").order_by("pk")
+    assert edited.summary.split(": ")[0].endswith((" EST", " EDT")), edited.summary
+    assert deleted.summary.endswith((" EST", " EDT")), deleted.summary

@@ -37,6 +37,7 @@ class AccountForm(forms.ModelForm):
         model = Account
         fields = ACCOUNT_FIELDS
         labels = {
+            "display_name": "Account name",
             "email": "Primary e-mail",
             "external_id": "External user id",
             "intercom_contact_id": "Intercom contact id",
@@ -45,6 +46,7 @@ class AccountForm(forms.ModelForm):
             "volume_prior_30d_usd": "Previous 30-day volume (USD)",
         }
         widgets = {"notes": forms.Textarea(attrs={"rows": 4})}
+        help_texts = {"display_name": "How the team knows the trader: their name or Polymarket handle."}
 
     def __init__(self, *args, with_wallets: bool = False, **kwargs):
         super().__init__(*args, **kwargs)

@@ -88,7 +88,7 @@ class DecisionFilter(django_filters.FilterSet):
         empty_label="Any section",
     )
     market = SafeModelChoiceFilter(
-        queryset=Market.objects.all(), method="filter_market", widget=forms.HiddenInput
+        queryset=Market.objects.all(), method="filter_market", label="Market", widget=forms.HiddenInput
     )
     outcome = django_filters.ChoiceFilter(choices=Decision.Outcome.choices, empty_label="Any outcome")
     excerpt = django_filters.CharFilter(method="filter_excerpt", label="Quoted words", max_length=200)

@@ -25,10 +25,13 @@ class QueueFilter(django_filters.FilterSet):
 
     who = django_filters.ChoiceFilter(choices=WHO, method="filter_who", label="Assigned to", empty_label=None)
     tier = SafeModelChoiceFilter(
-        queryset=Tier.objects.order_by("rank"), method="filter_tier", empty_label="Any tier"
+        queryset=Tier.objects.order_by("rank"), method="filter_tier", label="Tier", empty_label="Any tier"
     )
     kind = django_filters.ChoiceFilter(
-        choices=SlaPolicy.Kind.choices, method="filter_kind", empty_label="Conversations and cases"
+        choices=SlaPolicy.Kind.choices,
+        method="filter_kind",
+        label="Kind",
+        empty_label="Conversations and cases",
     )
     sla = django_filters.ChoiceFilter(
         choices=QueueState.choices, method="filter_sla", label="SLA", empty_label="Any"

@@ -108,7 +108,7 @@ def test_none_renders_empty_and_default_fills_it_in():
 def test_allowed_filters_and_tests_work():
     source = (
         "{{ case.claim|truncate(30) }}|{{ citations|length }}|"
-        '{{ citations|join("; ", attribute="source") }}|{{ case.amount_at_stake|float|round(1) }}|'
+        '{{ citations|join("; ", attribute="source") }}|{{ case.amount_at_stake|replace(",", "")|float|round(1) }}|'
         '{{ market.question|replace("central bank", "Fed") }}|{{ "  x "|trim }}|{{ specialist.name|lower|title }}|'
         "{% if case.reference is string and check_in is defined %}ok{% endif %}"
     )

@@ -59,11 +59,15 @@ def test_every_page_of_a_role_at_laptop_and_phone_width(demo, page, username):
     """The navigation's pages; from each, the first record it lists and the pages behind its
     buttons (new, import, history and the like); from each record, the pages it links to below
     its own address (edit, history, printable file). One page of each shape, at both widths."""
-    page.set_viewport_size(LAPTOP)
     sign_in(page, demo, username, PASSWORD)
+    problems = []
+    for width in (1920, 1536, 1366):  # desktop widths above the laptop's, where it once wrapped too
+        page.set_viewport_size({"width": width, "height": 900})
+        if header_rows(page) > 1:
+            problems.append(f"at {width} px the header takes {header_rows(page)} lines")
     nav = page.eval_on_selector_all(".site-nav a", "links => links.map(a => a.getAttribute('href'))")
     seen = {path: path for path in nav}
-    queue, problems = list(seen.items()), []
+    queue = list(seen.items())
     while queue:
         path_shape, path = queue.pop(0)
         problems += check_at_both_widths(page, demo, username, path)

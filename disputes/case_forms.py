@@ -38,7 +38,7 @@ class CaseForm(forms.Form):
     requested_remedy = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
     amount_at_stake = forms.DecimalField(min_value=0, max_digits=18, decimal_places=2, initial=0)
     priority = forms.ChoiceField(choices=DisputeCase.Priority.choices, initial=DisputeCase.Priority.NORMAL)
-    assignee = SpecialistChoiceField(queryset=specialists(), required=False)
+    assignee = SpecialistChoiceField(queryset=specialists(), required=False, empty_label="Nobody yet")
     intercom_conversation_id = forms.CharField(max_length=40, required=False)
 
     def __init__(self, *args, **kwargs):
@@ -313,7 +313,9 @@ class CaseBulkForm(forms.Form):
         error_messages={"required": "Select at least one case in the table."},
     )
     action = forms.ChoiceField(choices=ACTIONS)
-    assignee = SpecialistChoiceField(queryset=specialists(), required=False, label="Specialist")
+    assignee = SpecialistChoiceField(
+        queryset=specialists(), required=False, label="Specialist", empty_label="Nobody (unassign)"
+    )
     to = forms.ChoiceField(
         choices=[("", "—"), *[c for c in DisputeCase.Status.choices if c[0] != "decided"]],
         required=False,

@@ -94,6 +94,11 @@ def _check_pk(value) -> None:
 
 
 class SafeModelChoiceField(forms.ModelChoiceField):
+    def __init__(self, *args, **kwargs):
+        # Words in the empty choice, not Django's "---------".
+        kwargs.setdefault("empty_label", "Choose…" if kwargs.get("required", True) else "— none —")
+        super().__init__(*args, **kwargs)
+
     def to_python(self, value):
         if value not in self.empty_values:
             _check_pk(value)

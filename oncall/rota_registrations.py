@@ -4,12 +4,14 @@ the rota, and the coverage gaps of the coming week on Admins' and Leadership's M
 from django.urls import reverse
 from django.utils import timezone
 
-from oncall.selectors.rota import GAP_DAYS, ROTA_READERS, coverage_gaps_ahead
+from oncall.selectors.rota import GAP_DAYS, ROTA_READERS, coverage_gaps_ahead, on_call_now_ids
+from portal.availability import register_on_shift_source
 from portal.myday import Panel, register_panel
 from portal.navigation import NavItem, register_nav_item
 from portal.roles import Role
 
 register_nav_item(NavItem(label="On call", url_name="oncall:overview", roles=ROTA_READERS, order=16))
+register_on_shift_source(on_call_now_ids)  # whoever is on call is on shift, for routing
 
 
 def coverage_gaps_panel(*, user):

@@ -1,5 +1,7 @@
 from django.conf import settings
+from django.utils import timezone
 
+from portal.availability import is_away
 from portal.navigation import nav_links_for
 from portal.roles import Role, has_role, user_roles
 from portal.search import normalise_query
@@ -20,4 +22,7 @@ def chrome(request):
         "header_query": normalise_query(request.GET.get("q")) if request.path == "/search/" else "",
         "user_role_names": sorted(user_roles(user)) or (["Superuser"] if user.is_superuser else []),
         "user_is_admin": has_role(user, Role.ADMIN),
+        "user_away": is_away(user, timezone.now()),
+        # Routing sends work to Specialists and Admins: only they have an away toggle and hours.
+        "user_routable": has_role(user, Role.SPECIALIST) or has_role(user, Role.ADMIN),
     }

@@ -54,6 +54,26 @@ class PreferencesForm(forms.ModelForm):
         return data
 
 
+class WorkingHoursForm(forms.Form):
+    """One line per weekday: `09:00-17:00`, several windows separated by commas, empty when not
+    working. Read in the person's own time zone; routing sends work only within them (or while
+    on call)."""
+
+    def __init__(self, *args, user: User, **kwargs):
+        from portal.availability import WEEKDAYS, day_text, hours_by_day
+
+        super().__init__(*args, **kwargs)
+        days = hours_by_day(user)
+        for index, name in enumerate(WEEKDAYS):
+            self.fields[name.lower()] = forms.CharField(
+                label=name, required=False, max_length=200, initial=day_text(days[index])
+            )
+        self.fields["monday"].help_text = "For example 09:00-17:00, or 09:00-12:00, 13:00-18:00."
+
+    def days(self) -> list[str]:
+        return [self.cleaned_data[name] for name in self.fields]
+
+
 EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
 MAX_BIGINT = 2**63 - 1
 
@@ -131,3 +151,12 @@ def add_service_errors(form: forms.Form, error: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, messages)
     else:
         form.add_error(None, error.messages)
+
+
+class AwayForm(forms.Form):
+    until = BoundedDateTimeField(
+        required=False,
+        label="Back at",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text="Optional, in your time zone.",
+    )

@@ -38,6 +38,14 @@ class User(AbstractUser):
         validators=[validate_time_zone],
         help_text="Times in the portal are shown in this zone.",
     )
+    # When the person works, for routing (portal.availability): [weekday, start, end] rows, in
+    # minutes after local midnight in `time_zone`; an end at or before the start runs past
+    # midnight. Empty: no working hours given (only the on-call rota puts them on shift).
+    working_hours = models.JSONField(default=list, blank=True)
+    # Marked away (the header's toggle): nothing is routed to them until they come back, or
+    # until `away_until` when they gave a return time.
+    is_away = models.BooleanField(default=False)
+    away_until = models.DateTimeField(null=True, blank=True)
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"

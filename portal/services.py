@@ -64,6 +64,40 @@ def user_update_preferences(
     return user
 
 
+def user_set_working_hours(*, user: User, days: list[str]) -> User:
+    """Save a person's weekly working hours from one text per weekday, Monday first
+    (`09:00-17:00, 18:00-20:00`; empty: not working). ValidationError keyed by the weekday's
+    field (`monday` …) for every day it cannot read, and nothing saved."""
+    from portal.availability import WEEKDAYS, parse_day
+
+    if len(days) != len(WEEKDAYS):
+        raise ValidationError("Give the hours of all seven days.")
+    rows, errors = [], {}
+    for weekday, (name, text) in enumerate(zip(WEEKDAYS, days, strict=True)):
+        try:
+            rows += [[weekday, start, end] for start, end in parse_day(text)]
+        except ValidationError as error:
+            errors[name.lower()] = error.messages
+    if errors:
+        raise ValidationError(errors)
+    User.objects.filter(pk=user.pk).update(working_hours=rows)
+    user.working_hours = rows
+    return user
+
+
+def user_set_away(*, user: User, away: bool, until=None, now=None) -> User:
+    """Mark a person away (optionally until a return time, which must be in the future) or
+    back. Routing sends them nothing while away."""
+    from django.utils import timezone
+
+    now = now or timezone.now()
+    if away and until is not None and until <= now:
+        raise ValidationError({"until": "The return time has passed: give a later one, or none."})
+    user.is_away, user.away_until = away, (until if away else None)
+    User.objects.filter(pk=user.pk).update(is_away=user.is_away, away_until=user.away_until)
+    return user
+
+
 @transaction.atomic
 def roles_sync() -> dict[str, int]:
     """Make the role groups and their permissions match portal.roles exactly.

@@ -35,6 +35,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("search/", views.search, name="search"),
     path("me/preferences/", views.preferences, name="preferences"),
+    path("me/hours/", views.working_hours, name="working_hours"),
+    path("me/away/", views.away, name="away"),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("accounts.urls")),
     path("disputes/", include("disputes.urls")),

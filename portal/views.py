@@ -7,14 +7,15 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
-from portal.forms import PreferencesForm, add_service_errors
+from portal.forms import AwayForm, PreferencesForm, WorkingHoursForm, add_service_errors
 from portal.health import health_report, probe_report
 from portal.myday import my_day
+from portal.redirects import next_url
 from portal.roles import ALL_ROLES, role_required
 from portal.search import normalise_query, providers_for, search_everything
-from portal.services import user_update_preferences
+from portal.services import user_set_away, user_set_working_hours, user_update_preferences
 
 
 @role_required(*ALL_ROLES)
@@ -44,7 +45,47 @@ def preferences(request):
         else:
             messages.success(request, "Your preferences are saved.")
             return redirect("preferences")
-    return render(request, "portal/preferences.html", {"form": form})
+    return _preferences_page(request, form=form, hours_form=WorkingHoursForm(user=request.user))
+
+
+def _preferences_page(request, *, form, hours_form):
+    context = {"form": form, "hours_form": hours_form, "away_form": AwayForm()}
+    status = 400 if hours_form.errors else 200
+    return render(request, "portal/preferences.html", context, status=status)
+
+
+@require_POST
+def working_hours(request):
+    hours_form = WorkingHoursForm(request.POST, user=request.user)
+    if hours_form.is_valid():
+        try:
+            user_set_working_hours(user=request.user, days=hours_form.days())
+        except ValidationError as error:
+            add_service_errors(hours_form, error)
+        else:
+            messages.success(request, "Your working hours are saved.")
+            return redirect("preferences")
+    return _preferences_page(request, form=PreferencesForm(instance=request.user), hours_form=hours_form)
+
+
+@require_POST
+def away(request):
+    """The header's toggle: away (with an optional return time) or back."""
+    form = AwayForm(request.POST)
+    going_away = request.POST.get("away") == "1"
+    if form.is_valid():
+        try:
+            user_set_away(user=request.user, away=going_away, until=form.cleaned_data["until"])
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(
+                request,
+                "You are marked away: nothing new is routed to you." if going_away else "Welcome back.",
+            )
+    else:
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    return redirect(next_url(request, default="/"))
 
 
 @login_not_required

@@ -279,3 +279,16 @@ def upcoming_overrides(rota: Rota, now: dt.datetime) -> list[RotaOverride]:
         .select_related("layer", "user", "created_by")
         .order_by("starts_at", "pk")
     )
+
+
+def on_call_now_ids(at: dt.datetime) -> set[int]:
+    """Everyone on call at `at` in any layer of any active rota, overrides included (four
+    queries): routing counts them on shift (portal.availability)."""
+    rotas = list(Rota.objects.filter(is_active=True))
+    ids = set()
+    for spec in rota_specs(rotas, since=at).values():
+        for position in spec.layers:
+            user_id = on_call_at(spec, position, at)
+            if user_id is not None:
+                ids.add(user_id)
+    return ids

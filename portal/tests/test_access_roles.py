@@ -49,6 +49,8 @@ PAGES = {
     "home": Page(everyone(200)),
     "search": Page(everyone(200)),
     "preferences": Page(everyone(200)),
+    "working_hours": Page(everyone(302), method="post"),
+    "away": Page(everyone(302), method="post"),
     "password_change": Page(everyone(200)),
     "password_change_done": Page(everyone(200)),
     "healthz": Page(everyone(200)),

@@ -124,6 +124,16 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "support.view_slapolicy",
         "support.add_slapolicy",
         "support.change_slapolicy",
+        # Routing (issue 19): rules and teams kept in the admin for now; decisions are records.
+        "support.view_routingrule",
+        "support.add_routingrule",
+        "support.change_routingrule",
+        "support.delete_routingrule",
+        "support.view_routingteam",
+        "support.add_routingteam",
+        "support.change_routingteam",
+        "support.delete_routingteam",
+        "support.view_routingdecision",
         # On call (issue 16). Rotas and overrides are edited on /oncall/; escalation policies and
         # each person's own chat webhook in the admin; escalations and pages are records.
         "oncall.view_rota",

@@ -9,7 +9,15 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
 from accounts.models import Venue
 from disputes.models import DisputeCase
-from support.models import BusinessCalendar, Holiday, OpeningWindow, SlaPolicy
+from support.models import (
+    BusinessCalendar,
+    Holiday,
+    OpeningWindow,
+    RoutingDecision,
+    RoutingRule,
+    RoutingTeam,
+    SlaPolicy,
+)
 from support.sla.calendars import (
     HolidayInput,
     WindowInput,
@@ -153,3 +161,32 @@ class SlaPolicyAdmin(admin.ModelAdmin):
     list_select_related = ("calendar",)
     search_fields = ("name",)
     ordering = ("position",)
+
+
+@admin.register(RoutingTeam)
+class RoutingTeamAdmin(admin.ModelAdmin):
+    list_display = ["name", "intercom_id", "gone_at"]
+    filter_horizontal = ["members"]
+
+
+@admin.register(RoutingRule)
+class RoutingRuleAdmin(admin.ModelAdmin):
+    """Until the routing page (/support/routing/) exists, Admins keep the rules here."""
+
+    list_display = ["position", "name", "is_active", "assign", "team", "person", "when_unavailable"]
+    list_display_links = ["name"]
+    list_editable = ["position", "is_active"]
+    filter_horizontal = ["tiers"]
+
+
+@admin.register(RoutingDecision)
+class RoutingDecisionAdmin(admin.ModelAdmin):
+    list_display = ["decided_at", "conversation", "case", "rule_name", "assignee", "team", "reason"]
+    list_select_related = ["conversation", "case", "assignee", "team"]
+    readonly_fields = [f.name for f in RoutingDecision._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

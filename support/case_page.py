@@ -7,7 +7,7 @@ from django.utils import timezone
 from disputes.selectors import CASE_FACTS_PANELS
 from portal.page_panels import register_page_panel
 from portal.roles import has_role
-from support.models import SlaClock
+from support.models import RoutingDecision, SlaClock
 from support.selectors import SLA_READERS, QueueState, linked_conversation, queue_time_left
 from support.tables import STATE_BADGES, time_left_text
 
@@ -75,4 +75,19 @@ register_page_panel(
     template="support/_case_sla_panel.html",
     context=case_sla,
     order=90,
+)
+
+
+def case_routing(*, obj, user) -> dict | None:
+    """How routing decided the case's first assignee, when it did. One query."""
+    decision = RoutingDecision.objects.select_related("assignee", "team").filter(case=obj).first()
+    return {"decision": decision} if decision else None
+
+
+register_page_panel(
+    page=CASE_FACTS_PANELS,
+    name="support.routing",
+    template="support/_case_routing_panel.html",
+    context=case_routing,
+    order=95,
 )

@@ -12,6 +12,7 @@ from support.models.policies import (
     SlaPolicy,
     minute_label,
 )
+from support.models.routing import RoutingDecision, RoutingRule, RoutingTeam
 
 __all__ = [
     "MINUTES_PER_DAY",
@@ -21,6 +22,9 @@ __all__ = [
     "Holiday",
     "ImportWatermark",
     "OpeningWindow",
+    "RoutingDecision",
+    "RoutingRule",
+    "RoutingTeam",
     "SlaClock",
     "SlaEvent",
     "SlaPolicy",

@@ -3,7 +3,7 @@ status workflow and notes, decisions that must cite the rule text they rest on, 
 the case list, and replies drafted from response templates. Import from here; the job modules'
 other names are theirs."""
 
-from disputes.services.cases.bulk import cases_bulk_assign, cases_bulk_transition
+from disputes.services.cases.bulk import case_apply_routing, cases_bulk_assign, cases_bulk_transition
 from disputes.services.cases.decisions import (
     QUOTES,
     CitationInput,
@@ -27,6 +27,7 @@ __all__ = [
     "RESOLUTION_HOURS",
     "TRANSITIONS",
     "CitationInput",
+    "case_apply_routing",
     "case_conversation_link",
     "case_note_add",
     "case_reply_record",

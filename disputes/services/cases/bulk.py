@@ -62,6 +62,44 @@ def cases_bulk_assign(*, case_ids, by: User, assignee: User | None) -> int:
 
 
 @transaction.atomic
+def case_apply_routing(
+    *, case: DisputeCase, assignee: User | None, priority: str, reason: str
+) -> DisputeCase:
+    """Carry out routing's decision on a new case (no actor: the rules did it), each change in the
+    case's history with the reason: the chosen person, unless someone assigned the case
+    meanwhile, and the rule's priority when it sets one."""
+    locked = DisputeCase.objects.select_for_update(of=("self",)).get(pk=case.pk)
+    assign = assignee is not None and locked.assignee_id is None
+    reprioritise = bool(priority) and priority != locked.priority
+    if not (assign or reprioritise):
+        return locked
+    if assign:
+        locked.assignee = assignee
+        case_event_add(
+            locked,
+            CaseEvent.Kind.ASSIGNED,
+            None,
+            f"Routed to {assignee.display_name}: {reason}",
+            before={"assignee": None},
+            after={"assignee": assignee.username, "routed": True},
+        )
+    if reprioritise:
+        case_event_add(
+            locked,
+            CaseEvent.Kind.UPDATED,
+            None,
+            f"Priority set to {DisputeCase.Priority(priority).label.lower()} by routing: {reason}",
+            before={"priority": locked.priority},
+            after={"priority": priority, "routed": True},
+        )
+        locked.priority = priority
+    locked.revision += 1
+    locked.save(update_fields=["assignee", "priority", "revision", "updated_at"])
+    case_changed.send(sender=DisputeCase, case=locked, what="assigned")
+    return locked
+
+
+@transaction.atomic
 def cases_bulk_transition(*, case_ids, by: User, to: str, reason: str = "") -> int:
     """Move many cases to one status. All or nothing: when any selected case can't make the
     move, nothing changes and the message names those cases."""

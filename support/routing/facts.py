@@ -1,0 +1,135 @@
+"""What the routing engine reads, from the database: the rules (one query, tiers prefetched), an
+item's facts (a case, a conversation) and what it knows about the people rules may choose."""
+
+import re
+from collections.abc import Iterable
+
+from django.db.models import Count, Max
+from django.utils import timezone
+
+from disputes.models import DisputeCase
+from portal.availability import available, on_shift_ids
+from portal.models import User
+from support.models import Conversation, RoutingDecision, RoutingRule, RoutingTeam
+from support.routing.engine import Item, People, RuleSpec
+
+MAX_WORDS = 1000  # a rule's word list is cut here (a pasted dictionary must not slow routing)
+
+
+def rule_words(text: str) -> tuple[str, ...]:
+    words = (w.strip().lower() for w in re.split(r"[\n,]+", text or ""))
+    return tuple(dict.fromkeys(w for w in words if w))[:MAX_WORDS]
+
+
+def rule_specs(rules: Iterable[RoutingRule] | None = None) -> list[RuleSpec]:
+    rules = (
+        rules
+        if rules is not None
+        else RoutingRule.objects.prefetch_related("tiers").order_by("position", "pk")
+    )
+    return [
+        RuleSpec(
+            pk=rule.pk,
+            position=rule.position,
+            name=rule.name,
+            is_active=rule.is_active,
+            tier_ids=frozenset(t.pk for t in rule.tiers.all()),
+            venues=frozenset(rule.venues or ()),
+            kinds=frozenset(rule.kinds or ()),
+            case_categories=frozenset(rule.case_categories or ()),
+            min_amount=rule.min_amount,
+            words=rule_words(rule.words),
+            intercom_tags=frozenset(t.lower() for t in rule.intercom_tags or ()),
+            owner_available=rule.owner_available,
+            assign=rule.assign,
+            team_id=rule.team_id,
+            person_id=rule.person_id,
+            when_unavailable=rule.when_unavailable,
+            priority=rule.priority,
+            sla_policy_id=rule.sla_policy_id,
+            add_tags=tuple(rule.add_tags or ()),
+        )
+        for rule in rules
+    ]
+
+
+def case_item(case: DisputeCase) -> Item:
+    account = case.account
+    return Item(
+        kind="case",
+        tier_id=account.tier_id,
+        venue=case.venue,
+        case_category=case.category,
+        amount=case.amount_at_stake,
+        text=case.claim,
+        owner_id=account.owner_id,
+    )
+
+
+def conversation_item(conversation: Conversation, first_message: str = "") -> Item:
+    account = conversation.account
+    return Item(
+        kind="conversation",
+        tier_id=account.tier_id if account else None,
+        venue=account.venue if account else "",
+        text=f"{conversation.title}\n{first_message}",
+        intercom_tags=frozenset(str(t).lower() for t in conversation.tags or ()),
+        owner_id=account.owner_id if account else None,
+    )
+
+
+def people_for(rules: list[RuleSpec], item: Item, at=None) -> People:
+    """What the engine needs about everyone these rules could choose for the item: the owner, the
+    named people and the teams' members. A fixed number of queries however many people."""
+    at = at or timezone.now()
+    team_ids = {r.team_id for r in rules if r.team_id is not None}
+    members: dict[int, list[int]] = {team_id: [] for team_id in team_ids}
+    for team_id, user_id in RoutingTeam.members.through.objects.filter(
+        routingteam_id__in=team_ids
+    ).values_list("routingteam_id", "user_id"):
+        members[team_id].append(user_id)
+    gone = set(
+        RoutingTeam.objects.filter(pk__in=team_ids, gone_at__isnull=False).values_list("pk", flat=True)
+    )
+    candidates = {item.owner_id} | {r.person_id for r in rules} | {m for ms in members.values() for m in ms}
+    candidates.discard(None)
+    users = list(
+        User.objects.filter(pk__in=candidates).only(
+            "pk", "is_active", "time_zone", "working_hours", "is_away", "away_until"
+        )
+    )
+    on_shift = on_shift_ids(at)
+    return People(
+        available={u.pk for u in users if available(u, at, on_shift=on_shift)},
+        active={u.pk for u in users if u.is_active},
+        open_items=open_items(candidates),
+        last_assigned={
+            user_id: moment.timestamp()
+            for user_id, moment in RoutingDecision.objects.filter(assignee_id__in=candidates)
+            .values("assignee_id")
+            .annotate(last=Max("decided_at"))
+            .values_list("assignee_id", "last")
+        },
+        team_members=members,
+        gone_teams=gone,
+    )
+
+
+def open_items(user_ids: Iterable[int]) -> dict[int, int]:
+    """Open conversations and open cases assigned to each person (two queries)."""
+    counts: dict[int, int] = {}
+    for user_id, count in (
+        Conversation.objects.filter(assignee_id__in=user_ids, state=Conversation.State.OPEN)
+        .values("assignee_id")
+        .annotate(n=Count("pk"))
+        .values_list("assignee_id", "n")
+    ):
+        counts[user_id] = counts.get(user_id, 0) + count
+    for user_id, count in (
+        DisputeCase.objects.filter(assignee_id__in=user_ids, status__in=DisputeCase.OPEN_STATUSES)
+        .values("assignee_id")
+        .annotate(n=Count("pk"))
+        .values_list("assignee_id", "n")
+    ):
+        counts[user_id] = counts.get(user_id, 0) + count
+    return counts

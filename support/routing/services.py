@@ -1,0 +1,49 @@
+"""Routing carried out: decide for a new item, store the decision (once per item) and assign it."""
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from disputes.models import DisputeCase
+from disputes.services.cases import case_apply_routing
+from portal.models import User
+from support.models import RoutingDecision
+from support.routing.engine import Decision, decide
+from support.routing.facts import case_item, people_for, rule_specs
+
+
+def _record(decision: Decision, **item) -> RoutingDecision | None:
+    """Store the decision; None when the item was routed already (routing happens once)."""
+    try:
+        with transaction.atomic():
+            return RoutingDecision.objects.create(
+                **item,
+                rule_id=decision.rule.pk if decision.rule else None,
+                rule_name=decision.rule.name if decision.rule else "",
+                assignee_id=decision.assignee_id,
+                team_id=decision.team_id,
+                priority=decision.priority,
+                sla_policy_id=decision.sla_policy_id,
+                tags=list(decision.tags),
+                reason=decision.reason,
+                decided_at=timezone.now(),
+            )
+    except IntegrityError:
+        return None
+
+
+@transaction.atomic
+def case_route(case: DisputeCase) -> RoutingDecision | None:
+    """Route a case filed without an assignee: the rules decide, the decision is stored, and the
+    case goes to the chosen person. None when it was routed already or has an assignee."""
+    if case.assignee_id is not None or RoutingDecision.objects.filter(case=case).exists():
+        return None
+    rules = rule_specs()
+    if not rules:  # routing is off until an Admin adds a rule
+        return None
+    item = case_item(case)
+    decision = decide(item, rules, people_for(rules, item))
+    stored = _record(decision, case=case)
+    if stored is not None:
+        assignee = User.objects.get(pk=decision.assignee_id) if decision.assignee_id else None
+        case_apply_routing(case=case, assignee=assignee, priority=decision.priority, reason=decision.reason)
+    return stored

@@ -68,9 +68,22 @@ def _nullable_references_accept_null(spec: dict) -> None:
     spec["components"]["schemas"] = visit(spec["components"]["schemas"])
 
 
+def _conversation_sender_id_is_not_a_uuid(spec: dict) -> None:
+    """`POST /conversations` gives `from.id` `format: uuid`, yet describes it as "the identifier
+    for the contact which is given by Intercom", 24 characters long (`minLength`/`maxLength` 24,
+    example `536e564f316c83104c000020`): a contact id, 24 hex characters, never a UUID (36). Real
+    behaviour wins: the format is dropped, the length kept."""
+    schema = spec["components"]["schemas"]["create_conversation_request"]["properties"]["from"]["properties"][
+        "id"
+    ]
+    assert schema.get("format") == "uuid" and schema.get("minLength") == 24, "the spec changed: re-check"
+    del schema["format"]
+
+
 SPEC_CORRECTIONS: tuple[Callable[[dict], None], ...] = (
     _note_contact_id_is_a_string,
     _nullable_references_accept_null,
+    _conversation_sender_id_is_not_a_uuid,
 )
 
 

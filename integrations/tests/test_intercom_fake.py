@@ -1276,3 +1276,53 @@ def test_the_spec_check_catches_a_drifting_fake(api, fake, monkeypatch, route, s
     monkeypatch.setattr(FakeIntercom, "handle", drifting)
     with pytest.raises(AssertionError):
         check(call(), status, type_, request_matches_spec=status == 200)
+
+
+def test_a_user_starts_a_conversation_and_an_admin_assigns_it(api, fake):
+    contact = api.create_contact(external_id="s-1", email="s1@example.com")
+    started = check(
+        api.post(
+            "/conversations",
+            {"from": {"type": "user", "id": contact["id"]}, "body": "My withdrawal is stuck"},
+        ),
+        200,
+        "user_message",
+    )
+    conversation = fake.get_conversation(started["conversation_id"])
+    assert conversation["source"]["body"] == "<p>My withdrawal is stuck</p>"
+    assert conversation["admin_assignee_id"] == 0 and conversation["state"] == "open"
+
+    path = f"/conversations/{started['conversation_id']}/parts"
+    to_ada = {"message_type": "assignment", "type": "admin", "admin_id": ME_ADMIN_ID, "assignee_id": ADA}
+    assigned = check(api.post(path, to_ada), 200, "conversation")
+    assert assigned["admin_assignee_id"] == int(ADA)
+    part = assigned["conversation_parts"]["conversation_parts"][-1]
+    assert part["part_type"] == "assignment" and part["assigned_to"] == {"type": "admin", "id": ADA}
+    to_team = {**to_ada, "type": "team", "assignee_id": SUPPORT_TEAM_ID}
+    assert check(api.post(path, to_team), 200, "conversation")["team_assignee_id"] == int(SUPPORT_TEAM_ID)
+    unassigned = check(api.post(path, {**to_ada, "assignee_id": "0"}), 200, "conversation")
+    assert unassigned["admin_assignee_id"] == 0
+
+
+def test_conversation_create_and_assignment_errors(api, fake):
+    contact = api.create_contact(external_id="s-2")
+    check_error(
+        api.post("/conversations", {"from": {"type": "user", "id": "5" * 24}, "body": "x"}), 404, "not_found"
+    )
+    check_error(
+        api.post("/conversations", {"from": {"type": "user", "id": contact["id"]}}),
+        400,
+        "parameter_not_found",
+    )
+    conversation = fake.add_conversation(contact["id"])
+    path = f"/conversations/{conversation['id']}/parts"
+    assign = {"message_type": "assignment", "type": "admin", "admin_id": ME_ADMIN_ID, "assignee_id": ADA}
+    check_error(api.post("/conversations/999/parts", assign), 404, "not_found", request_matches_spec=True)
+    check_error(
+        api.post(path, {**assign, "assignee_id": "123"}), 404, "admin_not_found", request_matches_spec=True
+    )
+    check_error(api.post(path, {**assign, "type": "team", "assignee_id": "123"}), 404, "team_not_found")
+    check_error(
+        api.post(path, {**assign, "admin_id": "123"}), 404, "admin_not_found", request_matches_spec=True
+    )
+    check_error(api.post(path, {**assign, "message_type": "close"}), 400, "parameter_invalid")

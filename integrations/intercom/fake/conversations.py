@@ -267,3 +267,84 @@ class Conversations:
         if contact is None:
             raise _ApiError(404, "not_found", "User Not Found")
         return contact
+
+    def _create_conversation(self, params: dict, query: dict, body: dict) -> tuple[int, dict]:
+        """`POST /conversations`: a contact starts a conversation (an in-app message). Returns the
+        message, as 2.16 does; the conversation is searchable a moment later, as in Intercom."""
+        sender = body.get("from")
+        if (
+            not isinstance(sender, dict)
+            or not sender.get("id")
+            or sender.get("type") not in ("lead", "user", "contact")
+        ):
+            raise _ApiError(
+                400,
+                "parameter_invalid",
+                "from must be an object with a type of lead, user or contact and an id",
+            )
+        text = body.get("body")
+        if not isinstance(text, str) or not text.strip():
+            raise _ApiError(400, "parameter_not_found", "body is a required parameter")
+        created = body.get("created_at")
+        if created is not None and (isinstance(created, bool) or not isinstance(created, int)):
+            raise _ApiError(400, "parameter_invalid", "created_at must be a Unix timestamp in seconds")
+        if str(sender["id"]) not in self._contacts:
+            raise _ApiError(404, "not_found", "User Not Found")
+        conversation = self.add_conversation(  # the lock is re-entrant
+            str(sender["id"]), text, created_at=created, subject=body.get("subject") or "", searchable=False
+        )
+        return 200, {
+            "type": "user_message",
+            "id": conversation["source"]["id"],
+            "created_at": conversation["created_at"],
+            "body": text,
+            "message_type": "inapp",
+            "conversation_id": conversation["id"],
+        }
+
+    def _manage_conversation(self, params: dict, query: dict, body: dict) -> tuple[int, dict]:
+        """`POST /conversations/{id}/parts`. The fake knows `assignment` (to an admin or a team;
+        `0` unassigns); close, open and snooze are answered 400 as not supported by the fake."""
+        if body.get("message_type") != "assignment":
+            raise _ApiError(400, "parameter_invalid", "the fake supports message_type assignment only")
+        kind = body.get("type")
+        if kind not in ("admin", "team"):
+            raise _ApiError(400, "parameter_invalid", "type must be one of admin, team")
+        for name in ("admin_id", "assignee_id"):
+            if body.get(name) is None:
+                raise _ApiError(400, "parameter_not_found", f"{name} is a required parameter")
+        record = self._conversation_or_404(params["conversation_id"])
+        performer = self._admin_or_404(body["admin_id"], "admin_not_found", "Admin not found")
+        assignee = str(body["assignee_id"])
+        if assignee != "0":
+            found = self._admins.get(assignee) if kind == "admin" else self._teams.get(assignee)
+            if found is None:
+                code = "admin_not_found" if kind == "admin" else "team_not_found"
+                raise _ApiError(404, code, f"{kind.capitalize()} Not Found")
+        field = "admin_assignee_id" if kind == "admin" else "team_assignee_id"
+        record[field] = int(assignee)
+        now = self._now()
+        record["parts"].append(
+            {
+                "type": "conversation_part",
+                "id": str(10000 + self._next()),
+                "part_type": "assignment",
+                "body": _html_body(body["body"]) if isinstance(body.get("body"), str) else None,
+                "created_at": now,
+                "updated_at": now,
+                "notified_at": now,
+                "assigned_to": None if assignee == "0" else {"type": kind, "id": assignee},
+                "author": {
+                    "type": "admin",
+                    "id": performer["id"],
+                    "name": performer["name"],
+                    "email": performer["email"],
+                },
+                "attachments": [],
+                "external_id": None,
+                "redacted": False,
+            }
+        )
+        record["updated_at"] = now
+        self._index_later(self._conversation_index, record["id"], record)
+        return 200, self._conversation_json(record, with_parts=True)

@@ -12,7 +12,7 @@ Routes (all need `Authorization: Bearer <token>`):
     GET  /data_attributes                     POST /data_attributes
     GET  /tags                                POST /tags                     GET /tags/{id}
     GET  /conversations                       POST /conversations/search     GET /conversations/{id}
-    POST /conversations/{id}/reply
+    POST /conversations                       POST /conversations/{id}/reply POST /conversations/{id}/parts
 """
 
 from __future__ import annotations
@@ -133,7 +133,9 @@ class RequestRouting:
             ("GET", "/conversations", self._list_conversations),
             ("POST", "/conversations/search", self._search_conversations),
             ("GET", "/conversations/{conversation_id}", self._get_conversation),
+            ("POST", "/conversations", self._create_conversation),
             ("POST", "/conversations/{conversation_id}/reply", self._reply_conversation),
+            ("POST", "/conversations/{conversation_id}/parts", self._manage_conversation),
         ]
         routes = []
         for method, template, handler in table:

@@ -3,6 +3,8 @@
 arrives, in whatever order, the newest `updated_at` wins, so the mirror ends up the same."""
 
 import datetime as dt
+import html
+import re
 
 from django.db import IntegrityError, transaction
 from django.db.models import Case, Q, Value, When
@@ -170,10 +172,20 @@ def conversation_sync(*, data: dict, source: str, lookups=None) -> Conversation 
             from accounts.services import health_refresh_soon
 
             health_refresh_soon(account_ids=[account.pk])  # ratings weigh on health
+    if existing is None:  # first seen (webhook or import): routed once, by the rules
+        from support.routing.services import conversation_route
+
+        conversation_route(conversation, first_message=_first_message(data))
     from support.sla.clocks import sla_evaluate_conversation
 
     sla_evaluate_conversation(conversation, setup=getattr(lookups, "sla_setup", None))
     return conversation
+
+
+def _first_message(data: dict) -> str:
+    """The conversation's opening message as plain text (routing's words look in it)."""
+    body = (data.get("source") or {}).get("body") or ""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", str(body))).split())[:10_000]
 
 
 def contact_moment(fields) -> dt.datetime:

@@ -252,6 +252,19 @@ class IntercomClient:
         payload = {"message_type": "comment", "type": "admin", "admin_id": str(admin_id), "body": body}
         return self.request("POST", f"/conversations/{conversation_id}/reply", json=payload, repeatable=False)
 
+    def conversation_assign(
+        self, conversation_id: str, *, kind: str, assignee_id: str, admin_id: str
+    ) -> dict:
+        """Assign the conversation to an admin or a team (`kind`), as `admin_id`; "0" unassigns.
+        Repeating it changes nothing, so it is retried like a read."""
+        payload = {
+            "message_type": "assignment",
+            "type": kind,
+            "admin_id": str(admin_id),
+            "assignee_id": str(assignee_id),
+        }
+        return self.request("POST", f"/conversations/{conversation_id}/parts", json=payload)
+
     def conversation_note(self, conversation_id: str, *, body: str, admin_id: str) -> dict:
         payload = {"message_type": "note", "type": "admin", "admin_id": str(admin_id), "body": body}
         return self.request("POST", f"/conversations/{conversation_id}/reply", json=payload, repeatable=False)

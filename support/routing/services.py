@@ -5,10 +5,12 @@ from django.utils import timezone
 
 from disputes.models import DisputeCase
 from disputes.services.cases import case_apply_routing
+from integrations.models import SyncJob
+from integrations.outbox import outbox_record
 from portal.models import User
-from support.models import RoutingDecision
+from support.models import Conversation, RoutingDecision
 from support.routing.engine import Decision, decide
-from support.routing.facts import case_item, people_for, rule_specs
+from support.routing.facts import case_item, conversation_item, people_for, rule_specs
 
 
 def _record(decision: Decision, **item) -> RoutingDecision | None:
@@ -46,4 +48,32 @@ def case_route(case: DisputeCase) -> RoutingDecision | None:
     if stored is not None:
         assignee = User.objects.get(pk=decision.assignee_id) if decision.assignee_id else None
         case_apply_routing(case=case, assignee=assignee, priority=decision.priority, reason=decision.reason)
+    return stored
+
+
+def conversation_route(conversation: Conversation, *, first_message: str = "") -> RoutingDecision | None:
+    """Route a conversation the mirror has just stored for the first time: open, and not yet
+    assigned to anyone in Intercom (an assignment made there is respected). The decision is
+    stored once and carried out in Intercom through the outbox. None when not routed."""
+    if conversation.state != Conversation.State.OPEN or conversation.admin_assignee_id not in ("", "0"):
+        return None
+    rules = rule_specs()
+    if not rules:
+        return None
+    item = conversation_item(conversation, first_message)
+    decision = decide(item, rules, people_for(rules, item))
+    stored = _record(decision, conversation=conversation)
+    if stored is None:
+        return None
+    team_intercom_id = stored.team.intercom_id if stored.team_id and stored.team.intercom_id else ""
+    if decision.assignee_id or team_intercom_id:
+        outbox_record(
+            kind=SyncJob.Kind.CONVERSATION_ASSIGN,
+            key=f"conversation:{conversation.intercom_id}",
+            payload={
+                "conversation_id": conversation.intercom_id,
+                "assignee_id": decision.assignee_id,
+                "team_intercom_id": team_intercom_id,
+            },
+        )
     return stored

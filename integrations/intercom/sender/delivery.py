@@ -167,11 +167,38 @@ class Sender:
             return
         self.client.conversation_reply(conversation_id, body=body, admin_id=admin)
 
+    def assign(self, job: SyncJob) -> None:
+        """Routing's decision carried out in Intercom: the team the rule named, then the chosen
+        person's teammate. A conversation someone assigned to another teammate in Intercom
+        meanwhile is theirs and is left alone; one already assigned as decided needs no call."""
+        payload = job.payload
+        conversation_id = str(payload["conversation_id"])
+        admin = self.teammate_of(user_id=payload["assignee_id"]) if payload.get("assignee_id") else None
+        if payload.get("assignee_id") and admin is None:
+            raise IntercomError(
+                "The chosen specialist has no Intercom teammate: run intercom_setup (it matches "
+                "teammates by e-mail) or map them in the admin, then retry."
+            )
+        conversation = self.client.conversation_get(conversation_id)
+        current_admin = str(conversation.get("admin_assignee_id") or 0)
+        if current_admin not in ("0", str(admin or 0)):
+            return  # reassigned by a person in Intercom: theirs wins
+        team = str(payload.get("team_intercom_id") or "")
+        if team and str(conversation.get("team_assignee_id") or 0) != team:
+            self.client.conversation_assign(
+                conversation_id, kind="team", assignee_id=team, admin_id=self.me_id()
+            )
+        if admin and current_admin != admin:
+            self.client.conversation_assign(
+                conversation_id, kind="admin", assignee_id=admin, admin_id=self.me_id()
+            )
+
     HANDLERS = {
         SyncJob.Kind.CONTACT_UPSERT: "upsert",
         SyncJob.Kind.CONTACT_ATTRIBUTES: "attributes",
         SyncJob.Kind.CONTACT_NOTE: "note",
         SyncJob.Kind.CONVERSATION_REPLY: "reply",
+        SyncJob.Kind.CONVERSATION_ASSIGN: "assign",
     }
 
     def deliver(self, job: SyncJob) -> None:

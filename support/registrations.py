@@ -64,6 +64,7 @@ register_health_component(HealthComponent("conversations", "Conversation ratings
 
 
 register_nav_item(NavItem(label="SLA", url_name="support:sla", roles=SLA_READERS, order=60))
+register_nav_item(NavItem(label="Routing", url_name="support:routing", roles=(Role.ADMIN,), order=61))
 register_nav_item(
     NavItem(
         label="Queue",

@@ -1,12 +1,15 @@
 from django.urls import path
 
-from support.views import queue, sla_calendars, sla_overview, sla_policies, sla_which
+from support.views import queue, routing, sla_calendars, sla_overview, sla_policies, sla_which
 
 app_name = "support"
 
 urlpatterns = [
     path("", queue.queue, name="queue"),
     path("sla/", sla_overview.sla_overview, name="sla"),
+    path("routing/", routing.routing, name="routing"),
+    path("routing/<int:pk>/move/", routing.routing_rule_move_view, name="routing_rule_move"),
+    path("routing/<int:pk>/active/", routing.routing_rule_active_view, name="routing_rule_active"),
     path("sla/which/", sla_which.which_policy, name="sla_which"),
     path("sla/calendars/new/", sla_calendars.calendar_edit, name="sla_calendar_new"),
     path("sla/calendars/<int:pk>/", sla_calendars.calendar_edit, name="sla_calendar_edit"),

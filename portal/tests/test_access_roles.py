@@ -144,6 +144,9 @@ PAGES = {
     "support:sla_policy_new": Page(admins(200)),
     "support:sla_policy_edit": Page(admins(200), args=("sla_policy",)),
     "support:sla_policy_move": Page(admins(302), method="post", args=("sla_policy",)),
+    "support:routing": Page(admins(200)),
+    "support:routing_rule_move": Page(admins(302), method="post", args=("routing_rule",)),
+    "support:routing_rule_active": Page(admins(302), method="post", args=("routing_rule",)),
     "support:sla_policy_delete": Page(admins(200), args=("sla_policy",)),
     "oncall:overview": Page(READ_ONCALL),
     "oncall:rota_new": Page(admins(200)),
@@ -193,6 +196,7 @@ def world(people):
     from feedback.services import feedback_create
     from integrations.models import SyncJob
     from playbooks.services import playbook_create, playbook_revise, template_create, template_revise
+    from support.models import RoutingRule
     from support.tests.factories import make_calendar, make_policy
 
     owner = people[S]
@@ -290,6 +294,7 @@ def world(people):
         "ack_token": ack_token(escalation_id=escalation.pk, page_id=page.pk),
         "sla_calendar": sla_calendar.pk,
         "sla_policy": sla_policy.pk,
+        "routing_rule": RoutingRule.objects.create(position=1, name="Role table", assign="nobody").pk,
         "feedback": feedback_item.pk,
         "feedback_source": feedback_item.sources.get().pk,
         "follow_up": follow_up.pk,

@@ -8,7 +8,7 @@ from disputes.services.cases import case_apply_routing
 from integrations.models import SyncJob
 from integrations.outbox import outbox_record
 from portal.models import User
-from support.models import Conversation, RoutingDecision
+from support.models import Conversation, RoutingDecision, RoutingRule
 from support.routing.engine import Decision, decide
 from support.routing.facts import case_item, conversation_item, people_for, rule_specs
 
@@ -77,3 +77,24 @@ def conversation_route(conversation: Conversation, *, first_message: str = "") -
             },
         )
     return stored
+
+
+@transaction.atomic
+def routing_rule_move(*, rule: RoutingRule, direction: str) -> int:
+    """Swap the rule with its neighbour above or below; positions are renumbered 1..n. Returns
+    its new position (unchanged when it is already first or last)."""
+    rules = list(RoutingRule.objects.select_for_update().order_by("position", "pk"))
+    here = next(i for i, r in enumerate(rules) if r.pk == rule.pk)
+    there = here + (-1 if direction == "up" else 1)
+    if 0 <= there < len(rules):
+        rules[here], rules[there] = rules[there], rules[here]
+    for position, each in enumerate(rules, 1):
+        if each.position != position:
+            RoutingRule.objects.filter(pk=each.pk).update(position=position)
+    return next(i for i, r in enumerate(rules, 1) if r.pk == rule.pk)
+
+
+def routing_rule_set_active(*, rule: RoutingRule, active: bool) -> RoutingRule:
+    RoutingRule.objects.filter(pk=rule.pk).update(is_active=active)
+    rule.is_active = active
+    return rule

@@ -1,0 +1,100 @@
+"""/support/routing/ for Admins: the rules in order with broken ones marked, moved and switched
+from the page's own buttons, and the Test form explaining each rule for a real or described item."""
+
+import pytest
+from django.urls import reverse
+
+from accounts.tests.factories import make_account, specialist_user
+from disputes.services.cases import dispute_file
+from portal.services import user_set_working_hours
+from portal.tests.pages import form_on, submit
+from support.models import RoutingRule, RoutingTeam
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def rules(db):
+    gone = specialist_user()
+    vip = RoutingRule.objects.create(
+        position=1, name="VIP words", words="vip\nwhale", assign="person", person=gone
+    )
+    big = RoutingRule.objects.create(position=2, name="Big money", min_amount=100000, assign="owner")
+    catch_all = RoutingRule.objects.create(position=3, name="Everything else", assign="nobody")
+    gone.is_active = False
+    gone.save()
+    return vip, big, catch_all
+
+
+def test_only_admins_reach_the_page(client, specialist, leader, portal_admin):
+    for person, status in ((specialist, 403), (leader, 403), (portal_admin, 200)):
+        client.force_login(person)
+        assert client.get(reverse("support:routing")).status_code == status
+
+
+def test_the_rules_in_order_in_words_with_the_broken_one_marked(client, portal_admin, rules):
+    client.force_login(portal_admin)
+    page = client.get(reverse("support:routing")).content.decode()
+    assert page.index("VIP words") < page.index("Big money") < page.index("Everything else")
+    assert "mentions “vip”, “whale”" in page and "at stake at least 100,000.00" in page
+    assert 'Broken</span> <span class="muted">its person is no longer active' in page
+
+
+def test_move_and_switch_with_the_pages_buttons(client, portal_admin, rules):
+    vip, big, _ = rules
+    client.force_login(portal_admin)
+    page = client.get(reverse("support:routing"))
+    moved = submit(client, form_on(page, action_contains=f"/routing/{big.pk}/move/"), button=("move", "up"))
+    assert moved.status_code == 302
+    big.refresh_from_db()
+    vip.refresh_from_db()
+    assert (big.position, vip.position) == (1, 2)
+    page = client.get(moved["Location"])
+    switched = submit(
+        client, form_on(page, action_contains=f"/routing/{vip.pk}/active/"), button=("active", "0")
+    )
+    vip.refresh_from_db()
+    assert switched.status_code == 302 and not vip.is_active
+
+
+def test_the_test_form_explains_each_rule_for_a_described_item(client, portal_admin, rules):
+    client.force_login(portal_admin)
+    page = client.get(reverse("support:routing"))
+    result = submit(
+        client,
+        form_on(page, has_field="case_category"),
+        kind="case",
+        amount="250000",
+        text="whale here",
+    )
+    text = result.content.decode()
+    assert result.status_code == 200
+    assert "VIP words: broken (its person is no longer active): skipped" in text
+    assert "Big money: its person is not available: on to the next rule" in text
+    assert "Everything else: left unassigned" in text and "Nobody would get it" in text
+
+
+def test_the_test_form_takes_a_real_case_and_says_who_would_get_it_now(client, portal_admin, rules):
+    owner = specialist_user()
+    user_set_working_hours(user=owner, days=["00:00-24:00"] * 7)
+    RoutingRule.objects.filter(name="VIP words").delete()
+    case = dispute_file(
+        by=owner, account=make_account(owner=owner), category="order_execution", claim="x", assignee=owner,
+        amount_at_stake=150000,
+    )  # fmt: skip
+    client.force_login(portal_admin)
+    page = client.get(reverse("support:routing"))
+    result = submit(client, form_on(page, has_field="case_category"), item=case.reference)
+    assert f"{owner.display_name} would get it" in result.content.decode()
+    missing = submit(client, form_on(page, has_field="case_category"), item="DSP-1999-00001")
+    assert missing.status_code == 400
+    assert "No conversation has that Intercom id and no case that reference." in missing.content.decode()
+
+
+def test_a_team_intercom_no_longer_has_is_marked_broken(client, portal_admin, db):
+    team = RoutingTeam.objects.create(name="Night desk", intercom_id="77")
+    RoutingRule.objects.create(position=1, name="Nights", assign="team", team=team)
+    team.gone_at = team.created_at
+    team.save()
+    client.force_login(portal_admin)
+    assert "Intercom no longer has its team" in client.get(reverse("support:routing")).content.decode()

@@ -29,6 +29,16 @@ def default_time_zone():
 
 
 @pytest.fixture(autouse=True)
+def routing_rules_read_afresh():
+    """Routing keeps the rules it read while they are unchanged (support.routing.facts); a rolled
+    back test can leave rows that look the same to that check (ids reused, time frozen), so every
+    test starts without them."""
+    from support.routing import facts
+
+    facts._cached = None
+
+
+@pytest.fixture(autouse=True)
 def media_in_tmp(settings, tmp_path):
     """Uploaded files of a test land in its own temp dir, never in the repository's media/."""
     settings.MEDIA_ROOT = tmp_path / "media"

@@ -88,13 +88,14 @@ def routing_rule_move(*, rule: RoutingRule, direction: str) -> int:
     there = here + (-1 if direction == "up" else 1)
     if 0 <= there < len(rules):
         rules[here], rules[there] = rules[there], rules[here]
+    now = timezone.now()
     for position, each in enumerate(rules, 1):
         if each.position != position:
-            RoutingRule.objects.filter(pk=each.pk).update(position=position)
+            RoutingRule.objects.filter(pk=each.pk).update(position=position, updated_at=now)
     return next(i for i, r in enumerate(rules, 1) if r.pk == rule.pk)
 
 
 def routing_rule_set_active(*, rule: RoutingRule, active: bool) -> RoutingRule:
-    RoutingRule.objects.filter(pk=rule.pk).update(is_active=active)
+    RoutingRule.objects.filter(pk=rule.pk).update(is_active=active, updated_at=timezone.now())
     rule.is_active = active
     return rule

@@ -264,3 +264,24 @@ def test_without_rules_routing_is_off(db):
     case = dispute_file(by=owner, account=make_account(owner=owner), category="order_execution", claim="x")
     case.refresh_from_db()
     assert case.assignee is None and not RoutingDecision.objects.exists()
+
+
+def test_the_rules_are_read_again_whenever_they_change(db):
+    from accounts.models import Tier
+
+    team = RoutingTeam.objects.create(name="Desk")
+    person = specialist_user()
+    rule = RoutingRule.objects.create(position=1, name="One", assign="team", team=team)
+    RoutingRule.objects.create(position=2, name="Two", assign="person", person=person)
+    assert [s.name for s in rule_specs()] == ["One", "Two"]
+    rule.name = "First"
+    rule.save()
+    assert rule_specs()[0].name == "First"
+    rule.tiers.set([Tier.objects.order_by("rank").first()])  # no save: the tiers count tells
+    assert rule_specs()[0].tier_ids
+    team.delete()  # SET_NULL, no updated_at
+    assert rule_specs()[0].team_id is None
+    person.delete()
+    assert rule_specs()[1].person_id is None
+    RoutingRule.objects.filter(name="Two").delete()
+    assert [s.name for s in rule_specs()] == ["First"]

@@ -40,10 +40,11 @@ def conversation_url(intercom_id: str) -> str:
 
 
 def account_conversations(account, *, limit: int) -> list[Conversation]:
-    """The account's conversations, newest first, with their portal assignee (one query)."""
+    """The account's conversations, newest first, with their portal assignee and routing
+    decision (one query)."""
     return list(
         Conversation.objects.filter(account=account)
-        .select_related("assignee")
+        .select_related("assignee", "routing")
         .defer("statistics")
         .order_by("-created_at_intercom", "-pk")[:limit]
     )

@@ -7,6 +7,7 @@ import io
 
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
 
 from accounts.tests.factories import make_account, specialist_user
 from integrations.intercom.fake import ME_ADMIN_ID, SUPPORT_TEAM_ID
@@ -121,3 +122,46 @@ def test_a_specialist_without_a_teammate_fails_the_job_visibly_and_the_decision_
     assert job.status == SyncJob.Status.FAILED and "intercom_setup" in job.last_error
     assert RoutingDecision.objects.get().assignee == desk["ada"]
     assert intercom.get_conversation(conversation["id"])["admin_assignee_id"] == 0
+
+
+def test_a_conversation_from_someone_the_portal_does_not_know_has_no_owner_to_give_it_to(
+    webhook, intercom, desk
+):
+    stranger = intercom.add_contact(role="user", external_id="nobody-here", email="stranger@example.com")
+    desk["contact"] = stranger
+    conversation = started(intercom, desk)
+    webhook(notification(conversation))
+    routed = RoutingDecision.objects.get()
+    assert routed.conversation.account is None
+    assert routed.assignee == desk["grace"] and "the account's owner is not available" in routed.reason
+
+
+def test_a_rule_with_thousands_of_words_still_routes(webhook, intercom, desk):
+    RoutingRule.objects.filter(name="Owner first").update(
+        words="\n".join(f"filler{n}" for n in range(5000)) + "\nwithdrawal"
+    )
+    conversation = started(intercom, desk, text="My withdrawal is stuck")
+    assert webhook(notification(conversation)).status_code == 200
+    # Only the first 1,000 words are read: "withdrawal" (the 5,001st) is not among them.
+    routed = RoutingDecision.objects.get()
+    assert routed.rule is None and "No rule matched" in routed.reason
+
+
+def test_the_same_notification_twice_routes_once(webhook, intercom, desk):
+    conversation = started(intercom, desk)
+    assert webhook(notification(conversation)).status_code == 200
+    assert webhook(notification(conversation)).status_code == 200
+    assert RoutingDecision.objects.count() == 1
+    assert SyncJob.objects.filter(kind=SyncJob.Kind.CONVERSATION_ASSIGN).count() == 1
+
+
+def test_the_decision_shows_on_the_conversations_line_of_the_account_timeline(
+    client, webhook, intercom, desk
+):
+    conversation = started(intercom, desk)
+    webhook(notification(conversation))
+    client.force_login(desk["ada"])
+    page = client.get(reverse("accounts:detail", args=[desk["account"].pk])).content.decode()
+    line = page[page.index('class="conversation"') :]
+    line = line[: line.index("</li>")]
+    assert "Routed " in line and "Rule “Owner first”: the account&#x27;s owner, available." in line

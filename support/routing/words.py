@@ -1,10 +1,12 @@
 """A routing rule in words, for the routing page."""
 
+import re
+
 from accounts.models import Venue
 from disputes.models import DisputeCase
 from portal.templatetags.portal_tags import money, person
 from support.models import RoutingRule
-from support.routing.facts import rule_words
+from support.routing.facts import MAX_WORDS, rule_words
 
 
 def rule_conditions_in_words(rule: RoutingRule) -> list[str]:
@@ -32,6 +34,9 @@ def rule_conditions_in_words(rule: RoutingRule) -> list[str]:
             f" and {len(words) - 5} more" if len(words) > 5 else ""
         )
         said.append(f"mentions {shown}")
+        typed = len({w.strip().lower() for w in re.split(r"[\n,]+", rule.words) if w.strip()})
+        if typed > MAX_WORDS:
+            said.append(f"(only the first {MAX_WORDS:,} of its {typed:,} words are read)")
     if rule.intercom_tags:
         said.append("tagged " + " or ".join(rule.intercom_tags))
     if rule.owner_available:

@@ -98,3 +98,10 @@ def test_a_team_intercom_no_longer_has_is_marked_broken(client, portal_admin, db
     team.save()
     client.force_login(portal_admin)
     assert "Intercom no longer has its team" in client.get(reverse("support:routing")).content.decode()
+
+
+def test_a_rule_with_more_words_than_are_read_says_so(client, portal_admin, db):
+    RoutingRule.objects.create(position=1, name="Long", words="\n".join(f"w{n}" for n in range(5000)))
+    client.force_login(portal_admin)
+    page = client.get(reverse("support:routing")).content.decode()
+    assert "(only the first 1,000 of its 5,000 words are read)" in page

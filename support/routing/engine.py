@@ -175,6 +175,8 @@ def _choose(rule: RuleSpec, item: Item, people: People) -> tuple[int | None, int
         return person, None, f"{who}, available"
     if rule.when_unavailable == RoutingRule.WhenUnavailable.TEAM and rule.team_id is not None:
         chosen = people.least_loaded(people.team_members.get(rule.team_id, []))
+        if chosen is None:
+            return None, rule.team_id, f"{who} is not available, and nobody in the team is: the team has it"
         return chosen, rule.team_id, f"{who} is not available: the team's least-loaded available member"
     return None
 

@@ -154,3 +154,34 @@ def open_items(user_ids: Iterable[int]) -> dict[int, int]:
     ):
         counts[user_id] = counts.get(user_id, 0) + count
     return counts
+
+
+UNROUTED_SHOWN = 20
+
+
+def unrouted(limit: int = UNROUTED_SHOWN) -> tuple[list[RoutingDecision], int]:
+    """Open items routing gave to nobody (no rule matched, or a team with nobody available) that
+    nobody has taken since: the queue shows them first, oldest first. Two queries."""
+    from django.db.models import Q
+
+    waiting = (
+        RoutingDecision.objects.filter(assignee__isnull=True)
+        .filter(
+            Q(
+                conversation__state=Conversation.State.OPEN,
+                conversation__assignee__isnull=True,
+                conversation__admin_assignee_id__in=("", "0"),
+            )
+            | Q(case__status__in=DisputeCase.OPEN_STATUSES, case__assignee__isnull=True)
+        )
+        .select_related("conversation__account", "case__account", "team")
+        .order_by("decided_at", "pk")
+    )
+    from support.selectors import conversation_url
+
+    shown = list(waiting[:limit])
+    for decision in shown:
+        decision.conversation_url = (
+            conversation_url(decision.conversation.intercom_id) if decision.conversation_id else ""
+        )
+    return shown, waiting.count() if len(shown) == limit else len(shown)

@@ -6,11 +6,12 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.tests.factories import make_account, specialist_user
 from disputes.models import CaseEvent
-from disputes.services.cases import dispute_file
+from disputes.services.cases import cases_bulk_assign, dispute_file
 from portal.services import user_set_away, user_set_working_hours
 from support.models import RoutingDecision, RoutingRule, RoutingTeam
 from support.routing.engine import Item, People, RuleSpec, decide
@@ -285,3 +286,18 @@ def test_the_rules_are_read_again_whenever_they_change(db):
     assert rule_specs()[1].person_id is None
     RoutingRule.objects.filter(name="Two").delete()
     assert [s.name for s in rule_specs()] == ["First"]
+
+
+def test_what_routing_gave_to_nobody_heads_the_queue_until_someone_takes_it(client, rules, specialist):
+    case = dispute_file(
+        by=specialist_user(), account=make_account(), category="order_execution", claim="Lost."
+    )
+    client.force_login(specialist)
+    page = client.get(reverse("support:queue")).content.decode()
+    card = page[
+        page.index('id="unrouted-heading"') : page.index("</section>", page.index('id="unrouted-heading"'))
+    ]
+    assert case.reference in card and "nobody in the team is: the team has it" in card
+    assert page.index('id="unrouted-heading"') < page.index('class="filters card"')
+    cases_bulk_assign(case_ids=[case.pk], by=specialist, assignee=specialist)
+    assert 'id="unrouted-heading"' not in client.get(reverse("support:queue")).content.decode()

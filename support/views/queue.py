@@ -6,6 +6,7 @@ from django.utils import timezone
 from portal.roles import role_required
 from portal.tables import configure_table
 from support.filters import QueueFilter, default_who
+from support.routing.facts import unrouted
 from support.selectors import SLA_READERS, queue_clocks
 from support.tables import QueueTable
 
@@ -19,5 +20,12 @@ def queue(request):
     valid = queue_filter.is_valid()
     table = configure_table(request, QueueTable(queue_filter.qs if valid else queue_clocks().none()))
     table.annotate_page(timezone.now(), request.user)
-    context = {"table": table, "filter": queue_filter}
+    waiting, waiting_count = unrouted()
+    context = {
+        "table": table,
+        "filter": queue_filter,
+        "unrouted": waiting,
+        "unrouted_count": waiting_count,
+        "unrouted_more": waiting_count - len(waiting),
+    }
     return render(request, "support/queue.html", context, status=200 if valid else 400)

@@ -20,6 +20,7 @@ from portal.services import roles_sync, schedules_sync
 from reports.demo import seed_history
 from reports.rollups import rollups_rebuild
 from support.demo import seed_conversations, seed_open_conversations
+from support.routing.demo import seed_routing
 from support.sla.bulk import sla_evaluate_open
 from support.sla.defaults import sla_defaults_ensure
 
@@ -253,6 +254,8 @@ class Command(BaseCommand):
             )
             clocks = self._step("SLA clocks of the other open items", sla_evaluate_open)
             self._step("The reports' daily rollups", rollups_rebuild)
+            # After the items above, which are history: routing applies to what arrives next.
+            routing = self._step("Routing rules", lambda: seed_routing(specialists=people.specialists))
         # Fresh statistics after a bulk load, so the query planner knows the tables' sizes now; on
         # PostgreSQL a VACUUM too, which autovacuum would do later: until the pages are marked
         # all-visible, a covering index still reads the table.
@@ -282,6 +285,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"  on call: {oncall['rotas']} rota, {oncall['policies']} escalation policy (the default)"
         )
+        self.stdout.write(f"  routing: {routing['rules']} rules, {routing['teams']} team (/support/routing/)")
         self.stdout.write(
             f"  SLA: open items added: {open_items['conversations']} conversations and {open_items['cases']} "
             f"cases; open conversations and cases given clocks afterwards: {clocks}"

@@ -68,6 +68,10 @@ class Conversation(TimeStampedModel):
             ),
             # The reports' daily rollups find the conversations changed since they last counted.
             models.Index(fields=["updated_at"], name="conversation_changed_idx"),
+            # Routing counts each candidate's open conversations.
+            models.Index(
+                fields=["assignee"], condition=Q(state="open"), name="conversation_open_assignee_idx"
+            ),
         ]
 
     def __str__(self):

@@ -4,7 +4,7 @@ item's facts (a case, a conversation) and what it knows about the people rules m
 import re
 from collections.abc import Iterable
 
-from django.db.models import Count, Max, Sum
+from django.db.models import Count, Max, OuterRef, Subquery, Sum
 from django.utils import timezone
 
 from disputes.models import DisputeCase
@@ -101,57 +101,62 @@ def conversation_item(conversation: Conversation, first_message: str = "") -> It
 
 def people_for(rules: list[RuleSpec], item: Item, at=None) -> People:
     """What the engine needs about everyone these rules could choose for the item: the owner, the
-    named people and the teams' members. A fixed number of queries however many people."""
+    named people and the teams' members. Four queries however many people (five with an active
+    on-call rota), since each costs a round trip on PostgreSQL."""
     at = at or timezone.now()
     team_ids = {r.team_id for r in rules if r.team_id is not None}
     members: dict[int, list[int]] = {team_id: [] for team_id in team_ids}
-    for team_id, user_id in RoutingTeam.members.through.objects.filter(
-        routingteam_id__in=team_ids
-    ).values_list("routingteam_id", "user_id"):
-        members[team_id].append(user_id)
-    gone = set(
-        RoutingTeam.objects.filter(pk__in=team_ids, gone_at__isnull=False).values_list("pk", flat=True)
-    )
+    gone = set()
+    # One row per team and member (a team without members: one row, member None).
+    for team_id, gone_at, user_id in RoutingTeam.objects.filter(pk__in=team_ids).values_list(
+        "pk", "gone_at", "members"
+    ):
+        if gone_at is not None:
+            gone.add(team_id)
+        if user_id is not None:
+            members[team_id].append(user_id)
     candidates = {item.owner_id} | {r.person_id for r in rules} | {m for ms in members.values() for m in ms}
     candidates.discard(None)
+    last = (
+        RoutingDecision.objects.filter(assignee=OuterRef("pk"))
+        .order_by("-decided_at")
+        .values("decided_at")[:1]
+    )
     users = list(
-        User.objects.filter(pk__in=candidates).only(
-            "pk", "is_active", "time_zone", "working_hours", "is_away", "away_until"
-        )
+        User.objects.filter(pk__in=candidates)
+        .only("pk", "is_active", "time_zone", "working_hours", "is_away", "away_until")
+        .annotate(last_assigned=Subquery(last))
     )
     on_shift = on_shift_ids(at)
     return People(
         available={u.pk for u in users if available(u, at, on_shift=on_shift)},
         active={u.pk for u in users if u.is_active},
         open_items=open_items(candidates),
-        last_assigned={
-            user_id: moment.timestamp()
-            for user_id, moment in RoutingDecision.objects.filter(assignee_id__in=candidates)
-            .values("assignee_id")
-            .annotate(last=Max("decided_at"))
-            .values_list("assignee_id", "last")
-        },
+        last_assigned={u.pk: u.last_assigned.timestamp() for u in users if u.last_assigned is not None},
         team_members=members,
         gone_teams=gone,
     )
 
 
 def open_items(user_ids: Iterable[int]) -> dict[int, int]:
-    """Open conversations and open cases assigned to each person (two queries)."""
-    counts: dict[int, int] = {}
-    for user_id, count in (
+    """Open conversations and open cases assigned to each person (one query)."""
+    user_ids = list(user_ids)
+    conversations = (
         Conversation.objects.filter(assignee_id__in=user_ids, state=Conversation.State.OPEN)
         .values("assignee_id")
         .annotate(n=Count("pk"))
         .values_list("assignee_id", "n")
-    ):
-        counts[user_id] = counts.get(user_id, 0) + count
-    for user_id, count in (
+        .order_by()
+    )
+    cases = (
         DisputeCase.objects.filter(assignee_id__in=user_ids, status__in=DisputeCase.OPEN_STATUSES)
         .values("assignee_id")
         .annotate(n=Count("pk"))
         .values_list("assignee_id", "n")
-    ):
+        .order_by()
+    )
+    counts: dict[int, int] = {}
+    for user_id, count in conversations.union(cases, all=True):
         counts[user_id] = counts.get(user_id, 0) + count
     return counts
 

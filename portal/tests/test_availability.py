@@ -115,3 +115,14 @@ def test_a_past_return_time_is_refused_with_a_message(client, specialist):
     specialist.refresh_from_db()
     assert not specialist.is_away
     assert "The return time has passed" in client.get(refused["Location"]).content.decode()
+
+
+def test_an_unreadable_return_time_is_refused_and_nothing_changes(client, specialist):
+    client.force_login(specialist)
+    page = client.get(reverse("home"))
+    refused = submit(
+        client, form_on(page, action_contains="/me/away/"), button=("away", "1"), until="next tuesday-ish"
+    )
+    specialist.refresh_from_db()
+    assert refused.status_code == 302 and not specialist.is_away
+    assert "Enter a valid date/time." in client.get(refused["Location"]).content.decode()

@@ -105,3 +105,29 @@ def test_a_rule_with_more_words_than_are_read_says_so(client, portal_admin, db):
     client.force_login(portal_admin)
     page = client.get(reverse("support:routing")).content.decode()
     assert "(only the first 1,000 of its 5,000 words are read)" in page
+
+
+def test_bad_input_on_the_routing_page_gets_a_message_and_changes_nothing(client, portal_admin, rules):
+    vip, big, _ = rules
+    client.force_login(portal_admin)
+    moved = client.post(
+        reverse("support:routing_rule_move", args=[big.pk]), {"move": "sideways"}, follow=True
+    )
+    assert "Choose whether the rule moves up or down." in moved.content.decode()
+    switched = client.post(
+        reverse("support:routing_rule_active", args=[vip.pk]), {"active": "maybe"}, follow=True
+    )
+    assert "Choose whether the rule is on or off." in switched.content.decode()
+    assert client.post(reverse("support:routing_rule_move", args=[999999]), {"move": "up"}).status_code == 404
+    assert client.get(reverse("support:routing_rule_move", args=[big.pk])).status_code == 405
+    assert list(RoutingRule.objects.order_by("position").values_list("name", "is_active")) == [
+        ("VIP words", True),
+        ("Big money", True),
+        ("Everything else", True),
+    ]
+    page = client.get(reverse("support:routing"))
+    refused = submit(client, form_on(page, has_field="case_category"), amount="a lot", kind="parcel")
+    assert refused.status_code == 400
+    assert (
+        "Enter a number." in refused.content.decode() and "Select a valid choice." in refused.content.decode()
+    )

@@ -112,6 +112,7 @@ def run(report):
     specs = rule_specs()
     people = people_for(specs, item)
     decision = decide(item, specs, people)
+    people.load_of = None  # the engine alone: the load it asked for is known now
     report.figure("rules, specialists, open cases", f"{len(specs)}, {SPECIALISTS}, {OPEN_CASES}")
     report.figure("decided by", f"rule {decision.rule.position} ({decision.reason})")
     engine = measure_us(lambda _: decide(item, specs, people), list(range(REPEAT * 20)))
@@ -133,11 +134,14 @@ def run(report):
 
 def _profile(report, item):
     from portal.availability import on_shift_ids
-    from support.routing.facts import open_items, people_for, rule_specs
+    from support.routing.facts import load_of, people_for, rule_specs
 
     specs = rule_specs()
     report.figure("  reading the rules", summary(measure(rule_specs, repeat=REPEAT)))
     report.figure("  reading the people", summary(measure(lambda: people_for(specs, item), repeat=REPEAT)))
-    ids = [p for ps in people_for(specs, item).team_members.values() for p in ps]
-    report.figure("    open items", summary(measure(lambda: open_items(ids), repeat=REPEAT)))
+    people = people_for(specs, item)
+    desk = [m for m in people.team_members[specs[-1].team_id] if m in people.available]
+    report.figure(
+        f"  their load ({len(desk)} available)", summary(measure(lambda: load_of(desk), repeat=REPEAT))
+    )
     report.figure("    on call now", summary(measure(lambda: on_shift_ids(timezone.now()), repeat=REPEAT)))

@@ -1,5 +1,6 @@
-"""The routing decision, from facts alone: no queries, so a decision over hundreds of rules is
-cheap and the admin page's *Test* explains every rule the same way routing applies them.
+"""The routing decision, from facts alone (and, for a team's choice, its members' load through the
+function it is given), so a decision over hundreds of rules is cheap and the admin page's *Test*
+explains every rule the same way routing applies them.
 
 The first active rule whose conditions all hold decides. A rule that gives work to a person who
 cannot take it (unavailable, or gone) either goes on to the next rule or falls back to its team,
@@ -37,14 +38,22 @@ class People:
     available: set[int] = field(default_factory=set)
     active: set[int] = field(default_factory=set)
     open_items: dict[int, int] = field(default_factory=dict)
-    last_assigned: dict[int, float] = field(default_factory=dict)  # a timestamp; absent: never
+    last_assigned: dict[int, float] = field(default_factory=dict)  # grows with time; absent: never
     team_members: dict[int, list[int]] = field(default_factory=dict)
     gone_teams: set[int] = field(default_factory=set)
+    # Given, open items and last assignments are asked for only when a team's member is chosen,
+    # and only for its available members: most decisions (the owner, a named person) never need
+    # them, and counting everyone's open work is most of a decision's cost.
+    load_of: Callable[[list[int]], tuple[dict[int, int], dict[int, float]]] | None = None
 
     def least_loaded(self, members: Iterable[int]) -> int | None:
         candidates = [m for m in members if m in self.available]
         if not candidates:
             return None
+        if self.load_of is not None:
+            open_items, last_assigned = self.load_of(candidates)
+            self.open_items.update(open_items)
+            self.last_assigned.update(last_assigned)
         return min(candidates, key=lambda m: (self.open_items.get(m, 0), self.last_assigned.get(m, 0.0), m))
 
 

@@ -1,10 +1,13 @@
 """What the routing engine reads, from the database: the rules (one query, tiers prefetched), an
 item's facts (a case, a conversation) and what it knows about the people rules may choose."""
 
+import datetime as dt
 import re
 from collections.abc import Iterable
+from typing import NamedTuple
 
-from django.db.models import Count, Max, OuterRef, Subquery, Sum
+from django.db import connection
+from django.db.models import Count, Max, Sum
 from django.utils import timezone
 
 from disputes.models import DisputeCase
@@ -101,8 +104,9 @@ def conversation_item(conversation: Conversation, first_message: str = "") -> It
 
 def people_for(rules: list[RuleSpec], item: Item, at=None) -> People:
     """What the engine needs about everyone these rules could choose for the item: the owner, the
-    named people and the teams' members. Four queries however many people (five with an active
-    on-call rota), since each costs a round trip on PostgreSQL."""
+    named people and the teams' members. Three queries however many people (four with an active
+    on-call rota), since each costs a round trip on PostgreSQL; their load is read only when a
+    team's member is chosen (`load_of`, one more)."""
     at = at or timezone.now()
     team_ids = {r.team_id for r in rules if r.team_id is not None}
     members: dict[int, list[int]] = {team_id: [] for team_id in team_ids}
@@ -117,48 +121,60 @@ def people_for(rules: list[RuleSpec], item: Item, at=None) -> People:
             members[team_id].append(user_id)
     candidates = {item.owner_id} | {r.person_id for r in rules} | {m for ms in members.values() for m in ms}
     candidates.discard(None)
-    last = (
-        RoutingDecision.objects.filter(assignee=OuterRef("pk"))
-        .order_by("-decided_at")
-        .values("decided_at")[:1]
-    )
-    users = list(
-        User.objects.filter(pk__in=candidates)
-        .only("pk", "is_active", "time_zone", "working_hours", "is_away", "away_until")
-        .annotate(last_assigned=Subquery(last))
-    )
+    # Plain rows, not model instances: 50 people built as Users cost ~1 ms in signals alone.
+    users = [
+        _Person(*row)
+        for row in User.objects.filter(pk__in=candidates).values_list("pk", *_Person._fields[1:])
+    ]
     on_shift = on_shift_ids(at)
     return People(
         available={u.pk for u in users if available(u, at, on_shift=on_shift)},
         active={u.pk for u in users if u.is_active},
-        open_items=open_items(candidates),
-        last_assigned={u.pk: u.last_assigned.timestamp() for u in users if u.last_assigned is not None},
         team_members=members,
         gone_teams=gone,
+        load_of=load_of,
     )
 
 
-def open_items(user_ids: Iterable[int]) -> dict[int, int]:
-    """Open conversations and open cases assigned to each person (one query)."""
-    user_ids = list(user_ids)
-    conversations = (
-        Conversation.objects.filter(assignee_id__in=user_ids, state=Conversation.State.OPEN)
-        .values("assignee_id")
-        .annotate(n=Count("pk"))
-        .values_list("assignee_id", "n")
-        .order_by()
+class _Person(NamedTuple):
+    """What availability needs of a person (`available` reads these attributes)."""
+
+    pk: int
+    is_active: bool
+    time_zone: str
+    working_hours: list
+    is_away: bool
+    away_until: dt.datetime | None
+
+
+def load_of(user_ids: list[int]) -> tuple[dict[int, int], dict[int, int]]:
+    """Each person's open items (conversations + cases) and their latest routed item (its decision's
+    id, which grows with time: ties go to whoever waited longest), in one query.
+
+    Written as SQL: this runs for every team choice, and building and compiling it through the ORM
+    (three correlated subqueries) cost 1.8 ms of a 5 ms budget, ten times the query itself."""
+    if not user_ids:
+        return {}, {}
+    table = {model: model._meta.db_table for model in (User, Conversation, DisputeCase, RoutingDecision)}
+    open_statuses = list(DisputeCase.OPEN_STATUSES)
+    # Only table names and placeholders go into the text; every value is a parameter.
+    sql = (
+        f"SELECT u.id,"  # noqa: S608
+        f" (SELECT COUNT(*) FROM {table[Conversation]} c WHERE c.assignee_id = u.id AND c.state = %s),"
+        f" (SELECT COUNT(*) FROM {table[DisputeCase]} d WHERE d.assignee_id = u.id"
+        f"  AND d.status IN ({', '.join(['%s'] * len(open_statuses))})),"
+        f" (SELECT r.id FROM {table[RoutingDecision]} r WHERE r.assignee_id = u.id"
+        f"  ORDER BY r.decided_at DESC, r.id DESC LIMIT 1)"
+        f" FROM {table[User]} u WHERE u.id IN ({', '.join(['%s'] * len(user_ids))})"
     )
-    cases = (
-        DisputeCase.objects.filter(assignee_id__in=user_ids, status__in=DisputeCase.OPEN_STATUSES)
-        .values("assignee_id")
-        .annotate(n=Count("pk"))
-        .values_list("assignee_id", "n")
-        .order_by()
-    )
-    counts: dict[int, int] = {}
-    for user_id, count in conversations.union(cases, all=True):
-        counts[user_id] = counts.get(user_id, 0) + count
-    return counts
+    open_items, last_assigned = {}, {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [Conversation.State.OPEN.value, *open_statuses, *user_ids])
+        for pk, conversations, cases, last in cursor.fetchall():
+            open_items[pk] = conversations + cases
+            if last is not None:
+                last_assigned[pk] = last
+    return open_items, last_assigned
 
 
 UNROUTED_SHOWN = 20

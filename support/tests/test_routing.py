@@ -211,6 +211,49 @@ def test_an_away_owner_hands_it_to_the_teams_least_loaded_available_member(rules
     assert "the team's least-loaded available member" in case.routing.reason
 
 
+def test_between_equally_loaded_members_the_one_routed_to_longest_ago_gets_it(rules):
+    _, team = rules
+    first, second = specialist_user(), specialist_user()
+    for person in (first, second):
+        working_now(person)
+    team.members.set([first, second])
+
+    def file(claim, **assigned):
+        case = dispute_file(
+            by=first, account=make_account(), category="order_execution", claim=claim, **assigned
+        )
+        case.refresh_from_db()
+        return case
+
+    manual = file("Taken by hand", assignee=first)
+    to_second = file("Routed while the first was busier")
+    to_first = file("Routed on a tie: the first was never routed to")
+    assert (to_second.assignee, to_first.assignee) == (second, first)
+    cases = [manual, to_second, to_first]
+    cases_bulk_assign(by=first, case_ids=[case.pk for case in cases], assignee=None)  # equal load again
+    # The second has the higher id, but was routed to longer ago.
+    assert file("Third").assignee == second
+
+
+def test_load_counts_open_conversations_and_cases_and_the_latest_routed_item(rules):
+    from support.routing.facts import load_of
+    from support.tests.factories import make_conversation
+
+    busy, idle = specialist_user(), specialist_user()
+    make_conversation(assignee=busy, state="open")
+    make_conversation(assignee=busy, state="closed")
+    dispute_file(by=busy, account=make_account(), category="order_execution", claim="x", assignee=busy)
+    decided = dispute_file(
+        by=busy, account=make_account(), category="order_execution", claim="y", assignee=busy
+    )
+    decided.status = "resolved"
+    decided.save(update_fields=["status"])
+    open_items, last_assigned = load_of([busy.pk, idle.pk])
+    assert open_items == {busy.pk: 2, idle.pk: 0}
+    assert last_assigned == {}
+    assert load_of([]) == ({}, {})
+
+
 def test_a_case_filed_with_an_assignee_is_not_routed(rules):
     owner = specialist_user()
     working_now(owner)

@@ -17,6 +17,23 @@ class Workspace:
     def admin_ids(self) -> list[str]:
         return list(self._admins)
 
+    def add_admin(self, name: str, email: str, *, team_ids: tuple[str, ...] = ()) -> dict:
+        """A teammate, in the given teams (which must exist): for tests and benchmarks that need
+        more people than the seeded Ada and Grace."""
+        with self._lock:
+            admin = self._admin_record(str(991268000 + self._next()), name, email, list(team_ids))
+            self._admins[admin["id"]] = admin
+            for team_id in team_ids:
+                self._teams[str(team_id)]["admin_ids"].append(int(admin["id"]))
+            return dict(admin)
+
+    def remove_team(self, team_id: str) -> None:
+        """The team is deleted in Intercom: gone from `/teams`, its admins no longer in it."""
+        with self._lock:
+            self._teams.pop(str(team_id), None)
+            for admin in self._admins.values():
+                admin["team_ids"] = [t for t in admin["team_ids"] if str(t) != str(team_id)]
+
     def _get_me(self, params: dict, query: dict, body: dict) -> tuple[int, dict]:
         admin = self._admins[ME_ADMIN_ID]
         me = {

@@ -265,6 +265,11 @@ class IntercomClient:
         }
         return self.request("POST", f"/conversations/{conversation_id}/parts", json=payload)
 
+    def conversation_tag(self, conversation_id: str, *, tag_id: str, admin_id: str) -> dict:
+        """Tag the conversation (`POST /conversations/{id}/tags`); tagging it again changes nothing."""
+        payload = {"id": str(tag_id), "admin_id": str(admin_id)}
+        return self.request("POST", f"/conversations/{conversation_id}/tags", json=payload)
+
     def conversation_note(self, conversation_id: str, *, body: str, admin_id: str) -> dict:
         payload = {"message_type": "note", "type": "admin", "admin_id": str(admin_id), "body": body}
         return self.request("POST", f"/conversations/{conversation_id}/reply", json=payload, repeatable=False)

@@ -1326,3 +1326,43 @@ def test_conversation_create_and_assignment_errors(api, fake):
         api.post(path, {**assign, "admin_id": "123"}), 404, "admin_not_found", request_matches_spec=True
     )
     check_error(api.post(path, {**assign, "message_type": "close"}), 400, "parameter_invalid")
+
+
+def test_a_conversation_is_tagged_once_however_often_it_is_asked(api, fake):
+    contact = api.create_contact(external_id="s-3")
+    conversation = fake.add_conversation(contact["id"])
+    tag = check(api.post("/tags", {"name": "Whale"}), 200, "tag")
+    path = f"/conversations/{conversation['id']}/tags"
+    applied = check(api.post(path, {"id": tag["id"], "admin_id": ME_ADMIN_ID}), 200, "tag")
+    assert applied["name"] == "Whale" and applied["applied_by"] == {"type": "admin", "id": ME_ADMIN_ID}
+    check(api.post(path, {"id": tag["id"], "admin_id": ME_ADMIN_ID}), 200, "tag")
+    tags = fake.get_conversation(conversation["id"])["tags"]["tags"]
+    assert [t["name"] for t in tags] == ["Whale"]
+
+
+def test_conversation_tagging_errors(api, fake):
+    contact = api.create_contact(external_id="s-4")
+    conversation = fake.add_conversation(contact["id"])
+    tag = check(api.post("/tags", {"name": "Whale"}), 200, "tag")
+    path = f"/conversations/{conversation['id']}/tags"
+    check_error(api.post(path, {"id": tag["id"]}), 400, "parameter_not_found")
+    check_error(api.post(path, {"id": "999999", "admin_id": ME_ADMIN_ID}), 404, "not_found")
+    check_error(
+        api.post("/conversations/999/tags", {"id": tag["id"], "admin_id": ME_ADMIN_ID}),
+        404,
+        "not_found",
+        request_matches_spec=True,
+    )
+    assert fake.get_conversation(conversation["id"])["tags"]["tags"] == []
+
+
+def test_teammates_added_and_a_team_removed_show_in_the_workspace(api, fake):
+    admin = fake.add_admin("Lin Desk", "lin@example.com", team_ids=(SUPPORT_TEAM_ID,))
+    listed = check(api.get("/admins"), 200, "admin.list")["admins"]
+    assert admin["id"] in {a["id"] for a in listed}
+    team = check(api.get(f"/teams/{SUPPORT_TEAM_ID}"), 200, "team")
+    assert int(admin["id"]) in team["admin_ids"]
+    fake.remove_team(SUPPORT_TEAM_ID)
+    assert check(api.get("/teams"), 200, "team.list")["teams"] == []
+    check_error(api.get(f"/teams/{SUPPORT_TEAM_ID}"), 404, "team_not_found")
+    assert all(a["team_ids"] == [] for a in check(api.get("/admins"), 200, "admin.list")["admins"])

@@ -47,7 +47,12 @@ def case_route(case: DisputeCase) -> RoutingDecision | None:
     stored = _record(decision, case=case)
     if stored is not None:
         assignee = User.objects.get(pk=decision.assignee_id) if decision.assignee_id else None
-        case_apply_routing(case=case, assignee=assignee, priority=decision.priority, reason=decision.reason)
+        routed = case_apply_routing(
+            case=case, assignee=assignee, priority=decision.priority, reason=decision.reason
+        )
+        # The caller's copy goes on to the filing's other receivers (the SLA clocks): as routed.
+        for name in ("assignee_id", "priority", "revision", "updated_at"):
+            setattr(case, name, getattr(routed, name))
     return stored
 
 
@@ -66,7 +71,7 @@ def conversation_route(conversation: Conversation, *, first_message: str = "") -
     if stored is None:
         return None
     team_intercom_id = stored.team.intercom_id if stored.team_id and stored.team.intercom_id else ""
-    if decision.assignee_id or team_intercom_id:
+    if decision.assignee_id or team_intercom_id or decision.tags:
         outbox_record(
             kind=SyncJob.Kind.CONVERSATION_ASSIGN,
             key=f"conversation:{conversation.intercom_id}",
@@ -74,6 +79,7 @@ def conversation_route(conversation: Conversation, *, first_message: str = "") -
                 "conversation_id": conversation.intercom_id,
                 "assignee_id": decision.assignee_id,
                 "team_intercom_id": team_intercom_id,
+                "tags": list(decision.tags),
             },
         )
     return stored

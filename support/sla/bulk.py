@@ -27,6 +27,7 @@ from support.sla.clocks import (
     sla_setup,
 )
 from support.sla.cycles import CASE_EVENT_KINDS
+from support.sla.matching import routed_sla
 
 CHUNK = 500
 # STATE_FIELDS as model fields (the policy's id is written through its foreign key).
@@ -44,7 +45,8 @@ def sla_evaluate_conversations(
     for chunk in _chunks(conversations):
         with transaction.atomic():
             held = _clocks_by_item("conversation", [c.pk for c in chunk])
-            plans = [plan_conversation(c, held[c.pk], setup, now) for c in chunk]
+            routed = routed_sla("conversation", [c.pk for c in chunk])
+            plans = [plan_conversation(c, held[c.pk], setup, now, routed=routed.get(c.pk)) for c in chunk]
             if not _write(plans):
                 for conversation in chunk:  # another writer gave one a clock meanwhile
                     sla_evaluate_conversation(conversation, now, setup=setup)
@@ -69,7 +71,10 @@ def sla_evaluate_cases(
                 .values_list("case_id", "kind", "at", "before", "after")
             ):
                 history[case_id].append(tuple(event))
-            plans = [plan_case(c, held[c.pk], history[c.pk], setup, now) for c in chunk]
+            routed = routed_sla("case", ids)
+            plans = [
+                plan_case(c, held[c.pk], history[c.pk], setup, now, routed=routed.get(c.pk)) for c in chunk
+            ]
             if not _write(plans):
                 for case in chunk:
                     sla_evaluate_case(case, now, setup=setup)

@@ -29,7 +29,7 @@ from support.sla.cycles import (
     conversation_spans,
 )
 from support.sla.heads import case_due_times, mark_queue_head
-from support.sla.matching import facts_for_case, facts_for_conversation, policy_for
+from support.sla.matching import RoutedSla, facts_for_case, facts_for_conversation, policy_for, routed_sla
 
 logger = logging.getLogger(__name__)
 ZERO = dt.timedelta(0)
@@ -72,7 +72,8 @@ def sla_evaluate_conversation(
     setup = setup or sla_setup()
     with transaction.atomic():
         clocks = list(SlaClock.objects.select_for_update().filter(conversation=conversation).order_by("pk"))
-        plan = plan_conversation(conversation, clocks, setup, now)
+        routed = routed_sla("conversation", [conversation.pk]).get(conversation.pk)
+        plan = plan_conversation(conversation, clocks, setup, now, routed=routed)
         plan.write()
         return plan.result
 
@@ -91,15 +92,22 @@ def sla_evaluate_case(
             .order_by("at", "pk")
             .values_list("kind", "at", "before", "after")
         )
-        plan = plan_case(case, clocks, events, setup, now)
+        plan = plan_case(case, clocks, events, setup, now, routed=routed_sla("case", [case.pk]).get(case.pk))
         plan.write()
         return plan.result
 
 
-def plan_conversation(conversation: Conversation, clocks: list[SlaClock], setup: SlaSetup, now) -> "ItemPlan":
+def plan_conversation(
+    conversation: Conversation,
+    clocks: list[SlaClock],
+    setup: SlaSetup,
+    now,
+    *,
+    routed: RoutedSla | None = None,
+) -> "ItemPlan":
     """What evaluating the conversation changes, given its clocks as stored (locked by the
-    caller), without writing anything."""
-    facts = facts_for_conversation(conversation)
+    caller) and what routing chose for its SLA, without writing anything."""
+    facts = facts_for_conversation(conversation, routed)
     policy = policy_for(facts, policies=setup.policies)
     spans = conversation_spans(conversation, clocks)
     pause = conversation_pause(conversation)
@@ -115,11 +123,19 @@ def plan_conversation(conversation: Conversation, clocks: list[SlaClock], setup:
     )
 
 
-def plan_case(case: DisputeCase, clocks: list[SlaClock], events, setup: SlaSetup, now) -> "ItemPlan":
+def plan_case(
+    case: DisputeCase,
+    clocks: list[SlaClock],
+    events,
+    setup: SlaSetup,
+    now,
+    *,
+    routed: RoutedSla | None = None,
+) -> "ItemPlan":
     """As plan_conversation, for a case and its history `events` ((kind, at, before, after) of
     CASE_EVENT_KINDS in time order)."""
     spans, pauses = case_spans(case, events)
-    facts = facts_for_case(case)
+    facts = facts_for_case(case, routed)
     policy = policy_for(facts, policies=setup.policies)
     plan = _plan(clocks, spans, policy, setup, now, item={"case": case}, pause=pauses, tier_id=facts.tier_id)
     plan.case_due = case_due_times(case, plan.clocks)

@@ -344,3 +344,23 @@ def test_what_routing_gave_to_nobody_heads_the_queue_until_someone_takes_it(clie
     assert page.index('id="unrouted-heading"') < page.index('class="filters card"')
     cases_bulk_assign(case_ids=[case.pk], by=specialist, assignee=specialist)
     assert 'id="unrouted-heading"' not in client.get(reverse("support:queue")).content.decode()
+
+
+def test_a_rules_sla_policy_overrides_the_policies_own_match_and_a_switched_off_one_does_not(rules):
+    from support.models import SlaClock, SlaPolicy
+    from support.tests.factories import make_policy
+
+    owner_first, _ = rules
+    owner = specialist_user()
+    working_now(owner)
+    plain = dispute_file(by=owner, account=make_account(owner=owner), category="order_execution", claim="x")
+    matched = SlaClock.objects.filter(case=plain).first().policy
+    chosen = make_policy("Whale desk", kinds=["conversation"], first_response_minutes=15)  # not for cases
+    owner_first.sla_policy = chosen
+    owner_first.save()
+    routed = dispute_file(by=owner, account=make_account(owner=owner), category="order_execution", claim="y")
+    assert routed.routing.sla_policy == chosen
+    assert {clock.policy for clock in SlaClock.objects.filter(case=routed)} == {chosen}
+    SlaPolicy.objects.filter(pk=chosen.pk).update(is_active=False)
+    later = dispute_file(by=owner, account=make_account(owner=owner), category="order_execution", claim="z")
+    assert {clock.policy for clock in SlaClock.objects.filter(case=later)} == {matched} != {chosen}

@@ -10,8 +10,10 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from accounts.tests.factories import make_account, specialist_user
+from integrations.intercom.client import IntercomClient
 from integrations.intercom.fake import ME_ADMIN_ID, SUPPORT_TEAM_ID
 from integrations.intercom.sender import drain
+from integrations.intercom.sender.delivery import Sender
 from integrations.models import RateBudget, SyncJob
 from integrations.tests.test_webhooks import SECRET, deliver, notification
 from portal.services import user_set_working_hours
@@ -165,3 +167,39 @@ def test_the_decision_shows_on_the_conversations_line_of_the_account_timeline(
     line = page[page.index('class="conversation"') :]
     line = line[: line.index("</li>")]
     assert "Routed " in line and "Rule “Owner first”: the account&#x27;s owner, available." in line
+
+
+def test_a_rules_tags_priority_and_sla_policy_reach_intercom_and_the_clocks(webhook, intercom, desk):
+    from support.models import SlaClock
+    from support.tests.factories import make_policy
+
+    chosen = make_policy("Whale desk", kinds=["case"], first_response_minutes=15)  # not for conversations
+    RoutingRule.objects.filter(name="Owner first").update(
+        add_tags=["Whale", "Routed"], priority="urgent", sla_policy=chosen
+    )
+    conversation = started(intercom, desk)
+    webhook(notification(conversation))
+    routed = RoutingDecision.objects.get()
+    assert (routed.tags, routed.priority, routed.sla_policy) == (["Whale", "Routed"], "urgent", chosen)
+    assert {clock.policy for clock in SlaClock.objects.filter(conversation=routed.conversation)} == {chosen}
+    assert not drain().errors
+    stored = intercom.get_conversation(conversation["id"])
+    assert sorted(t["name"] for t in stored["tags"]["tags"]) == ["Routed", "Whale"]
+    assert stored["admin_assignee_id"] == int(ADA)
+    job = SyncJob.objects.get(kind=SyncJob.Kind.CONVERSATION_ASSIGN)
+    calls = intercom.call_count
+    with IntercomClient() as client:
+        Sender(client).assign(job)  # delivered again (a retry after a lost answer): nothing twice
+    assert [r.path for r in intercom.requests_log[calls:]] == [f"/conversations/{conversation['id']}"]
+    assert len(intercom.get_conversation(conversation["id"])["tags"]["tags"]) == 2
+
+
+def test_a_rule_that_only_tags_still_tags_in_intercom(webhook, intercom, desk):
+    RoutingRule.objects.filter(name="Owner first").update(
+        assign=RoutingRule.Assign.NOBODY, add_tags=["Triage"]
+    )
+    conversation = started(intercom, desk)
+    webhook(notification(conversation))
+    assert not drain().errors
+    stored = intercom.get_conversation(conversation["id"])
+    assert [t["name"] for t in stored["tags"]["tags"]] == ["Triage"] and stored["admin_assignee_id"] == 0

@@ -495,6 +495,27 @@ def test_which_policy_for_a_conversation(client, leader, policies):
     assert ("Priority", "Urgent") in response.context["facts"]
 
 
+def test_which_policy_names_the_policy_routing_chose_over_the_matching(client, specialist, policies):
+    from support.models import RoutingDecision, SlaPolicy
+
+    case = dispute_file(
+        by=specialist, account=make_account(owner=specialist), category="order_execution", claim="x"
+    )
+    chosen = SlaPolicy.objects.get(name="Everything else")
+    RoutingDecision.objects.create(
+        case=case, sla_policy=chosen, reason="Rule “Whales”", decided_at=case.created_at
+    )
+    client.force_login(specialist)
+    verdicts = which(client, case.reference).context["verdicts"]
+    assert [(v.policy.name, v.applies) for v in verdicts] == [
+        ("Urgent Tier 1", False),
+        ("Cases", False),
+        ("Everything else", True),
+    ]
+    assert verdicts[2].reason.startswith("Applies: routing chose it")
+    assert verdicts[1].reason == "Not used: routing chose another policy for this item."
+
+
 def test_which_policy_explains_an_inactive_policy(client, portal_admin, policies):
     from support.sla.policies import PolicyInput, policy_save
 

@@ -12,7 +12,14 @@ from portal.roles import role_required
 from support.forms import WhichPolicyForm
 from support.models import Conversation, SlaPolicy
 from support.selectors import SLA_READERS, conversation_url
-from support.sla.matching import CONDITIONS, facts_for_case, facts_for_conversation, policy_explain
+from support.sla.matching import (
+    CONDITIONS,
+    facts_for_case,
+    facts_for_conversation,
+    policy_explain,
+    routed_sla,
+    routing_choice,
+)
 from support.tables import condition_values, conditions_in_words, fact_in_words, targets_in_words
 
 
@@ -34,7 +41,7 @@ def _found(item: str, user):
         return (
             case.reference,
             reverse("disputes:case_detail", args=[case.reference]),
-            facts_for_case(case),
+            facts_for_case(case, routed_sla("case", [case.pk]).get(case.pk)),
             tier,
         )
     if not item.isdigit():
@@ -46,13 +53,25 @@ def _found(item: str, user):
     label = f"Conversation {conversation.intercom_id}" + (
         f" · {conversation.title}" if conversation.title else ""
     )
-    return label, conversation_url(conversation.intercom_id), facts_for_conversation(conversation), tier
+    facts = facts_for_conversation(
+        conversation, routed_sla("conversation", [conversation.pk]).get(conversation.pk)
+    )
+    return label, conversation_url(conversation.intercom_id), facts, tier
 
 
 def _verdicts(facts, tier_name) -> list[Verdict]:
+    explained = policy_explain(facts)
+    chosen = routing_choice(facts, [policy for policy, _, _ in explained])
     verdicts, applied = [], False
-    for policy, matched, failed in policy_explain(facts):
-        if failed == "is_active":
+    for policy, matched, failed in explained:
+        if chosen is not None:
+            matched = policy == chosen
+            reason = (
+                "Applies: routing chose it for this item, over the policies' own matching."
+                if matched
+                else "Not used: routing chose another policy for this item."
+            )
+        elif failed == "is_active":
             reason = "Inactive: skipped."
         elif failed is not None:
             label = CONDITIONS[failed]

@@ -13,6 +13,7 @@ Routes (all need `Authorization: Bearer <token>`):
     GET  /tags                                POST /tags                     GET /tags/{id}
     GET  /conversations                       POST /conversations/search     GET /conversations/{id}
     POST /conversations                       POST /conversations/{id}/reply POST /conversations/{id}/parts
+    POST /conversations/{id}/tags
 """
 
 from __future__ import annotations
@@ -136,6 +137,7 @@ class RequestRouting:
             ("POST", "/conversations", self._create_conversation),
             ("POST", "/conversations/{conversation_id}/reply", self._reply_conversation),
             ("POST", "/conversations/{conversation_id}/parts", self._manage_conversation),
+            ("POST", "/conversations/{conversation_id}/tags", self._tag_conversation),
         ]
         routes = []
         for method, template, handler in table:

@@ -81,6 +81,22 @@ class Tags:
         tag = self._tag_or_404(body["id"])
         return 200, self._applied_tag(tag, self._apply_tag(record, tag))
 
+    def _tag_conversation(self, params: dict, query: dict, body: dict) -> tuple[int, dict]:
+        """`POST /conversations/{id}/tags`: `id` (the tag) and `admin_id` are required."""
+        for name in ("id", "admin_id"):
+            if body.get(name) is None:
+                raise _ApiError(400, "parameter_not_found", f"{name} is a required parameter")
+        record = self._conversation_or_404(params["conversation_id"])
+        self._admin_or_404(body["admin_id"], "admin_not_found", "Admin not found")
+        tag = self._tag_or_404(body["id"])
+        applied = next((t for t in record["tags"] if t["id"] == tag["id"]), None)
+        if applied is None:
+            applied = {"id": tag["id"], "applied_at": self._now(), "applied_by": str(body["admin_id"])}
+            record["tags"].append(applied)
+            record["updated_at"] = self._now()
+            self._index_later(self._conversation_index, record["id"], record)
+        return 200, self._applied_tag(tag, applied)
+
     def _untag_contact(self, params: dict, query: dict, body: dict) -> tuple[int, dict]:
         record = self._contact_or_404(params["contact_id"])
         tag = self._tag_or_404(params["tag_id"])

@@ -168,8 +168,8 @@ class Sender:
         self.client.conversation_reply(conversation_id, body=body, admin_id=admin)
 
     def assign(self, job: SyncJob) -> None:
-        """Routing's decision carried out in Intercom: the team the rule named, then the chosen
-        person's teammate. A conversation someone assigned to another teammate in Intercom
+        """Routing's decision carried out in Intercom: the rule's tags, the team the rule named,
+        then the chosen person's teammate. A conversation someone assigned to another teammate in Intercom
         meanwhile is theirs and is left alone; one already assigned as decided needs no call."""
         payload = job.payload
         conversation_id = str(payload["conversation_id"])
@@ -180,6 +180,7 @@ class Sender:
                 "teammates by e-mail) or map them in the admin, then retry."
             )
         conversation = self.client.conversation_get(conversation_id)
+        self._tag_conversation(conversation, payload.get("tags") or ())
         current_admin = str(conversation.get("admin_assignee_id") or 0)
         if current_admin not in ("0", str(admin or 0)):
             return  # reassigned by a person in Intercom: theirs wins
@@ -192,6 +193,12 @@ class Sender:
             self.client.conversation_assign(
                 conversation_id, kind="admin", assignee_id=admin, admin_id=self.me_id()
             )
+
+    def _tag_conversation(self, conversation: dict, names) -> None:
+        """The rule's tags the conversation does not carry yet (a retry adds none twice)."""
+        carried = {str(t.get("name", "")).lower() for t in (conversation.get("tags") or {}).get("tags", [])}
+        for name in dict.fromkeys(n for n in names if n and n.lower() not in carried):
+            self.client.conversation_tag(conversation["id"], tag_id=self.tag_id(name), admin_id=self.me_id())
 
     HANDLERS = {
         SyncJob.Kind.CONTACT_UPSERT: "upsert",

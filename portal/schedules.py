@@ -40,6 +40,12 @@ SCHEDULES: list[ScheduledTask] = [
         func="support.tasks.conversations_reconcile",
         cron="*/15 * * * *",
     ),
+    # Minute 37 of every hour ("37 * * * *", off the quarter hours and the market refresh at :23):
+    # mark the routing teams Intercom deleted as gone, so their rules are skipped instead of
+    # failing in the outbox, and clear the mark of teams Intercom lists again.
+    ScheduledTask(
+        name="support.routing_teams_sync", func="support.tasks.routing_teams_sync", cron="37 * * * *"
+    ),
     # Every minute ("* * * * *"): record the SLA warnings and breaches whose time has come; the
     # pass reads only the clocks whose next deadline has passed, so it stays short.
     ScheduledTask(name="support.sla_tick", func="support.tasks.sla_tick", cron="* * * * *"),

@@ -6,6 +6,7 @@ from django.conf import settings
 
 from integrations.intercom.client import IntercomClient
 from support.importing import WATERMARK, conversations_import, watermark_since
+from support.routing.teams import routing_teams_sync as routing_teams_sync_run
 from support.sla import mail
 from support.sla.bulk import sla_evaluate_open
 from support.sla.tick import sla_tick as sla_tick_run
@@ -27,6 +28,16 @@ def conversations_reconcile() -> dict | str:
             "Conversation import: %s item(s) could not be stored; first: %s", report.failed, report.errors[0]
         )
     return report.as_dict()
+
+
+def routing_teams_sync() -> dict | str:
+    """Hourly: mark the routing teams Intercom no longer has as gone (their rules are then skipped
+    as broken instead of failing in the outbox) and clear the mark of those it lists again. Reads
+    Intercom before writing anything; an error from Intercom raises and changes nothing. Idempotent."""
+    if not settings.INTERCOM_ENABLED:
+        return "not connected"
+    with IntercomClient() as client:
+        return routing_teams_sync_run(client=client)
 
 
 def sla_backfill() -> int:

@@ -11,6 +11,7 @@ from portal.tables import PortalTable
 from support.forms import duration_text
 from support.models import SlaClock, SlaPolicy
 from support.queue_actions import queue_actions_for
+from support.routing.facts import routing_decisions
 from support.selectors import QueueState, queue_item_link, queue_time_left
 from support.sla.matching import CONDITIONS, SlaFacts
 
@@ -161,8 +162,9 @@ class QueueTable(PortalTable):
         template_name = "support/_queue_table.html"
 
     def annotate_page(self, now: dt.datetime, user) -> None:
-        """State, badge, time left, links and the row actions `user` may take (registered by
-        the apps above, support.queue_actions) of the page's rows (three queries for calendars)."""
+        """State, badge, time left, links, routing's decision and the row actions `user` may take
+        (registered by the apps above, support.queue_actions) of the page's rows (three queries
+        for calendars, one for the decisions)."""
         clocks = [row.record for row in self.paginated_rows]
         queue_time_left(clocks, now)
         actions = queue_actions_for(user)
@@ -172,3 +174,8 @@ class QueueTable(PortalTable):
             clock.time_left_text = time_left_text(clock.time_left, clock.state)
             queue_item_link(clock)
             clock.actions = [(action.label, action.url(clock)) for action in actions]
+        routed = routing_decisions(clocks)
+        for clock in clocks:
+            clock.routing = routed.get(
+                ("conversation", clock.conversation_id) if clock.conversation_id else ("case", clock.case_id)
+            )

@@ -67,7 +67,8 @@ class DurationField(forms.CharField):
         return minutes
 
 
-def _conditions(choices, label: str) -> forms.MultipleChoiceField:
+def any_of_field(choices, label: str) -> forms.MultipleChoiceField:
+    """A condition as ticks: any of those ticked; none ticked matches anything."""
     return forms.MultipleChoiceField(
         label=label,
         choices=choices,
@@ -89,10 +90,10 @@ class PolicyForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         help_text="None ticked: any.",
     )
-    kinds = _conditions(SlaPolicy.Kind.choices, "Kinds")
-    case_categories = _conditions(DisputeCase.Category.choices, "Case categories")
-    priorities = _conditions(DisputeCase.Priority.choices, "Priorities")
-    venues = _conditions(Venue.choices, "Venues")
+    kinds = any_of_field(SlaPolicy.Kind.choices, "Kinds")
+    case_categories = any_of_field(DisputeCase.Category.choices, "Case categories")
+    priorities = any_of_field(DisputeCase.Priority.choices, "Priorities")
+    venues = any_of_field(Venue.choices, "Venues")
     first_response_minutes = DurationField(
         label="First response target", required=False, help_text=TARGET_HELP
     )

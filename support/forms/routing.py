@@ -1,4 +1,4 @@
-"""The routing page's forms: moving and switching rules, and the Test form."""
+"""The routing page's forms: a rule, moving and switching rules, and the Test form."""
 
 from decimal import Decimal
 
@@ -6,7 +6,14 @@ from django import forms
 
 from accounts.models import Tier, Venue
 from disputes.models import DisputeCase
-from portal.forms import SafeModelChoiceField
+from portal.forms import (
+    SafeModelChoiceField,
+    SafeModelMultipleChoiceField,
+    SpecialistChoiceField,
+    specialists,
+)
+from support.forms.policies import any_of_field
+from support.models import RoutingRule, RoutingTeam, SlaPolicy
 
 
 class RuleMoveForm(forms.Form):
@@ -43,3 +50,137 @@ class RoutingTestForm(forms.Form):
     intercom_tags = forms.CharField(
         required=False, max_length=500, label="Intercom tags", help_text="Comma-separated."
     )
+
+
+def _comma_list(text: str, *, what: str, most: int = 50, longest: int = 100) -> list[str]:
+    items = list(dict.fromkeys(t.strip() for t in (text or "").split(",") if t.strip()))
+    if len(items) > most:
+        raise forms.ValidationError(f"At most {most} {what}; this list has {len(items)}.")
+    too_long = next((t for t in items if len(t) > longest), None)
+    if too_long:
+        raise forms.ValidationError(f"“{too_long[:40]}…” is longer than {longest} characters.")
+    return items
+
+
+class RuleForm(forms.ModelForm):
+    """A routing rule: its conditions (all must hold; empty is any) and what it does. The
+    service (routing_rule_save) decides whether the combination may be saved."""
+
+    KINDS = [("conversation", "Conversation"), ("case", "Case")]
+
+    kinds = any_of_field(KINDS, "Kind")
+    tiers = SafeModelMultipleChoiceField(
+        queryset=Tier.objects.order_by("rank"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="None ticked: any.",
+    )
+    venues = any_of_field(Venue.choices, "Venue")
+    case_categories = any_of_field(DisputeCase.Category.choices, "Case category")
+    min_amount = forms.DecimalField(
+        required=False,
+        min_value=Decimal(0),
+        max_digits=18,
+        decimal_places=2,
+        label="Amount at stake at least",
+        help_text="Cases only: a conversation has no amount, so a rule with an amount never takes one.",
+    )
+    words = forms.CharField(
+        required=False,
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        label="Words",
+        help_text="In a conversation's title or first message, or a case's claim: one per line or "
+        "comma-separated, any case. Any one of them is enough. At most 1,000.",
+    )
+    intercom_tags = forms.CharField(
+        required=False,
+        max_length=2000,
+        label="Intercom tags",
+        help_text="Comma-separated; any one is enough.",
+    )
+    team = SafeModelChoiceField(
+        queryset=RoutingTeam.objects.filter(gone_at__isnull=True).order_by("name"), required=False
+    )
+    person = SpecialistChoiceField(queryset=specialists(), required=False, label="Person")
+    sla_policy = SafeModelChoiceField(
+        queryset=SlaPolicy.objects.filter(is_active=True).order_by("position"),
+        required=False,
+        label="SLA policy",
+        help_text="Overrides the policies' own matching for this item's clocks.",
+    )
+    add_tags = forms.CharField(
+        required=False,
+        max_length=2000,
+        label="Add Intercom tags",
+        help_text="Comma-separated; added to the conversation in Intercom (cases have no tags).",
+    )
+
+    class Meta:
+        model = RoutingRule
+        fields = [
+            "name",
+            "is_active",
+            "kinds",
+            "tiers",
+            "venues",
+            "case_categories",
+            "min_amount",
+            "words",
+            "intercom_tags",
+            "owner_available",
+            "assign",
+            "person",
+            "team",
+            "when_unavailable",
+            "priority",
+            "sla_policy",
+            "add_tags",
+        ]
+        labels = {
+            "is_active": "On",
+            "owner_available": "The account's owner is",
+            "assign": "Give it to",
+            "when_unavailable": "When that person is unavailable",
+            "priority": "Set the priority",
+        }
+        help_texts = {
+            "priority": "A case's priority; for a conversation, the priority its SLA policy is matched by.",
+            "when_unavailable": "For the owner or a named person.",
+        }
+        widgets = {"assign": forms.RadioSelect}
+
+    CONDITIONS = (
+        "kinds",
+        "tiers",
+        "venues",
+        "case_categories",
+        "min_amount",
+        "words",
+        "intercom_tags",
+        "owner_available",
+    )
+    ACTIONS = ("assign", "person", "team", "when_unavailable", "priority", "sla_policy", "add_tags")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["priority"].choices = [("", "— leave it as it is —"), *DisputeCase.Priority.choices]
+        self.fields["owner_available"].choices = RoutingRule.OwnerAvailable.choices
+        if self.instance.pk:
+            self.initial["intercom_tags"] = ", ".join(self.instance.intercom_tags or ())
+            self.initial["add_tags"] = ", ".join(self.instance.add_tags or ())
+
+    def clean_intercom_tags(self):
+        return _comma_list(self.cleaned_data["intercom_tags"], what="tags")
+
+    def clean_add_tags(self):
+        return _comma_list(self.cleaned_data["add_tags"], what="tags")
+
+    def basics(self):
+        return [self["name"], self["is_active"]]
+
+    def conditions(self):
+        return [self[name] for name in self.CONDITIONS]
+
+    def actions(self):
+        return [self[name] for name in self.ACTIONS]

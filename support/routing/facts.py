@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 from django.db import connection
-from django.db.models import Count, Max, Sum
+from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone
 
 from disputes.models import DisputeCase
@@ -19,9 +19,14 @@ from support.routing.engine import Item, People, RuleSpec
 MAX_WORDS = 1000  # a rule's word list is cut here (a pasted dictionary must not slow routing)
 
 
-def rule_words(text: str) -> tuple[str, ...]:
+def typed_words(text: str) -> tuple[str, ...]:
+    """A rule's words as typed (one per line or comma-separated), lowercased, each once."""
     words = (w.strip().lower() for w in re.split(r"[\n,]+", text or ""))
-    return tuple(dict.fromkeys(w for w in words if w))[:MAX_WORDS]
+    return tuple(dict.fromkeys(w for w in words if w))
+
+
+def rule_words(text: str) -> tuple[str, ...]:
+    return typed_words(text)[:MAX_WORDS]
 
 
 _cached: tuple[tuple, list[RuleSpec]] | None = None
@@ -183,8 +188,6 @@ UNROUTED_SHOWN = 20
 def unrouted(limit: int = UNROUTED_SHOWN) -> tuple[list[RoutingDecision], int]:
     """Open items routing gave to nobody (no rule matched, or a team with nobody available) that
     nobody has taken since: the queue shows them first, oldest first. Two queries."""
-    from django.db.models import Q
-
     waiting = (
         RoutingDecision.objects.filter(assignee__isnull=True)
         .filter(
@@ -206,3 +209,19 @@ def unrouted(limit: int = UNROUTED_SHOWN) -> tuple[list[RoutingDecision], int]:
             conversation_url(decision.conversation.intercom_id) if decision.conversation_id else ""
         )
     return shown, waiting.count() if len(shown) == limit else len(shown)
+
+
+def routing_decisions(clocks) -> dict[tuple[str, int], RoutingDecision]:
+    """Routing's decision for each of these queue rows' items, by ("conversation" or "case", id):
+    one query for a page."""
+    conversation_ids = [c.conversation_id for c in clocks if c.conversation_id]
+    case_ids = [c.case_id for c in clocks if c.case_id]
+    if not conversation_ids and not case_ids:
+        return {}
+    decisions = RoutingDecision.objects.filter(
+        Q(conversation_id__in=conversation_ids) | Q(case_id__in=case_ids)
+    ).only("conversation_id", "case_id", "rule_name", "reason", "assignee_id", "team_id")
+    return {
+        ("conversation", d.conversation_id) if d.conversation_id else ("case", d.case_id): d
+        for d in decisions
+    }

@@ -1,5 +1,6 @@
 """Routing carried out: decide for a new item, store the decision (once per item) and assign it."""
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -10,7 +11,7 @@ from integrations.outbox import outbox_record
 from portal.models import User
 from support.models import Conversation, RoutingDecision, RoutingRule
 from support.routing.engine import Decision, decide
-from support.routing.facts import case_item, conversation_item, people_for, rule_specs
+from support.routing.facts import MAX_WORDS, case_item, conversation_item, people_for, rule_specs, typed_words
 
 
 def _record(decision: Decision, **item) -> RoutingDecision | None:
@@ -105,3 +106,65 @@ def routing_rule_set_active(*, rule: RoutingRule, active: bool) -> RoutingRule:
     RoutingRule.objects.filter(pk=rule.pk).update(is_active=active, updated_at=timezone.now())
     rule.is_active = active
     return rule
+
+
+def routing_rule_problems(data: dict) -> dict[str, list[str]]:
+    """What stops a rule from being saved, by field: an action without the person or team it
+    needs, a team Intercom no longer has, a person who cannot take work, more words than routing
+    reads."""
+    Assign, Unavailable = RoutingRule.Assign, RoutingRule.WhenUnavailable
+    problems: dict[str, list[str]] = {}
+    assign, team, person = data.get("assign"), data.get("team"), data.get("person")
+    if assign == Assign.TEAM and team is None:
+        problems.setdefault("team", []).append("Choose the team whose member gets it.")
+    if assign == Assign.PERSON and person is None:
+        problems.setdefault("person", []).append("Choose the person who gets it.")
+    if (
+        assign in (Assign.OWNER, Assign.PERSON)
+        and data.get("when_unavailable") == Unavailable.TEAM
+        and team is None
+    ):
+        problems.setdefault("team", []).append("Choose the team that gets it when the person is unavailable.")
+    if team is not None and team.gone_at is not None:
+        problems.setdefault("team", []).append(f"Intercom no longer has the team {team.name}.")
+    if person is not None and not person.is_active:
+        problems.setdefault("person", []).append(f"{person.display_name} can no longer sign in.")
+    typed = len(typed_words(data.get("words") or ""))
+    if typed > MAX_WORDS:
+        problems.setdefault("words", []).append(
+            f"Routing reads at most {MAX_WORDS:,} words and this list has {typed:,}: keep the words that "
+            "tell this kind of message apart, or split it into rules."
+        )
+    return problems
+
+
+@transaction.atomic
+def routing_rule_save(*, rule: RoutingRule | None = None, data: dict) -> RoutingRule:
+    """Create (placed last) or change a rule from a form's cleaned data; refused, with nothing
+    written, when routing_rule_problems finds any."""
+    problems = routing_rule_problems(data)
+    if problems:
+        raise ValidationError(problems)
+    tiers = data.pop("tiers", None)
+    if rule is None:
+        last = (
+            RoutingRule.objects.select_for_update().order_by("-position").values_list("position", flat=True)
+        )
+        rule = RoutingRule(position=(last.first() or 0) + 1)
+    for name, value in data.items():
+        setattr(rule, name, value)
+    rule.save()
+    if tiers is not None:
+        rule.tiers.set(tiers)
+    return rule
+
+
+@transaction.atomic
+def routing_rule_delete(*, rule: RoutingRule) -> None:
+    """Delete the rule and close the gap in the order. Decisions it made keep its name."""
+    rule.delete()
+    now = timezone.now()
+    for position, pk in enumerate(
+        RoutingRule.objects.order_by("position", "pk").values_list("pk", flat=True), 1
+    ):
+        RoutingRule.objects.filter(pk=pk).exclude(position=position).update(position=position, updated_at=now)

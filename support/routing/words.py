@@ -1,12 +1,10 @@
 """A routing rule in words, for the routing page."""
 
-import re
-
 from accounts.models import Venue
 from disputes.models import DisputeCase
 from portal.templatetags.portal_tags import money, person
 from support.models import RoutingRule
-from support.routing.facts import MAX_WORDS, rule_words
+from support.routing.facts import MAX_WORDS, rule_words, typed_words
 
 
 def rule_conditions_in_words(rule: RoutingRule) -> list[str]:
@@ -34,7 +32,7 @@ def rule_conditions_in_words(rule: RoutingRule) -> list[str]:
             f" and {len(words) - 5} more" if len(words) > 5 else ""
         )
         said.append(f"mentions {shown}")
-        typed = len({w.strip().lower() for w in re.split(r"[\n,]+", rule.words) if w.strip()})
+        typed = len(typed_words(rule.words))
         if typed > MAX_WORDS:
             said.append(f"(only the first {MAX_WORDS:,} of its {typed:,} words are read)")
     if rule.intercom_tags:

@@ -364,3 +364,23 @@ def test_a_rules_sla_policy_overrides_the_policies_own_match_and_a_switched_off_
     SlaPolicy.objects.filter(pk=chosen.pk).update(is_active=False)
     later = dispute_file(by=owner, account=make_account(owner=owner), category="order_execution", claim="z")
     assert {clock.policy for clock in SlaClock.objects.filter(case=later)} == {matched} != {chosen}
+
+
+def test_each_queue_row_says_which_rule_routed_it(client, rules, specialist):
+    from django.utils.html import escape
+
+    owner = specialist_user()
+    working_now(owner)
+    routed = dispute_file(by=owner, account=make_account(owner=owner), category="order_execution", claim="x")
+    by_hand = dispute_file(
+        by=owner, account=make_account(owner=owner), category="order_execution", claim="y", assignee=owner
+    )
+    client.force_login(specialist)
+    page = client.get(reverse("support:queue"), {"who": "everyone"}).content.decode()
+    rows = {
+        ref: page[page.index(ref) : page.index("</tr>", page.index(ref))]
+        for ref in (routed.reference, by_hand.reference)
+    }
+    assert "Routed by Owner first" in rows[routed.reference]
+    assert f'title="{escape(routed.routing.reason)}"' in rows[routed.reference]
+    assert "Routed by" not in rows[by_hand.reference]

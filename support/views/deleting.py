@@ -1,4 +1,4 @@
-"""The confirm-then-delete page shared by SLA calendars and policies."""
+"""The confirm-then-delete page shared by SLA calendars and policies and routing rules."""
 
 from collections.abc import Callable
 
@@ -7,9 +7,11 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 
 
-def delete_confirm_page(request, *, delete: Callable[[], None], done: str, template: str, context: dict):
-    """GET shows the confirmation; POST deletes and goes back to the SLA page, or shows the
-    service's refusal (something still uses the row) on the same page with a 400."""
+def delete_confirm_page(
+    request, *, delete: Callable[[], None], done: str, template: str, context: dict, back: str = "support:sla"
+):
+    """GET shows the confirmation; POST deletes and goes `back` (the SLA page unless told), or
+    shows the service's refusal (something still uses the row) on the same page with a 400."""
     error = None
     if request.method == "POST":
         try:
@@ -18,5 +20,5 @@ def delete_confirm_page(request, *, delete: Callable[[], None], done: str, templ
             error = " ".join(refused.messages)
         else:
             messages.success(request, done)
-            return redirect("support:sla")
+            return redirect(back)
     return render(request, template, {**context, "error": error}, status=400 if error else 200)

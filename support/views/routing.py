@@ -2,19 +2,27 @@
 against a real or described conversation or case."""
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from disputes.models import DisputeCase
+from portal.forms import add_service_errors
 from portal.models import User
 from portal.roles import Role, role_required
-from support.forms.routing import RoutingTestForm, RuleActiveForm, RuleMoveForm
+from support.forms.routing import RoutingTestForm, RuleActiveForm, RuleForm, RuleMoveForm
 from support.models import Conversation, RoutingRule, RoutingTeam
 from support.routing.engine import Item, People, broken_because, decide
 from support.routing.facts import case_item, conversation_item, people_for, rule_specs
-from support.routing.services import routing_rule_move, routing_rule_set_active
+from support.routing.services import (
+    routing_rule_delete,
+    routing_rule_move,
+    routing_rule_save,
+    routing_rule_set_active,
+)
 from support.routing.words import rule_actions_in_words, rule_conditions_in_words
+from support.views.deleting import delete_confirm_page
 
 ROUTING_EDITORS = (Role.ADMIN,)
 
@@ -38,7 +46,7 @@ def routing(request):
             "broken": broken_because(spec, standing),
             "conditions": rule_conditions_in_words(rule),
             "actions": rule_actions_in_words(rule),
-            "admin_url": reverse("admin:support_routingrule_change", args=[rule.pk]),
+            "edit_url": reverse("support:routing_rule_edit", args=[rule.pk]),
         }
         for rule, spec in zip(rules, specs, strict=True)
     ]
@@ -104,3 +112,32 @@ def routing_rule_active_view(request, pk):
         routing_rule_set_active(rule=rule, active=form.cleaned_data["active"])
         messages.success(request, f"“{rule.name}” is {'on' if rule.is_active else 'off'}.")
     return redirect("support:routing")
+
+
+@role_required(*ROUTING_EDITORS)
+def routing_rule_edit(request, pk=None):
+    rule = get_object_or_404(RoutingRule, pk=pk) if pk else None
+    form = RuleForm(request.POST if request.method == "POST" else None, instance=rule)
+    if request.method == "POST" and form.is_valid():
+        try:
+            rule = routing_rule_save(rule=rule, data=dict(form.cleaned_data))
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"Rule “{rule.name}” saved as rule {rule.position}.")
+            return redirect("support:routing")
+    context = {"form": form, "rule": rule}
+    return render(request, "support/routing_rule_form.html", context, status=400 if form.errors else 200)
+
+
+@role_required(*ROUTING_EDITORS)
+def routing_rule_delete_confirm(request, pk):
+    rule = get_object_or_404(RoutingRule, pk=pk)
+    return delete_confirm_page(
+        request,
+        delete=lambda: routing_rule_delete(rule=rule),
+        done=f"Rule “{rule.name}” deleted.",
+        template="support/routing_rule_delete.html",
+        context={"rule": rule},
+        back="support:routing",
+    )

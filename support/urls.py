@@ -1,6 +1,6 @@
 from django.urls import path
 
-from support.views import queue, routing, sla_calendars, sla_overview, sla_policies, sla_which
+from support.views import queue, routing, routing_teams, sla_calendars, sla_overview, sla_policies, sla_which
 
 app_name = "support"
 
@@ -9,6 +9,10 @@ urlpatterns = [
     path("sla/", sla_overview.sla_overview, name="sla"),
     path("routing/", routing.routing, name="routing"),
     path("routing/new/", routing.routing_rule_edit, name="routing_rule_new"),
+    path("routing/teams/", routing_teams.teams, name="routing_teams"),
+    path("routing/teams/new/", routing_teams.team_edit, name="routing_team_new"),
+    path("routing/teams/<int:pk>/", routing_teams.team_edit, name="routing_team_edit"),
+    path("routing/teams/<int:pk>/delete/", routing_teams.team_delete_confirm, name="routing_team_delete"),
     path("routing/<int:pk>/", routing.routing_rule_edit, name="routing_rule_edit"),
     path("routing/<int:pk>/delete/", routing.routing_rule_delete_confirm, name="routing_rule_delete"),
     path("routing/<int:pk>/move/", routing.routing_rule_move_view, name="routing_rule_move"),

@@ -146,6 +146,10 @@ PAGES = {
     "support:sla_policy_move": Page(admins(302), method="post", args=("sla_policy",)),
     "support:routing": Page(admins(200)),
     "support:routing_rule_new": Page(admins(200)),
+    "support:routing_teams": Page(admins(200)),
+    "support:routing_team_new": Page(admins(200)),
+    "support:routing_team_edit": Page(admins(200), args=("routing_team",)),
+    "support:routing_team_delete": Page(admins(200), args=("routing_team",)),
     "support:routing_rule_edit": Page(admins(200), args=("routing_rule",)),
     "support:routing_rule_delete": Page(admins(200), args=("routing_rule",)),
     "support:routing_rule_move": Page(admins(302), method="post", args=("routing_rule",)),
@@ -199,7 +203,7 @@ def world(people):
     from feedback.services import feedback_create
     from integrations.models import SyncJob
     from playbooks.services import playbook_create, playbook_revise, template_create, template_revise
-    from support.models import RoutingRule
+    from support.models import RoutingRule, RoutingTeam
     from support.tests.factories import make_calendar, make_policy
 
     owner = people[S]
@@ -298,6 +302,7 @@ def world(people):
         "sla_calendar": sla_calendar.pk,
         "sla_policy": sla_policy.pk,
         "routing_rule": RoutingRule.objects.create(position=1, name="Role table", assign="nobody").pk,
+        "routing_team": RoutingTeam.objects.create(name="Role table").pk,
         "feedback": feedback_item.pk,
         "feedback_source": feedback_item.sources.get().pk,
         "follow_up": follow_up.pk,

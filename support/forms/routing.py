@@ -184,3 +184,34 @@ class RuleForm(forms.ModelForm):
 
     def actions(self):
         return [self[name] for name in self.ACTIONS]
+
+
+class TeamForm(forms.ModelForm):
+    """A team rules may give work to: its members (Specialists) and the Intercom team it is
+    assigned to there as well."""
+
+    members = SafeModelMultipleChoiceField(
+        queryset=specialists(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="The available member with the fewest open items gets the work.",
+    )
+
+    class Meta:
+        model = RoutingTeam
+        fields = ["name", "intercom_id", "members"]
+        labels = {"intercom_id": "Intercom team id"}
+        help_texts = {
+            "intercom_id": "Digits, as in the team's Intercom address. Conversations given to this team are "
+            "assigned to it in Intercom too. Empty: the team exists in the portal only."
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["members"].label_from_instance = lambda u: u.get_full_name() or u.username
+
+    def clean_intercom_id(self):
+        value = self.cleaned_data["intercom_id"].strip()
+        if value and not value.isdigit():
+            raise forms.ValidationError("An Intercom team id is digits only, such as 5017691.")
+        return value

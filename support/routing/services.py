@@ -9,7 +9,7 @@ from disputes.services.cases import case_apply_routing
 from integrations.models import SyncJob
 from integrations.outbox import outbox_record
 from portal.models import User
-from support.models import Conversation, RoutingDecision, RoutingRule
+from support.models import Conversation, RoutingDecision, RoutingRule, RoutingTeam
 from support.routing.engine import Decision, decide
 from support.routing.facts import MAX_WORDS, case_item, conversation_item, people_for, rule_specs, typed_words
 
@@ -168,3 +168,30 @@ def routing_rule_delete(*, rule: RoutingRule) -> None:
         RoutingRule.objects.order_by("position", "pk").values_list("pk", flat=True), 1
     ):
         RoutingRule.objects.filter(pk=pk).exclude(position=position).update(position=position, updated_at=now)
+
+
+@transaction.atomic
+def routing_team_save(*, team: RoutingTeam | None = None, data: dict) -> RoutingTeam:
+    """Create or change a team from a form's cleaned data. A team given an Intercom id again
+    counts as present until the next teams sync says otherwise."""
+    members = data.pop("members", None)
+    team = team or RoutingTeam()
+    stored = RoutingTeam.objects.filter(pk=team.pk).values_list("intercom_id", flat=True).first()
+    if data.get("intercom_id") != stored:  # compared with the row: a form may have set the field
+        team.gone_at = None
+    for name, value in data.items():
+        setattr(team, name, value)
+    team.save()
+    if members is not None:
+        team.members.set(members)
+    return team
+
+
+def routing_team_delete(*, team: RoutingTeam) -> None:
+    """Delete a team no rule names (a rule that named it would silently break)."""
+    naming = list(RoutingRule.objects.filter(team=team).order_by("position").values_list("name", flat=True))
+    if naming:
+        raise ValidationError(
+            f"Rules name this team: {', '.join(f'“{n}”' for n in naming)}. Change them first."
+        )
+    team.delete()

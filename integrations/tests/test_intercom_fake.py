@@ -1206,6 +1206,30 @@ def test_run_fake_intercom_command_serves_until_stopped():
         process.wait(timeout=10)
 
 
+@pytest.mark.django_db
+def test_the_demo_fake_knows_the_teammates_the_portal_maps_its_users_to(api, fake):
+    from django.utils import timezone
+
+    from accounts.tests.factories import specialist_user
+    from integrations.management.commands.run_fake_intercom import Command
+    from integrations.models import IntercomAdmin
+
+    person = specialist_user(email="lin@example.com")
+    now = timezone.now()
+    IntercomAdmin.objects.create(
+        intercom_id="991260004", name="Lin", email="lin@example.com", portal_user=person, synced_at=now
+    )
+    IntercomAdmin.objects.create(
+        intercom_id="991260005", name="Unmapped", email="x@example.com", synced_at=now
+    )
+    Command()._portal_teammates(fake)
+    Command()._portal_teammates(fake)  # a restart over the same data adds nobody twice
+    listed = check(api.get("/admins"), 200, "admin.list")["admins"]
+    assert [a["email"] for a in listed if a["id"] == "991260004"] == ["lin@example.com"]
+    assert "991260005" not in {a["id"] for a in listed}
+    assert api.create_contact(external_id="owned", owner_id="991260004")["owner_id"] == "991260004"
+
+
 # ------------------------------------------------------------------------------------------------
 # The spec check itself must bite
 # ------------------------------------------------------------------------------------------------

@@ -203,3 +203,24 @@ def test_a_rule_that_only_tags_still_tags_in_intercom(webhook, intercom, desk):
     assert not drain().errors
     stored = intercom.get_conversation(conversation["id"])
     assert [t["name"] for t in stored["tags"]["tags"]] == ["Triage"] and stored["admin_assignee_id"] == 0
+
+
+def test_demo_conversation_starts_one_in_the_fake_and_routes_it_end_to_end(intercom, desk):
+    from django.core.management.base import CommandError
+
+    out = io.StringIO()
+    call_command("demo_conversation", "--account", "whale-1", "--text", "Fill at the wrong price", stdout=out)
+    routed = RoutingDecision.objects.get()
+    assert routed.assignee == desk["ada"] and routed.conversation.account == desk["account"]
+    assert "Routed: Rule “Owner first”" in out.getvalue()
+    assert not drain().errors
+    stored = intercom.get_conversation(routed.conversation.intercom_id)
+    assert stored["admin_assignee_id"] == int(ADA) and "Fill at the wrong price" in stored["source"]["body"]
+    with pytest.raises(CommandError, match="No account has the external id 'nobody'"):
+        call_command("demo_conversation", "--account", "nobody")
+    with pytest.raises(CommandError, match="--text is empty"):
+        call_command("demo_conversation", "--text", "  ")
+    intercom.app["id_code"] = "realworkspace"
+    with pytest.raises(CommandError, match="real Intercom workspace"):
+        call_command("demo_conversation")
+    assert RoutingDecision.objects.count() == 1

@@ -17,11 +17,14 @@ class Workspace:
     def admin_ids(self) -> list[str]:
         return list(self._admins)
 
-    def add_admin(self, name: str, email: str, *, team_ids: tuple[str, ...] = ()) -> dict:
-        """A teammate, in the given teams (which must exist): for tests and benchmarks that need
-        more people than the seeded Ada and Grace."""
+    def add_admin(
+        self, name: str, email: str, *, team_ids: tuple[str, ...] = (), admin_id: str | None = None
+    ) -> dict:
+        """A teammate (with `admin_id`, or a new id), in the given teams (which must exist): for
+        demos, tests and benchmarks that need more people than the seeded Ada and Grace."""
         with self._lock:
-            admin = self._admin_record(str(991268000 + self._next()), name, email, list(team_ids))
+            admin_id = str(admin_id or 991268000 + self._next())
+            admin = self._admin_record(admin_id, name, email, list(team_ids))
             self._admins[admin["id"]] = admin
             for team_id in team_ids:
                 self._teams[str(team_id)]["admin_ids"].append(int(admin["id"]))

@@ -43,6 +43,12 @@ class Command(BaseCommand):
             help=f"seconds before a change shows in search (default {DEFAULT_SEARCH_DELAY_SECONDS:g})",
         )
         parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every response")
+        parser.add_argument(
+            "--teammates-from-portal",
+            action="store_true",
+            help="also the teammates the portal's database maps its users to (the demo seeds them), "
+            "with the same ids, so that what the portal sends as theirs is accepted",
+        )
 
     def handle(self, *args, **options):
         fake = FakeIntercom(
@@ -54,10 +60,20 @@ class Command(BaseCommand):
             search_delay_seconds=options["search_delay"],
             latency_seconds=options["latency"],
         )
+        if options["teammates_from_portal"]:
+            self._portal_teammates(fake)
         try:
             fake.serve_forever(ready=lambda: self._announce(fake, options))
         except KeyboardInterrupt:
             self.stdout.write("Fake Intercom stopped.")
+
+    def _portal_teammates(self, fake: FakeIntercom) -> None:
+        from integrations.models import IntercomAdmin
+
+        mapped = IntercomAdmin.objects.exclude(portal_user=None).values_list("intercom_id", "name", "email")
+        for intercom_id, name, email in mapped:
+            if intercom_id not in fake.admin_ids:
+                fake.add_admin(name, email, admin_id=intercom_id)
 
     def _announce(self, fake: FakeIntercom, options: dict) -> None:
         limit = options["rate_limit"]

@@ -39,7 +39,9 @@ from django.utils import timezone
 
 from integrations.intercom.client import MAX_PAGES
 from support.models import Conversation, ImportWatermark
-from support.services import _when, contact_moment, conversation_sync, parse_conversation
+from support.routing.facts import rule_specs
+from support.routing.services import conversation_route
+from support.services import _when, contact_moment, conversation_sync, first_message, parse_conversation
 from support.sla.bulk import sla_evaluate_conversations
 
 logger = logging.getLogger(__name__)
@@ -197,7 +199,7 @@ def _store_page(items: list, report: ImportReport) -> tuple[dt.datetime | None, 
             return newest, failed_at
         lookups = PageLookups([entry[2] for entry in (*fresh.values(), *one_by_one)])
         if fresh:
-            if _insert(list(fresh.values()), lookups):
+            if _insert(list(fresh.values()), lookups, route=True):
                 report.stored += len(fresh)
                 for _, _, fields in fresh.values():
                     newest = _latest(newest, fields["updated_at_intercom"])
@@ -233,10 +235,12 @@ def conversations_insert(items: list[dict]) -> int:
     return len(entries)
 
 
-def _insert(entries: list[tuple[dict, str, dict]], lookups: "PageLookups") -> bool:
+def _insert(entries: list[tuple[dict, str, dict]], lookups: "PageLookups", *, route: bool = False) -> bool:
     """Insert conversations the mirror does not hold, with the values `conversation_sync` would
-    store, move their accounts' last contact forward and start their SLA clocks as it would. False (nothing written)
-    when one of them exists after all (a webhook inserted it since we looked)."""
+    store, move their accounts' last contact forward, route them (with `route`: the import's new
+    conversations, which a missed webhook would have routed) and start their SLA clocks as it
+    would. False (nothing written) when one of them exists after all (a webhook inserted it since
+    we looked)."""
     rows = []
     contact_moments: dict[int, dt.datetime] = {}
     for _, intercom_id, fields in entries:
@@ -258,6 +262,9 @@ def _insert(entries: list[tuple[dict, str, dict]], lookups: "PageLookups") -> bo
     except IntegrityError:
         return False
     _move_last_contact(contact_moments)
+    if route and rule_specs():  # one query tells whether routing is on
+        for (item, _, _), conversation in zip(entries, rows, strict=True):
+            conversation_route(conversation, first_message=first_message(item))
     sla_evaluate_conversations(rows)
     return True
 

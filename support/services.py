@@ -175,14 +175,14 @@ def conversation_sync(*, data: dict, source: str, lookups=None) -> Conversation 
     if existing is None:  # first seen (webhook or import): routed once, by the rules
         from support.routing.services import conversation_route
 
-        conversation_route(conversation, first_message=_first_message(data))
+        conversation_route(conversation, first_message=first_message(data))
     from support.sla.clocks import sla_evaluate_conversation
 
     sla_evaluate_conversation(conversation, setup=getattr(lookups, "sla_setup", None))
     return conversation
 
 
-def _first_message(data: dict) -> str:
+def first_message(data: dict) -> str:
     """The conversation's opening message as plain text (routing's words look in it)."""
     body = (data.get("source") or {}).get("body") or ""
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", str(body))).split())[:10_000]

@@ -224,3 +224,19 @@ def test_demo_conversation_starts_one_in_the_fake_and_routes_it_end_to_end(inter
     with pytest.raises(CommandError, match="real Intercom workspace"):
         call_command("demo_conversation")
     assert RoutingDecision.objects.count() == 1
+
+
+def test_the_reconciliation_import_routes_a_conversation_the_webhook_missed_once(intercom, desk):
+    from support.tasks import conversations_reconcile
+
+    conversation = started(intercom, desk)
+    intercom.flush_search_index()
+    assert conversations_reconcile()["stored"] >= 1
+    routed = RoutingDecision.objects.get()
+    assert routed.conversation.intercom_id == conversation["id"] and routed.assignee == desk["ada"]
+    assert not drain().errors
+    assert intercom.get_conversation(conversation["id"])["admin_assignee_id"] == int(ADA)
+    intercom.flush_search_index()
+    conversations_reconcile()  # the assignment changed it in Intercom: stored again, not routed again
+    assert RoutingDecision.objects.count() == 1
+    assert SyncJob.objects.filter(kind=SyncJob.Kind.CONVERSATION_ASSIGN).count() == 1

@@ -131,3 +131,34 @@ def test_bad_input_on_the_routing_page_gets_a_message_and_changes_nothing(client
     assert (
         "Enter a number." in refused.content.decode() and "Select a valid choice." in refused.content.decode()
     )
+
+
+def test_the_routing_and_teams_pages_take_the_same_queries_for_3_or_30_rules_and_teams(
+    client, portal_admin, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts.models import Tier
+
+    tier = Tier.objects.order_by("rank").first()
+    client.force_login(portal_admin)
+
+    def grow(to: int) -> None:
+        for n in range(RoutingRule.objects.count(), to):
+            team = RoutingTeam.objects.create(name=f"Desk {n}", intercom_id=str(n))
+            team.members.set([specialist_user()])
+            rule = RoutingRule.objects.create(
+                position=n + 1, name=f"Rule {n}", assign="team", team=team, person=specialist_user()
+            )
+            rule.tiers.set([tier])
+
+    counts = {}
+    for size in (3, 30):
+        grow(size)
+        for name in ("support:routing", "support:routing_teams"):
+            with django_assert_max_num_queries(20), CaptureQueriesContext(connection) as queries:
+                assert client.get(reverse(name)).status_code == 200
+            counts[name, size] = len(queries)
+    assert counts["support:routing", 3] == counts["support:routing", 30], counts
+    assert counts["support:routing_teams", 3] == counts["support:routing_teams", 30], counts

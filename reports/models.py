@@ -134,3 +134,79 @@ class RollupWatermark(models.Model):
 
     def __str__(self):
         return f"{self.name}: {self.through}"
+
+
+class MetricSnapshot(models.Model):
+    """Every figure and breakdown of the reports page for one ISO week (Monday 00:00 to Monday
+    00:00 in the program's time zone), frozen: what leadership was sent reads the same months
+    later. `sections` holds the figures as they were (value, the count behind it, definition);
+    `headline` the figures' values by key, for trends without reading every section.
+
+    A week is frozen once by the schedule. *Recompute* (an Admin, with a reason) freezes it again
+    as a new row and keeps this one, `replaced_at` set: the current snapshot of a week is its
+    row without `replaced_at`."""
+
+    week = models.DateField(help_text="The week's Monday, in the program's time zone.")
+    time_zone = models.CharField(max_length=64)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    definitions_version = models.CharField(max_length=16)
+    sections = models.JSONField()
+    headline = models.JSONField(default=dict)
+    items = models.PositiveIntegerField(help_text="Conversations, cases, check-ins … counted; 0: no data.")
+    made_at = models.DateTimeField()
+    made_by = models.ForeignKey(
+        "portal.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )  # None: the schedule
+    reason = models.TextField(blank=True)  # why it was recomputed
+    replaced_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["week"],
+                condition=models.Q(replaced_at__isnull=True),
+                name="snapshot_one_current_per_week",
+            )
+        ]
+        indexes = [models.Index(fields=["-week"], name="snapshot_week_idx")]
+
+    def __str__(self):
+        return f"Week of {self.week}" + (" (replaced)" if self.replaced_at else "")
+
+
+class WeeklyMailRecipient(models.Model):
+    """Someone an Admin added to the weekly figures e-mail, besides Leadership."""
+
+    email = models.EmailField(unique=True)
+    added_by = models.ForeignKey("portal.User", null=True, on_delete=models.SET_NULL, related_name="+")
+    added_at = models.DateTimeField()
+
+    def __str__(self):
+        return self.email
+
+
+class WeeklyMail(models.Model):
+    """One week's figures e-mail to one address: recorded before it is sent, so that a rerun or
+    a second worker sends nothing again; a refused send is retried, and shown to Admins."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting to be sent"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed (will retry)"
+        DEAD = "dead", "Failed (gave up)"
+
+    week = models.DateField()
+    email = models.EmailField()
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    next_attempt_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["week", "email"], name="weekly_mail_once")]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="weekly_mail_due_idx")]
+
+    def __str__(self):
+        return f"{self.week} to {self.email}: {self.status}"

@@ -65,6 +65,10 @@ SCHEDULES: list[ScheduledTask] = [
     ScheduledTask(
         name="reports.rollups_refresh", func="reports.tasks.reports_rollups_refresh", cron="*/5 * * * *"
     ),
+    # Minute 7 of every hour ("7 * * * *"): freeze each finished week not frozen yet — the first
+    # run after Monday 06:00 freezes the week that ended, and a worker that was down catches up —
+    # and send the weekly figures e-mail to Leadership, or retry a refused one.
+    ScheduledTask(name="reports.weekly_snapshots", func="reports.tasks.weekly_snapshots", cron="7 * * * *"),
     # 03:41 every day ("41 3 * * *", off the other nightly jobs): count every day again, which also
     # drops the clocks of items deleted since.
     ScheduledTask(

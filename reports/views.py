@@ -8,10 +8,10 @@ from portal.csv_export import stream_csv
 from portal.roles import has_role, role_required
 from portal.tables import PortalTable, configure_table
 from reports.drawing import draw
-from reports.formatting import describe_change, format_value
+from reports.exporting import FIGURE_HEADER, figure_rows
 from reports.periods import period_from_request
 from reports.rows import BadFilter, RowQuery, parse_filters, row_list
-from reports.selectors import READERS, person_scope, report_for
+from reports.selectors import READERS, person_scope, report_for, sees_everyone
 
 
 def _unreadable_period(form):
@@ -34,31 +34,15 @@ def report(request):
         return _summary_csv(report)
     for section in report.sections:
         section.drawn = [(chart, draw(chart)) for chart in section.charts]
-    return render(request, "reports/report.html", {"form": form, "period": period, "report": report})
+    context = {"form": form, "period": period, "report": report, "reads_weeks": sees_everyone(request.user)}
+    return render(request, "reports/report.html", context)
 
 
 def _summary_csv(report):
-    header = ["section", "metric", "period", "value", "previous period", "change", "count", "definition"]
-
-    def rows():
-        for section in report.sections:
-            for figure in section.figures:
-                change = describe_change(figure.value, figure.previous, figure.unit, figure.better)
-                yield [
-                    section.title,
-                    figure.label,
-                    f"{report.period.start:%Y-%m-%d %H:%M %Z} – {report.period.end:%Y-%m-%d %H:%M %Z}",
-                    format_value(figure.value, figure.unit),
-                    format_value(figure.previous, figure.unit),
-                    change.words,
-                    "" if figure.sample is None else figure.sample,
-                    figure.definition,
-                ]
-
     return stream_csv(
         filename=f"report-{report.period.start:%Y%m%d}-{report.period.end:%Y%m%d}.csv",
-        header=header,
-        rows=rows(),
+        header=FIGURE_HEADER,
+        rows=figure_rows(report.sections, report.period),
     )
 
 

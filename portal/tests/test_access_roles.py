@@ -41,6 +41,7 @@ def admins(status):
 
 
 READ_SLA = {S: 200, L: 200, P: 403, A: 200}
+READ_WEEKS = {S: 403, L: 200, P: 403, A: 200}
 READ_ONCALL = {S: 200, L: 200, P: 403, A: 200}
 SPECIALISTS_ONLY = {S: 302, L: 403, P: 403, A: 403}
 
@@ -174,6 +175,16 @@ PAGES = {
     # (reports/tests/test_views.py: the feedback lists are).
     "reports:report": Page(everyone(200)),
     "reports:rows": Page({S: 200, L: 200, P: 403, A: 200}, args=("report_rows",)),
+    # Frozen weeks: the team's figures, for Leadership and Admins; recompute and the e-mail's
+    # recipients are Admins'.
+    "reports:weeks": Page(READ_WEEKS),
+    "reports:week": Page(READ_WEEKS, args=("week",)),
+    "reports:week_csv": Page(READ_WEEKS, args=("week",)),
+    "reports:week_json": Page(READ_WEEKS, args=("week",)),
+    "reports:week_recompute": Page(admins(200), args=("week",)),
+    "reports:week_recipient_add": Page(admins(302), method="post", data={"email": "board@example.com"}),
+    "reports:week_recipient_remove": Page(admins(302), method="post", args=("week_recipient",)),
+    "reports:week_mail_retry": Page(admins(302), method="post", args=("weekly_mail",)),
     # A machine endpoint: whoever is signed in, an unsigned notification is refused.
     "integrations:intercom_webhook": Page(everyone(401), method="post"),
 }
@@ -292,6 +303,7 @@ def world(people):
         escalation=escalation, round=0, step=1, recipient=owner, channel="email", created_at=timezone.now()
     )
     sla_calendar = make_calendar("Role table hours")
+
     sla_policy = make_policy("Role table cases", calendar=sla_calendar, kinds=["case"])
     return {
         "report_rows": "rated-conversations",
@@ -303,6 +315,7 @@ def world(people):
         "sla_policy": sla_policy.pk,
         "routing_rule": RoutingRule.objects.create(position=1, name="Role table", assign="nobody").pk,
         "routing_team": RoutingTeam.objects.create(name="Role table").pk,
+        **_weeks_world(),
         "feedback": feedback_item.pk,
         "feedback_source": feedback_item.sources.get().pk,
         "follow_up": follow_up.pk,
@@ -350,3 +363,21 @@ def test_signed_in_person_without_a_role_is_refused_my_day(client):
     response = client.get(reverse("home"))
     assert response.status_code == 403
     assert "ask an Admin" in response.content.decode()
+
+
+def _weeks_world() -> dict:
+    from reports.models import MetricSnapshot, WeeklyMail, WeeklyMailRecipient
+
+    monday = dt.date(2026, 11, 23)
+    now = timezone.now()
+    MetricSnapshot.objects.create(
+        week=monday, time_zone="UTC", starts_at=now, ends_at=now, definitions_version="x",
+        sections=[], headline={}, items=0, made_at=now,
+    )  # fmt: skip
+    return {
+        "week": monday.isoformat(),
+        "week_recipient": WeeklyMailRecipient.objects.create(email="cfo@example.com", added_at=now).pk,
+        "weekly_mail": WeeklyMail.objects.create(
+            week=monday, email="cfo@example.com", next_attempt_at=now
+        ).pk,
+    }

@@ -45,7 +45,7 @@ def week_of_ratings(settings):
 
 
 def csat(snapshot: MetricSnapshot):
-    return snapshot.headline["csat.csat"]
+    return snapshot.headline["csat.csat"]["value"]
 
 
 def test_a_week_is_its_monday_to_the_next_monday_in_the_programs_time_zone(settings):

@@ -132,8 +132,20 @@ def weeks_due(now: dt.datetime | None = None) -> list[dt.date]:
     return weeks
 
 
-def headline(sections: list[Section]) -> dict[str, float | None]:
-    return {f"{s.key}.{f.key}": f.value for s in sections for f in s.figures}
+def headline(sections: list[Section]) -> dict[str, dict]:
+    """Each figure's value, label and unit by "section.figure" key (`lead`: the section's first
+    figure, the one its trend shows): what the weeks page reads without the sections."""
+    return {
+        f"{s.key}.{f.key}": {
+            "value": f.value,
+            "label": f.label,
+            "unit": f.unit,
+            "lead": n == 0,
+            "section": s.title,
+        }
+        for s in sections
+        for n, f in enumerate(s.figures)
+    }
 
 
 # --- as stored -------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ README_PROMISES = [
     (r"Every day at 05:00\*\* \(`accounts\.cadence_daily_pass`\)", "accounts.cadence_daily_pass", DAY),
     (r"Markets are re-fetched every hour", "disputes.markets_refresh", HOUR),
     (r"Every hour \(`support.routing_teams_sync`", "support.routing_teams_sync", HOUR),
+    (r"every hour \(`reports.weekly_snapshots`", "reports.weekly_snapshots", HOUR),
     (r"the hourly market refresh", "disputes.markets_refresh", HOUR),
     (r"drains it every minute", "integrations.intercom_drain", MINUTE),
     (r"the outbox drain every minute", "integrations.intercom_drain", MINUTE),

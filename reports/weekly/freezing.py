@@ -218,3 +218,13 @@ def section_from_json(data: dict) -> Section:
             for b in data["breakdowns"]
         ],
     )
+
+
+def weeks_backfill(count: int, *, now: dt.datetime | None = None) -> int:
+    """Freeze the last `count` finished weeks that have no snapshot (as if the schedule had run
+    each Monday): for the demo's history, or a program starting with history it imported."""
+    last = last_finished_week(now)
+    made = 0
+    for n in range(count - 1, -1, -1):
+        made += week_freeze(last - dt.timedelta(weeks=n), now=now)[1]
+    return made

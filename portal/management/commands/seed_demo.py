@@ -19,6 +19,7 @@ from portal.models import User
 from portal.services import roles_sync, schedules_sync
 from reports.demo import seed_history
 from reports.rollups import rollups_rebuild
+from reports.weekly.freezing import weeks_backfill
 from support.demo import seed_conversations, seed_open_conversations
 from support.routing.demo import seed_routing
 from support.sla.bulk import sla_evaluate_open
@@ -254,6 +255,10 @@ class Command(BaseCommand):
             )
             clocks = self._step("SLA clocks of the other open items", sla_evaluate_open)
             self._step("The reports' daily rollups", rollups_rebuild)
+            frozen = self._step(
+                "Frozen weeks (the reports' last 12)",
+                lambda: weeks_backfill(min(12, options["history_months"] * 4)),
+            )
             # After the items above, which are history: routing applies to what arrives next.
             routing = self._step("Routing rules", lambda: seed_routing(specialists=people.specialists))
         # Fresh statistics after a bulk load, so the query planner knows the tables' sizes now; on
@@ -286,6 +291,7 @@ class Command(BaseCommand):
             f"  on call: {oncall['rotas']} rota, {oncall['policies']} escalation policy (the default)"
         )
         self.stdout.write(f"  routing: {routing['rules']} rules, {routing['teams']} team (/support/routing/)")
+        self.stdout.write(f"  frozen weeks: {frozen} (/reports/weeks/)")
         self.stdout.write(
             f"  SLA: open items added: {open_items['conversations']} conversations and {open_items['cases']} "
             f"cases; open conversations and cases given clocks afterwards: {clocks}"

@@ -25,3 +25,29 @@ def figure_rows(sections: Iterable[Section], period: Period) -> Iterator[list]:
                 "" if figure.sample is None else figure.sample,
                 figure.definition,
             ]
+
+
+def breakdown_rows(sections: Iterable[Section], period: Period) -> Iterator[list]:
+    """Each cell of the sections' breakdowns (by tier, specialist, category …) as a row under the
+    same header: the metric names the table, its row and its column."""
+    span = f"{period.start:%Y-%m-%d %H:%M %Z} – {period.end:%Y-%m-%d %H:%M %Z}"
+    for section in sections:
+        for breakdown in section.breakdowns:
+            for label, cells in breakdown.rows:
+                for column, cell in zip(breakdown.columns, cells, strict=False):
+                    yield [
+                        section.title,
+                        f"{breakdown.title}: {label}, {column}",
+                        span,
+                        format_value(cell.value, cell.unit),
+                        "",
+                        "",
+                        "",
+                        breakdown.definition,
+                    ]
+
+
+def snapshot_rows(sections: list[Section], period: Period) -> Iterator[list]:
+    """A frozen week's figures, then every breakdown cell."""
+    yield from figure_rows(sections, period)
+    yield from breakdown_rows(sections, period)

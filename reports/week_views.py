@@ -15,7 +15,7 @@ from portal.csv_export import stream_csv
 from portal.forms import add_service_errors
 from portal.roles import Role, has_role, role_required
 from reports.drawing import draw
-from reports.exporting import FIGURE_HEADER, figure_rows
+from reports.exporting import FIGURE_HEADER, snapshot_rows
 from reports.models import MetricSnapshot, WeeklyMail, WeeklyMailRecipient
 from reports.weekly.freezing import week_freeze, week_period
 from reports.weekly.mail import mail_retry
@@ -123,7 +123,7 @@ def week_csv(request, monday):
     return stream_csv(
         filename=f"support-week-{snapshot.week.isoformat()}.csv",
         header=FIGURE_HEADER,
-        rows=figure_rows(snapshot_sections(snapshot), week_period(snapshot.week)),
+        rows=snapshot_rows(snapshot_sections(snapshot), week_period(snapshot.week)),
     )
 
 

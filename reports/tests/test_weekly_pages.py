@@ -75,6 +75,9 @@ def test_downloads_from_the_weeks_page_read_the_frozen_figures(client, leader, f
     )
     assert rows[0][:4] == ["section", "metric", "period", "value"]
     assert rows[1][:2] == ["Customer satisfaction", "CSAT"] and rows[1][3] == "75.0%" and rows[1][6] == "4"
+    breakdown_cells = [row for row in rows if row[1].startswith("CSAT by ")]
+    assert breakdown_cells and all(row[0] == "Customer satisfaction" for row in breakdown_cells)
+    assert any(row[1].endswith(", Rated") and row[3] == "4" for row in breakdown_cells)
     data = json.loads(client.get(link_to(week, "Download (JSON)")).content)
     assert data["week"] == WEEK and data["frozen_by"] == "schedule" and data["items"] == frozen.items
     assert data["sections"][0]["figures"][0]["value"] == 75.0

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from portal.models import User
 from portal.roles import Role
-from reports.exporting import FIGURE_HEADER, figure_rows
+from reports.exporting import FIGURE_HEADER, snapshot_rows
 from reports.models import MetricSnapshot, WeeklyMail, WeeklyMailRecipient
 from reports.weekly.freezing import program_tz, week_period
 from reports.weekly.reading import TREND_WEEKS, snapshot_sections
@@ -140,7 +140,7 @@ def snapshot_csv(snapshot: MetricSnapshot, sections=None) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(FIGURE_HEADER)
-    writer.writerows(figure_rows(sections or snapshot_sections(snapshot), week_period(snapshot.week)))
+    writer.writerows(snapshot_rows(sections or snapshot_sections(snapshot), week_period(snapshot.week)))
     return buffer.getvalue()
 
 

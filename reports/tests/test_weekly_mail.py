@@ -109,3 +109,13 @@ def test_the_leadership_list_is_read_when_the_week_is_frozen(readers):
     with at(MONDAY_0607 + dt.timedelta(hours=1)):
         weekly_snapshots()
     assert not WeeklyMail.objects.filter(email="late@example.com").exists()
+
+
+def test_a_worker_back_on_wednesday_freezes_and_mails_the_week_that_ended_not_the_current_one(readers):
+    week_freeze(MONDAY - dt.timedelta(days=7), now=MONDAY_0500)
+    with at(dt.datetime(2026, 12, 2, 10, tzinfo=UTC)):  # down from Sunday to Wednesday morning
+        result = weekly_snapshots()
+    assert result["frozen"] == [MONDAY.isoformat()] and result["sent"] == 2
+    snapshot = MetricSnapshot.objects.get(week=MONDAY)
+    assert snapshot.headline["csat.csat"]["value"] == 75.0
+    assert {m.subject for m in mail.outbox} == {"Support program, week of 23 Nov 2026"}

@@ -119,3 +119,38 @@ def test_a_worker_back_on_wednesday_freezes_and_mails_the_week_that_ended_not_th
     snapshot = MetricSnapshot.objects.get(week=MONDAY)
     assert snapshot.headline["csat.csat"]["value"] == 75.0
     assert {m.subject for m in mail.outbox} == {"Support program, week of 23 Nov 2026"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_sending_at_once_send_each_mail_once(readers):
+    import threading
+    import time
+
+    from django.db import connection
+
+    with at(MONDAY_0607):
+        snapshot, _ = week_freeze(MONDAY)
+        from reports.weekly.mail import mails_queue
+
+        mails_queue(snapshot)
+    sent = []
+
+    def slow_send(message, *args, **kwargs):
+        time.sleep(0.2)  # long enough for the other worker to reach the same row
+        sent.append(message.to[0])
+        return 1
+
+    def worker():
+        try:
+            mails_send(now=MONDAY_0607)
+        finally:
+            connection.close()
+
+    with mock.patch("django.core.mail.EmailMessage.send", autospec=True, side_effect=slow_send):
+        workers = [threading.Thread(target=worker) for _ in range(2)]
+        for thread in workers:
+            thread.start()
+        for thread in workers:
+            thread.join(timeout=30)
+    assert sorted(sent) == ["board@example.com", "lead@example.com"]
+    assert set(WeeklyMail.objects.values_list("status", flat=True)) == {"sent"}

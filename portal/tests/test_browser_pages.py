@@ -16,7 +16,7 @@ WALLET = re.compile(r"0x[0-9a-fA-F]{40}")
 
 
 # Links that download a file rather than open a page, and Django's own admin.
-NOT_PAGES = re.compile(r"csv|export|download|/evidence/\d+|^/admin/|^/logout")
+NOT_PAGES = re.compile(r"csv|json|export|download|/evidence/\d+|^/admin/|^/logout")
 MAX_PAGES = 60
 
 

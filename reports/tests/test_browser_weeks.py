@@ -88,8 +88,9 @@ def test_leadership_reads_the_frozen_weeks_and_downloads_the_latest(demo, page):
     rows = list(csv.reader(io.StringIO(download.value.path().read_text(encoding="utf-8-sig"))))
     assert rows[0][:4] == ["section", "metric", "period", "value"]
     figures = [(s["title"], f["label"]) for s in latest.sections for f in s["figures"]]
-    assert [(row[0], row[1]) for row in rows[1:]] == figures
+    assert [(row[0], row[1]) for row in rows[1 : len(figures) + 1]] == figures
     assert any(row[3] not in ("", "—") for row in rows[1:]), "some figure has a value"
+    assert all(": " in row[1] for row in rows[len(figures) + 1 :]), "then the breakdowns' cells"
 
 
 def test_an_admin_recomputes_a_week_with_a_reason(demo, page):

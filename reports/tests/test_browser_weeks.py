@@ -69,7 +69,7 @@ def test_leadership_reads_the_frozen_weeks_and_downloads_the_latest(demo, page):
     numbers = page.get_by_role("region", name=re.compile(": the numbers$")).first
     expect(numbers.locator("tbody tr")).to_have_count(len(weeks))  # one row a week, oldest first
     expect(numbers.locator("tbody th").last).to_have_text(f"{latest.week.day} {latest.week:%b}")
-    both_widths(page, "reports-weeks")
+    # The walk (portal/tests/test_browser_pages.py) checks this page and the week's at both widths.
 
     table.get_by_role("link", name=day(latest.week)).click()
     expect(page.get_by_role("heading", name=f"Week of {day(latest.week)}", level=1)).to_be_visible()
@@ -80,7 +80,6 @@ def test_leadership_reads_the_frozen_weeks_and_downloads_the_latest(demo, page):
     expect(page.locator("section.report-section > h2")).to_have_text(titles)
     expect(page.get_by_role("heading", name="Since it was frozen")).to_be_visible()
     expect(page.get_by_role("link", name="Recompute")).to_have_count(0)  # an Admin's act only
-    both_widths(page, "reports-week")
 
     with page.expect_download() as download:
         page.get_by_role("link", name="Download (CSV)").click()

@@ -35,7 +35,7 @@ class HealthCheck:
     order: int = 100
 
 
-_REPORT_KEYS = frozenset({"status", "version", "time", "database", "queue"})
+_REPORT_KEYS = frozenset({"status", "version", "time", "database", "broker", "queue", "migrations", "cache"})
 _checks: dict[str, HealthCheck] = {}
 
 
@@ -96,16 +96,84 @@ def _redis_queue_status() -> dict:
     return {"ok": True, "broker": "redis", "pending": count, "oldest_pending_age_seconds": age}
 
 
+_redis = None
+
+
+def broker_status() -> dict:
+    """Can this process reach the task broker: a Redis PING (a second at most) when the broker is
+    Redis; with the ORM broker the database is the broker, and its check says it."""
+    if "orm" in settings.Q_CLUSTER:
+        return {"ok": True, "broker": "orm"}
+    global _redis
+    import redis
+
+    started = time.perf_counter()
+    try:
+        if _redis is None:
+            _redis = redis.Redis.from_url(
+                settings.Q_CLUSTER["redis"], socket_connect_timeout=1, socket_timeout=1
+            )
+        _redis.ping()
+    except (redis.RedisError, OSError) as error:
+        logger.warning("Health check: Redis unreachable: %s", error)
+        return {"ok": False, "broker": "redis", "error": error.__class__.__name__}
+    return {"ok": True, "broker": "redis", "latency_ms": round((time.perf_counter() - started) * 1000, 2)}
+
+
 def probe_report() -> tuple[dict, int]:
-    """Is this web process up and can it reach the database: one query."""
-    database = database_status()
+    """Is this web process up and can it reach the database (one query) and the task broker (a
+    Redis PING when it is Redis): 503 when either is down, so the load balancer takes it out."""
+    database, broker = database_status(), broker_status()
+    up = database["ok"] and broker["ok"]
     body = {
-        "status": "ok" if database["ok"] else "down",
+        "status": "ok" if up else "down",
         "version": settings.PORTAL_VERSION,
         "time": timezone.now().isoformat(),
         "database": database,
+        "broker": broker,
     }
-    return body, 200 if database["ok"] else 503
+    return body, 200 if up else 503
+
+
+_migrated = False
+
+
+def ready_report() -> tuple[dict, int]:
+    """May this process take traffic: the probe's checks, every migration applied (read once per
+    process until true: a node started before `migrate` ran is not ready) and the cache answering.
+    For a deploy's readiness gate; 503 until all hold."""
+    body, status = probe_report()
+    body["migrations"] = _migrations_status() if body["database"]["ok"] else {"ok": False}
+    body["cache"] = _cache_status()
+    ready = status == 200 and body["migrations"]["ok"] and body["cache"]["ok"]
+    body["status"] = "ready" if ready else "not ready"
+    return body, 200 if ready else 503
+
+
+def _migrations_status() -> dict:
+    global _migrated
+    if _migrated:
+        return {"ok": True}
+    from django.db.migrations.executor import MigrationExecutor
+
+    try:
+        executor = MigrationExecutor(connection)
+        waiting = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    except DatabaseError as error:
+        return {"ok": False, "error": error.__class__.__name__}
+    _migrated = not waiting
+    return {"ok": _migrated, "unapplied": len(waiting)}
+
+
+def _cache_status() -> dict:
+    from django.core.cache import cache
+
+    try:
+        cache.set("healthz:ready", "1", 10)
+        ok = cache.get("healthz:ready") == "1"
+    except Exception as error:  # any backend's own connection errors
+        return {"ok": False, "error": error.__class__.__name__}
+    return {"ok": ok}
 
 
 def health_report() -> tuple[dict, int]:

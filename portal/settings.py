@@ -326,9 +326,10 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
     SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 
-# The load balancer probes /healthz over plain HTTP: answer it there rather than redirect it
+# The load balancer probes /healthz (and a deploy /healthz/ready) over plain HTTP: answer them
+# there rather than redirect them
 # (its `?detail` is still redirected to HTTPS by the view).
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^healthz/ready$"]
 # Monitoring that sends `Authorization: Bearer <token>` may read /healthz?detail (the task queue
 # and the Intercom outbox); Admins may too. Empty: Admins only.
 HEALTHZ_TOKEN = env("HEALTHZ_TOKEN", default="")

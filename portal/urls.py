@@ -38,6 +38,7 @@ urlpatterns = [
     path("me/hours/", views.working_hours, name="working_hours"),
     path("me/away/", views.away, name="away"),
     path("healthz", views.healthz, name="healthz"),
+    path("healthz/ready", views.healthz_ready, name="healthz_ready"),
     path("accounts/", include("accounts.urls")),
     path("disputes/", include("disputes.urls")),
     path("playbooks/", include("playbooks.urls")),

@@ -10,7 +10,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from portal.forms import AwayForm, PreferencesForm, WorkingHoursForm, add_service_errors
-from portal.health import health_report, probe_report
+from portal.health import health_report, probe_report, ready_report
 from portal.myday import my_day
 from portal.redirects import next_url
 from portal.roles import ALL_ROLES, role_required
@@ -105,6 +105,17 @@ def healthz(request):
             {"error": "The detail is for Admins and for monitoring with HEALTHZ_TOKEN."}, status=403
         )
     body, status = health_report()
+    return JsonResponse(body, status=status)
+
+
+@login_not_required
+@never_cache
+@require_GET
+def healthz_ready(request):
+    """A deploy's readiness gate: the probe's checks, every migration applied and the cache
+    answering; 503 until then. Anonymous and over plain HTTP like /healthz; says only what is
+    ready, nothing of the data."""
+    body, status = ready_report()
     return JsonResponse(body, status=status)
 
 

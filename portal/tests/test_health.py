@@ -127,3 +127,84 @@ def test_healthz_skips_the_outbox_when_the_database_is_unreachable(monitoring, s
         response = monitoring.get("/healthz?detail")
     assert response.status_code == 503
     assert response.json()["intercom"] == {"enabled": True}
+
+
+def closed_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]  # free, and nothing listens once it is closed
+
+
+@pytest.fixture
+def redis_broker(settings, monkeypatch):
+    """The task broker is Redis (on a port where nothing listens unless a test says otherwise)."""
+    from portal import health
+
+    settings.Q_CLUSTER = {k: v for k, v in settings.Q_CLUSTER.items() if k != "orm"} | {
+        "redis": f"redis://127.0.0.1:{closed_port()}/0"
+    }
+    monkeypatch.setattr(health, "_redis", None)
+    return health
+
+
+@pytest.mark.django_db
+def test_the_probe_answers_503_when_redis_is_down_and_200_when_it_answers(client, redis_broker, monkeypatch):
+    down = client.get("/healthz")
+    assert down.status_code == 503
+    assert down.json()["broker"] == {"ok": False, "broker": "redis", "error": "ConnectionError"}
+
+    class Answering:
+        def ping(self):
+            return True
+
+    monkeypatch.setattr(redis_broker, "_redis", Answering())
+    up = client.get("/healthz")
+    assert up.status_code == 200 and up.json()["broker"]["ok"] is True
+
+
+@pytest.mark.django_db
+def test_ready_is_answered_over_plain_http_when_migrated_with_the_cache_answering(client, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    response = client.get("/healthz/ready")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ready" and body["migrations"]["ok"] is True  # read once, then remembered
+    assert (
+        body["cache"] == {"ok": True}
+        and body["database"]["ok"]
+        and body["broker"] == {"ok": True, "broker": "orm"}
+    )
+
+
+@pytest.mark.django_db
+def test_ready_is_503_until_every_migration_is_applied(client, monkeypatch):
+    from portal import health
+
+    monkeypatch.setattr(health, "_migrated", False)
+    with mock.patch(
+        "django.db.migrations.executor.MigrationExecutor.migration_plan",
+        return_value=[("reports", "0007_next")],
+    ):
+        response = client.get("/healthz/ready")
+    assert response.status_code == 503
+    assert response.json()["migrations"] == {"ok": False, "unapplied": 1}
+    assert response.json()["status"] == "not ready"
+    assert client.get("/healthz/ready").status_code == 200  # applied now: ready
+
+
+@pytest.mark.django_db
+def test_ready_is_503_when_the_database_or_the_cache_fails(client, monkeypatch):
+    from portal import health
+
+    monkeypatch.setattr(health, "_migrated", False)
+    with mock.patch("portal.health.connection.cursor", side_effect=OperationalError("down")):
+        response = client.get("/healthz/ready")
+    assert response.status_code == 503 and response.json()["migrations"] == {"ok": False}
+    with mock.patch("django.core.cache.cache.set", side_effect=ConnectionError("cache down")):
+        response = client.get("/healthz/ready")
+    assert response.status_code == 503 and response.json()["cache"] == {
+        "ok": False,
+        "error": "ConnectionError",
+    }

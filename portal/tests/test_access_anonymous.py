@@ -15,6 +15,7 @@ PUBLIC = {
     "password_reset_confirm",
     "password_reset_complete",
     "healthz",
+    "healthz_ready",
     "admin:login",
 }
 # The Intercom webhook is public by design: it refuses unsigned notifications itself (401),

@@ -55,6 +55,7 @@ PAGES = {
     "password_change": Page(everyone(200)),
     "password_change_done": Page(everyone(200)),
     "healthz": Page(everyone(200)),
+    "healthz_ready": Page(everyone(200)),
     "admin:index": Page({S: 302, L: 302, P: 302, A: 200}),
     "admin:portal_user_changelist": Page({S: 302, L: 302, P: 302, A: 200}),
     "admin:django_q_schedule_changelist": Page({S: 302, L: 302, P: 302, A: 200}),

@@ -7,6 +7,7 @@ class PortalConfig(AppConfig):
     verbose_name = "Portal"
 
     def ready(self):
+        import portal.task_logging  # noqa: F401 (connects the workers' log context)
         from portal.navigation import NavItem, register_nav_item
         from portal.roles import ALL_ROLES
 

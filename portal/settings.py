@@ -345,6 +345,22 @@ if not DEBUG and not env.bool("SECURE_SSL_REDIRECT", default=True):
     # already redirects plain HTTP to HTTPS (documented in the README).
     SILENCED_SYSTEM_CHECKS.append("security.W008")
 
+# Error reporting through Sentry when SENTRY_DSN is set (the maintained SDK), off otherwise. No
+# personal data is sent (send_default_pii off: user ids, not e-mail addresses or IP addresses).
+SENTRY_DSN = env("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    import sentry_sdk
+    from sentry_sdk.integrations.django import DjangoIntegration
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        integrations=[DjangoIntegration()],
+        environment=env("SENTRY_ENVIRONMENT", default="production"),
+        release=PORTAL_VERSION,
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+        send_default_pii=False,
+    )
+
 # LOG_FORMAT=json: one JSON object a line, with the request's id and user id or the task's name
 # (portal.logcontext), for a log pipeline; plain (the default): one readable line.
 LOG_FORMAT = env("LOG_FORMAT", default="plain")

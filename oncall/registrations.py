@@ -14,6 +14,7 @@ from disputes.selectors import CASE_FACTS_PANELS
 from oncall.models import Escalation
 from oncall.selectors.escalations import ESCALATION_READERS, item_escalations
 from oncall.services.escalations import escalation_raise
+from portal.health import HealthCheck, register_health_check
 from portal.myday import Panel, register_panel
 from portal.navigation import NavItem, register_nav_item
 from portal.page_panels import register_page_panel
@@ -124,3 +125,23 @@ def escalate_on_breach(sender, *, clock: SlaClock, event: SlaEvent, **kwargs) ->
         )
     except ValidationError as refused:  # no default escalation policy, or one without steps
         logger.warning("SLA breach of clock %s not escalated: %s", clock.pk, " ".join(refused.messages))
+
+
+def pages_health() -> dict:
+    """Pages sent so far, pages failing now (retrying) and pages given up."""
+    from django.db import DatabaseError
+    from django.db.models import Count, Q
+
+    from oncall.models import Page
+
+    try:
+        return Page.objects.aggregate(
+            sent_total=Count("pk", filter=Q(status=Page.Status.SENT)),
+            failing=Count("pk", filter=Q(status=Page.Status.FAILED)),
+            given_up=Count("pk", filter=Q(status=Page.Status.DEAD)),
+        )
+    except DatabaseError as error:
+        return {"error": error.__class__.__name__}
+
+
+register_health_check(HealthCheck(key="pages", check=pages_health, order=130))

@@ -4,6 +4,7 @@ Everything that differs between machines comes from the environment (a `.env` fi
 `manage.py` is read when present); `.env.example` lists every variable.
 """
 
+import ipaddress
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -77,6 +78,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "portal.logcontext.RequestContextMiddleware",
+    "portal.metrics.RequestTimingMiddleware",
     "portal.middleware.UserTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -334,6 +336,15 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^healthz/ready$"]
 # Monitoring that sends `Authorization: Bearer <token>` may read /healthz?detail (the task queue
 # and the Intercom outbox); Admins may too. Empty: Admins only.
 HEALTHZ_TOKEN = env("HEALTHZ_TOKEN", default="")
+# Prometheus scrapes /metrics with `Authorization: Bearer <METRICS_TOKEN>`, or from one of these
+# networks (CIDRs, comma-separated; behind a proxy the proxy's address is what is seen). Neither
+# set: /metrics answers nobody.
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+METRICS_ALLOWED_NETWORKS = [
+    ipaddress.ip_network(network.strip())
+    for network in env.list("METRICS_ALLOWED_NETWORKS", default=[])
+    if network.strip()
+]
 
 SILENCED_SYSTEM_CHECKS = [
     # W021 asks for HSTS preload. Submitting a domain to browsers' preload lists is hard to

@@ -39,6 +39,7 @@ urlpatterns = [
     path("me/away/", views.away, name="away"),
     path("healthz", views.healthz, name="healthz"),
     path("healthz/ready", views.healthz_ready, name="healthz_ready"),
+    path("metrics", views.metrics, name="metrics"),
     path("accounts/", include("accounts.urls")),
     path("disputes/", include("disputes.urls")),
     path("playbooks/", include("playbooks.urls")),

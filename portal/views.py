@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
-from django.http import HttpResponsePermanentRedirect, JsonResponse
+from django.http import HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -117,6 +117,20 @@ def healthz_ready(request):
     ready, nothing of the data."""
     body, status = ready_report()
     return JsonResponse(body, status=status)
+
+
+@login_not_required
+@never_cache
+@require_GET
+def metrics(request):
+    """Prometheus's scrape (portal.metrics): for METRICS_TOKEN or METRICS_ALLOWED_NETWORKS only."""
+    from portal.metrics import CONTENT_TYPE, may_scrape, metrics_text
+
+    if not may_scrape(request):
+        return JsonResponse(
+            {"error": "Metrics are for a METRICS_TOKEN or METRICS_ALLOWED_NETWORKS."}, status=403
+        )
+    return HttpResponse(metrics_text(), content_type=CONTENT_TYPE)
 
 
 def _may_read_health_detail(request) -> bool:

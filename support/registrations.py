@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from accounts.health import ComponentScore, HealthComponent, register_health_component
 from accounts.timeline import register_timeline_source
+from portal.health import HealthCheck, register_health_check
 from portal.myday import Panel, register_panel
 from portal.navigation import NavItem, register_nav_item
 from portal.roles import Role
@@ -96,3 +97,18 @@ register_panel(
         order=1,
     )
 )
+
+
+def sla_health() -> dict:
+    """SLA clocks running past their due time now (the status index)."""
+    from django.db import DatabaseError
+
+    from support.models import SlaClock
+
+    try:
+        return {"breached_now": SlaClock.objects.filter(status=SlaClock.Status.BREACHED).count()}
+    except DatabaseError as error:
+        return {"error": error.__class__.__name__}
+
+
+register_health_check(HealthCheck(key="sla", check=sla_health, order=120))

@@ -19,8 +19,9 @@ PUBLIC = {
     "admin:login",
 }
 # The Intercom webhook is public by design: it refuses unsigned notifications itself (401),
-# and any method but POST (405).
-MACHINE_ENDPOINTS: set[str] = {"integrations:intercom_webhook"}
+# and any method but POST (405); /metrics refuses whoever has neither its token nor an allowed
+# address (403), and any method but GET (405).
+MACHINE_ENDPOINTS: set[str] = {"integrations:intercom_webhook", "metrics"}
 
 WALKED = walk_urls()
 
@@ -41,7 +42,7 @@ def test_the_walk_covers_the_project():
 def test_anonymous_visitor_is_sent_to_login(client, url, method):
     response = getattr(client, method)(url.path)
     if url.name in MACHINE_ENDPOINTS:
-        refused = (401, 403) if method == "post" else (401, 403, 405)
+        refused = (401, 403) if method == "post" and url.name != "metrics" else (401, 403, 405)
         assert response.status_code in refused, f"{url.path} answered {response.status_code}"
         return
     assert response.status_code == 302, f"{url.path} answered {response.status_code}"

@@ -56,6 +56,8 @@ PAGES = {
     "password_change_done": Page(everyone(200)),
     "healthz": Page(everyone(200)),
     "healthz_ready": Page(everyone(200)),
+    # For Prometheus (a token or an allowed network), never a person's session.
+    "metrics": Page(everyone(403)),
     "admin:index": Page({S: 302, L: 302, P: 302, A: 200}),
     "admin:portal_user_changelist": Page({S: 302, L: 302, P: 302, A: 200}),
     "admin:django_q_schedule_changelist": Page({S: 302, L: 302, P: 302, A: 200}),

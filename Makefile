@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench format clean
+.PHONY: run test lint bench backup-check format clean
 
 run: $(VENV)/.run-deps
 	VENV=$(VENV) ./scripts/run.sh
@@ -19,6 +19,10 @@ lint: $(VENV)/.dev-deps
 format: $(VENV)/.dev-deps
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# pg_dump of a demo database, pg_restore into a fresh cluster, the portal started on it (not in `make test`).
+backup-check: $(VENV)/.run-deps
+	VENV=$(VENV) ./scripts/backup_restore_check.sh
 
 bench: $(VENV)/.run-deps
 	VENV=$(VENV) ./scripts/bench.sh $(ARGS)

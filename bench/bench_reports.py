@@ -29,24 +29,31 @@ REPEAT = int(os.environ.get("BENCH_REPEAT", "7"))
 LIST_REPEAT = int(os.environ.get("BENCH_LIST_REPEAT", "20"))
 
 
-def run(report):
+def seed_reports_history(report) -> None:
+    """The reports' benchmark data (unless BENCH_REPORTS_REUSE keeps an earlier run's)."""
     from support.models import Conversation
 
-    if not (os.environ.get("BENCH_REPORTS_REUSE") and Conversation.objects.exists()):
-        seed_demo(
-            report,
-            accounts=2000,
-            markets=200,
-            disputes=0,
-            conversations=0,
-            feedback=500,
-            **{
-                "history-months": MONTHS,
-                "history-conversations": CONVERSATIONS,
-                "history-cases": CASES,
-                "history-escalations": ESCALATIONS,
-            },
-        )
+    if os.environ.get("BENCH_REPORTS_REUSE") and Conversation.objects.exists():
+        return
+    seed_demo(
+        report,
+        accounts=2000,
+        markets=200,
+        disputes=0,
+        conversations=0,
+        feedback=500,
+        **{
+            "history-months": MONTHS,
+            "history-conversations": CONVERSATIONS,
+            "history-cases": CASES,
+            "history-escalations": ESCALATIONS,
+        },
+    )
+
+
+def run(report):
+
+    seed_reports_history(report)
     _rows(report)
     from reports.rollups import rollups_rebuild
 

@@ -19,8 +19,8 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from bench.bench_reports import CASES, CONVERSATIONS, ESCALATIONS, MONTHS
-from bench.timing import measure, seed_demo, summary
+from bench.bench_reports import seed_reports_history
+from bench.timing import measure, summary
 
 REPEAT = int(os.environ.get("BENCH_REPEAT", "7"))
 WEEKS = 104
@@ -30,23 +30,8 @@ def run(report):
     from reports.models import MetricSnapshot
     from reports.rollups import rollups_rebuild
     from reports.weekly.freezing import last_finished_week, week_freeze, weeks_backfill
-    from support.models import Conversation
 
-    if not (os.environ.get("BENCH_REPORTS_REUSE") and Conversation.objects.exists()):
-        seed_demo(
-            report,
-            accounts=2000,
-            markets=200,
-            disputes=0,
-            conversations=0,
-            feedback=500,
-            **{
-                "history-months": MONTHS,
-                "history-conversations": CONVERSATIONS,
-                "history-cases": CASES,
-                "history-escalations": ESCALATIONS,
-            },
-        )
+    seed_reports_history(report)
     rollups_rebuild()
     admin = get_user_model().objects.get(username="admin")
     busiest = last_finished_week()

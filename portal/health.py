@@ -9,6 +9,7 @@ Portal is the floor, so what other apps add to the detail (the Intercom outbox) 
 with `register_health_check()` from their `AppConfig.ready()`.
 """
 
+import hmac
 import logging
 import time
 from collections.abc import Callable
@@ -37,6 +38,17 @@ class HealthCheck:
 
 _REPORT_KEYS = frozenset({"status", "version", "time", "database", "broker", "queue", "migrations", "cache"})
 _checks: dict[str, HealthCheck] = {}
+
+
+def bearer_token_matches(request, token: str) -> bool:
+    """The request presents `Authorization: Bearer <token>` (compared in constant time); never
+    when `token` is empty. How monitoring reads /healthz?detail and /metrics."""
+    scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
+    return (
+        bool(token)
+        and scheme.lower() == "bearer"
+        and hmac.compare_digest(presented.strip().encode(), token.encode())
+    )
 
 
 def register_health_check(check: HealthCheck) -> None:

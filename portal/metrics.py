@@ -7,7 +7,6 @@ Several gunicorn processes: set PROMETHEUS_MULTIPROC_DIR to a directory they sha
 each start) and the latency histogram is summed over them. /metrics answers a bearer
 METRICS_TOKEN, or a client in METRICS_ALLOWED_NETWORKS (CIDRs), and nobody else."""
 
-import hmac
 import ipaddress
 import os
 import time
@@ -76,13 +75,9 @@ def metrics_text() -> bytes:
 
 
 def may_scrape(request) -> bool:
-    token = settings.METRICS_TOKEN
-    scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
-    if (
-        token
-        and scheme.lower() == "bearer"
-        and hmac.compare_digest(presented.strip().encode(), token.encode())
-    ):
+    from portal.health import bearer_token_matches
+
+    if bearer_token_matches(request, settings.METRICS_TOKEN):
         return True
     try:
         address = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))

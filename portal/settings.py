@@ -4,7 +4,6 @@ Everything that differs between machines comes from the environment (a `.env` fi
 `manage.py` is read when present); `.env.example` lists every variable.
 """
 
-import ipaddress
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -14,6 +13,7 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from portal import __version__
+from portal.monitoring_settings import logging_config, metrics_networks, sentry_start
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -340,11 +340,7 @@ HEALTHZ_TOKEN = env("HEALTHZ_TOKEN", default="")
 # networks (CIDRs, comma-separated; behind a proxy the proxy's address is what is seen). Neither
 # set: /metrics answers nobody.
 METRICS_TOKEN = env("METRICS_TOKEN", default="")
-METRICS_ALLOWED_NETWORKS = [
-    ipaddress.ip_network(network.strip())
-    for network in env.list("METRICS_ALLOWED_NETWORKS", default=[])
-    if network.strip()
-]
+METRICS_ALLOWED_NETWORKS = metrics_networks(env)
 
 SILENCED_SYSTEM_CHECKS = [
     # W021 asks for HSTS preload. Submitting a domain to browsers' preload lists is hard to
@@ -356,46 +352,6 @@ if not DEBUG and not env.bool("SECURE_SSL_REDIRECT", default=True):
     # already redirects plain HTTP to HTTPS (documented in the README).
     SILENCED_SYSTEM_CHECKS.append("security.W008")
 
-# Error reporting through Sentry when SENTRY_DSN is set (the maintained SDK), off otherwise. No
-# personal data is sent (send_default_pii off: user ids, not e-mail addresses or IP addresses).
-SENTRY_DSN = env("SENTRY_DSN", default="")
-if SENTRY_DSN:
-    import sentry_sdk
-    from sentry_sdk.integrations.django import DjangoIntegration
-
-    sentry_sdk.init(
-        dsn=SENTRY_DSN,
-        integrations=[DjangoIntegration()],
-        environment=env("SENTRY_ENVIRONMENT", default="production"),
-        release=PORTAL_VERSION,
-        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
-        send_default_pii=False,
-    )
-
-# LOG_FORMAT=json: one JSON object a line, with the request's id and user id or the task's name
-# (portal.logcontext), for a log pipeline; plain (the default): one readable line.
-LOG_FORMAT = env("LOG_FORMAT", default="plain")
-if LOG_FORMAT not in ("plain", "json"):
-    raise ImproperlyConfigured("LOG_FORMAT must be plain or json.")
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {"context": {"()": "portal.logcontext.ContextFilter"}},
-    "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
-        "json": {
-            "()": "pythonjsonlogger.json.JsonFormatter",
-            "format": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(user_id)s %(task)s",
-            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
-        },
-    },
-    "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["context"]}
-    },
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {
-        "django.db.backends": {"level": "WARNING"},
-        # Axes logs every successful login at INFO; failures and lockouts stay visible.
-        "axes": {"level": env("AXES_LOG_LEVEL", default="WARNING")},
-    },
-}
+# Sentry when SENTRY_DSN is set; LOG_FORMAT plain or json (portal.monitoring_settings).
+SENTRY_DSN = sentry_start(env, release=PORTAL_VERSION)
+LOG_FORMAT, LOGGING = logging_config(env)

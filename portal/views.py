@@ -1,5 +1,3 @@
-import hmac
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
@@ -10,7 +8,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from portal.forms import AwayForm, PreferencesForm, WorkingHoursForm, add_service_errors
-from portal.health import health_report, probe_report, ready_report
+from portal.health import bearer_token_matches, health_report, probe_report, ready_report
 from portal.myday import my_day
 from portal.redirects import next_url
 from portal.roles import ALL_ROLES, role_required
@@ -134,13 +132,7 @@ def metrics(request):
 
 
 def _may_read_health_detail(request) -> bool:
-    token = settings.HEALTHZ_TOKEN
-    scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
-    if (
-        token
-        and scheme.lower() == "bearer"
-        and hmac.compare_digest(presented.strip().encode(), token.encode())
-    ):
+    if bearer_token_matches(request, settings.HEALTHZ_TOKEN):
         return True
     return request.user.is_authenticated and request.user.is_staff
 

@@ -68,3 +68,20 @@ def test_the_detail_of_healthz_names_webhook_lag_sla_breaches_and_pages(client, 
     assert body["webhooks"] == {"waiting": 0, "oldest_waiting_age_seconds": 0}
     assert body["sla"] == {"breached_now": 0}
     assert body["pages"] == {"sent_total": 0, "failing": 0, "given_up": 0}
+
+
+def test_an_unreadable_allowed_network_stops_the_start_with_its_reason():
+    import environ
+    from django.core.exceptions import ImproperlyConfigured
+
+    from portal.monitoring_settings import metrics_networks
+
+    env = environ.Env()
+    os_env = {"METRICS_ALLOWED_NETWORKS": "10.0.0.0/8, 192.168.1.0/24"}
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in os_env.items():
+            patch.setenv(name, value)
+        assert [str(n) for n in metrics_networks(env)] == ["10.0.0.0/8", "192.168.1.0/24"]
+        patch.setenv("METRICS_ALLOWED_NETWORKS", "10.0.0.0/8, the office")
+        with pytest.raises(ImproperlyConfigured, match=r"METRICS_ALLOWED_NETWORKS: .*the office"):
+            metrics_networks(env)

@@ -62,6 +62,20 @@ def _comma_list(text: str, *, what: str, most: int = 50, longest: int = 100) -> 
     return items
 
 
+# The rule form's two parts, in the order they are shown: When, then Then.
+RULE_CONDITIONS = (
+    "kinds",
+    "tiers",
+    "venues",
+    "case_categories",
+    "min_amount",
+    "words",
+    "intercom_tags",
+    "owner_available",
+)
+RULE_ACTIONS = ("assign", "person", "team", "when_unavailable", "priority", "sla_policy", "add_tags")
+
+
 class RuleForm(forms.ModelForm):
     """A routing rule: its conditions (all must hold; empty is any) and what it does. The
     service (routing_rule_save) decides whether the combination may be saved."""
@@ -118,25 +132,7 @@ class RuleForm(forms.ModelForm):
 
     class Meta:
         model = RoutingRule
-        fields = [
-            "name",
-            "is_active",
-            "kinds",
-            "tiers",
-            "venues",
-            "case_categories",
-            "min_amount",
-            "words",
-            "intercom_tags",
-            "owner_available",
-            "assign",
-            "person",
-            "team",
-            "when_unavailable",
-            "priority",
-            "sla_policy",
-            "add_tags",
-        ]
+        fields = ["name", "is_active", *RULE_CONDITIONS, *RULE_ACTIONS]
         labels = {
             "is_active": "On",
             "owner_available": "The account's owner is",
@@ -149,18 +145,6 @@ class RuleForm(forms.ModelForm):
             "when_unavailable": "For the owner or a named person.",
         }
         widgets = {"assign": forms.RadioSelect}
-
-    CONDITIONS = (
-        "kinds",
-        "tiers",
-        "venues",
-        "case_categories",
-        "min_amount",
-        "words",
-        "intercom_tags",
-        "owner_available",
-    )
-    ACTIONS = ("assign", "person", "team", "when_unavailable", "priority", "sla_policy", "add_tags")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -180,10 +164,10 @@ class RuleForm(forms.ModelForm):
         return [self["name"], self["is_active"]]
 
     def conditions(self):
-        return [self[name] for name in self.CONDITIONS]
+        return [self[name] for name in RULE_CONDITIONS]
 
     def actions(self):
-        return [self[name] for name in self.ACTIONS]
+        return [self[name] for name in RULE_ACTIONS]
 
 
 class TeamForm(forms.ModelForm):

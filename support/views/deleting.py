@@ -1,10 +1,12 @@
-"""The confirm-then-delete page shared by SLA calendars and policies and routing rules."""
+"""Pages shared by the SLA and routing settings: confirm-then-delete, and a form saved by a service."""
 
 from collections.abc import Callable
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+
+from portal.forms import add_service_errors
 
 
 def delete_confirm_page(
@@ -22,3 +24,26 @@ def delete_confirm_page(
             messages.success(request, done)
             return redirect(back)
     return render(request, template, {**context, "error": error}, status=400 if error else 200)
+
+
+def form_save_page(
+    request,
+    *,
+    form,
+    save: Callable[[dict], object],
+    done: Callable[[object], str],
+    back: str,
+    template: str,
+    context: dict,
+):
+    """A form page whose POST goes to a service: saved, the message and back to `back`; refused
+    by the form or the service (a ValidationError, shown on its fields), the page again with 400."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = save(dict(form.cleaned_data))
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, done(saved))
+            return redirect(back)
+    return render(request, template, {"form": form, **context}, status=400 if form.errors else 200)

@@ -2,13 +2,11 @@
 against a real or described conversation or case."""
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from disputes.models import DisputeCase
-from portal.forms import add_service_errors
 from portal.models import User
 from portal.roles import Role, role_required
 from support.forms.routing import RoutingTestForm, RuleActiveForm, RuleForm, RuleMoveForm
@@ -22,7 +20,7 @@ from support.routing.services import (
     routing_rule_set_active,
 )
 from support.routing.words import rule_actions_in_words, rule_conditions_in_words
-from support.views.deleting import delete_confirm_page
+from support.views.deleting import delete_confirm_page, form_save_page
 
 ROUTING_EDITORS = (Role.ADMIN,)
 
@@ -117,17 +115,15 @@ def routing_rule_active_view(request, pk):
 @role_required(*ROUTING_EDITORS)
 def routing_rule_edit(request, pk=None):
     rule = get_object_or_404(RoutingRule, pk=pk) if pk else None
-    form = RuleForm(request.POST if request.method == "POST" else None, instance=rule)
-    if request.method == "POST" and form.is_valid():
-        try:
-            rule = routing_rule_save(rule=rule, data=dict(form.cleaned_data))
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, f"Rule “{rule.name}” saved as rule {rule.position}.")
-            return redirect("support:routing")
-    context = {"form": form, "rule": rule}
-    return render(request, "support/routing_rule_form.html", context, status=400 if form.errors else 200)
+    return form_save_page(
+        request,
+        form=RuleForm(request.POST if request.method == "POST" else None, instance=rule),
+        save=lambda data: routing_rule_save(rule=rule, data=data),
+        done=lambda saved: f"Rule “{saved.name}” saved as rule {saved.position}.",
+        back="support:routing",
+        template="support/routing_rule_form.html",
+        context={"rule": rule},
+    )
 
 
 @role_required(*ROUTING_EDITORS)

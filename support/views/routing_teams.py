@@ -1,16 +1,13 @@
 """/support/routing/teams/: the teams routing rules may give work to (Admins)."""
 
-from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.db.models import Count
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 
-from portal.forms import add_service_errors
 from portal.roles import role_required
 from support.forms.routing import TeamForm
 from support.models import RoutingRule, RoutingTeam
 from support.routing.services import routing_team_delete, routing_team_save
-from support.views.deleting import delete_confirm_page
+from support.views.deleting import delete_confirm_page, form_save_page
 from support.views.routing import ROUTING_EDITORS
 
 
@@ -30,17 +27,15 @@ def teams(request):
 @role_required(*ROUTING_EDITORS)
 def team_edit(request, pk=None):
     team = get_object_or_404(RoutingTeam, pk=pk) if pk else None
-    form = TeamForm(request.POST if request.method == "POST" else None, instance=team)
-    if request.method == "POST" and form.is_valid():
-        try:
-            team = routing_team_save(team=team, data=dict(form.cleaned_data))
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, f"Team “{team.name}” saved.")
-            return redirect("support:routing_teams")
-    context = {"form": form, "team": team}
-    return render(request, "support/routing_team_form.html", context, status=400 if form.errors else 200)
+    return form_save_page(
+        request,
+        form=TeamForm(request.POST if request.method == "POST" else None, instance=team),
+        save=lambda data: routing_team_save(team=team, data=data),
+        done=lambda saved: f"Team “{saved.name}” saved.",
+        back="support:routing_teams",
+        template="support/routing_team_form.html",
+        context={"team": team},
+    )
 
 
 @role_required(*ROUTING_EDITORS)

@@ -1,15 +1,10 @@
 """SLA policy pages: create, edit, delete (when nothing refers to it)."""
 
-from django.contrib import messages
-from django.core.exceptions import ValidationError
-from django.shortcuts import redirect, render
-
-from portal.forms import add_service_errors
 from portal.roles import role_required
 from support.forms import PolicyForm, policy_initial
 from support.selectors import SLA_EDITORS, policy_get_for_user
 from support.sla.policies import policy_delete, policy_save
-from support.views.deleting import delete_confirm_page
+from support.views.deleting import delete_confirm_page, form_save_page
 
 
 @role_required(*SLA_EDITORS)
@@ -17,16 +12,15 @@ def policy_edit(request, pk=None):
     policy = policy_get_for_user(user=request.user, pk=pk, to_change=True) if pk else None
     initial = policy_initial(policy) if policy else None
     form = PolicyForm(request.POST if request.method == "POST" else None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            policy = policy_save(policy=policy, data=form.policy_input())
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, f"Policy “{policy.name}” saved at position {policy.position}.")
-            return redirect("support:sla")
-    context = {"form": form, "policy": policy}
-    return render(request, "support/sla/policy_form.html", context, status=400 if form.errors else 200)
+    return form_save_page(
+        request,
+        form=form,
+        save=lambda _: policy_save(policy=policy, data=form.policy_input()),
+        done=lambda saved: f"Policy “{saved.name}” saved at position {saved.position}.",
+        back="support:sla",
+        template="support/sla/policy_form.html",
+        context={"policy": policy},
+    )
 
 
 @role_required(*SLA_EDITORS)

@@ -20,6 +20,7 @@ def intercom_drain_outbox() -> dict:
         "superseded": report.superseded,
         "failed": report.failed,
         "dead": report.dead,
+        "lease_lost": report.lease_lost,
         "calls": report.calls,
         "seconds": report.seconds,
     }

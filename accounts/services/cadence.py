@@ -57,24 +57,35 @@ def due_dates_recompute() -> int:
     return len(changed)
 
 
-def overdue_digest_send(*, now: dt.datetime | None = None) -> dict[str, int]:
-    """Mail each owner one digest of their accounts that became overdue since the last digest.
+def _owed_digest() -> Q:
+    return Q(overdue_notified_for__isnull=True) | ~Q(overdue_notified_for=F("next_check_in_due"))
 
-    An account is in a digest once per due date: after mailing, `overdue_notified_for` is set to
-    the due time it covered, so running this twice sends nothing twice. An owner whose mail fails
-    is retried on the next run; the others are not mailed again.
-    """
-    now = now or timezone.now()
+
+def _newly_overdue_by_owner(now: dt.datetime) -> dict:
     newly_overdue = (
         Account.objects.filter(status=Account.Status.ACTIVE, next_check_in_due__lt=now)
-        .filter(Q(overdue_notified_for__isnull=True) | ~Q(overdue_notified_for=F("next_check_in_due")))
+        .filter(_owed_digest())
         .select_related("owner", "tier")
         .order_by("owner_id", "next_check_in_due")
     )
     by_owner = defaultdict(list)
     for account in newly_overdue:
         by_owner[account.owner].append(account)
-    sent = 0
+    return by_owner
+
+
+def overdue_digest_send(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """Mail each owner one digest of their accounts that became overdue since the last digest.
+
+    An account is in a digest once per due date: after mailing, `overdue_notified_for` is set to
+    the due time it covered, so running this twice sends nothing twice — also two passes at once
+    (several worker clusters): each owner's accounts are locked and read again before marking,
+    so the pass that comes second finds them marked and sends nothing. An owner whose mail fails
+    is retried on the next run; the others are not mailed again.
+    """
+    now = now or timezone.now()
+    by_owner = _newly_overdue_by_owner(now)
+    sent = mailed_accounts = 0
     for owner, accounts in by_owner.items():
         if not owner.email:
             logger.warning(
@@ -82,13 +93,20 @@ def overdue_digest_send(*, now: dt.datetime | None = None) -> dict[str, int]:
             )
             continue
         with transaction.atomic():
-            marked = Account.objects.filter(pk__in=[a.pk for a in accounts]).update(
-                overdue_notified_for=F("next_check_in_due")
+            still_owed = set(
+                Account.objects.select_for_update()
+                .filter(_owed_digest(), pk__in=[a.pk for a in accounts])
+                .values_list("pk", flat=True)
             )
+            accounts = [a for a in accounts if a.pk in still_owed]
+            if not accounts:
+                continue  # another pass mailed them meanwhile
+            Account.objects.filter(pk__in=still_owed).update(overdue_notified_for=F("next_check_in_due"))
             _mail_digest(owner, accounts, now)
         sent += 1
-        logger.info("Overdue digest to %s: %d accounts", owner, marked)
-    return {"owners_mailed": sent, "accounts": sum(len(a) for a in by_owner.values())}
+        mailed_accounts += len(accounts)
+        logger.info("Overdue digest to %s: %d accounts", owner, len(accounts))
+    return {"owners_mailed": sent, "accounts": mailed_accounts}
 
 
 def _mail_digest(owner, accounts: list[Account], now: dt.datetime) -> None:

@@ -105,6 +105,21 @@ def test_daily_pass_mails_each_owner_one_digest_and_never_twice():
     assert mail.outbox == [] and second["accounts"] == 0
 
 
+def test_a_pass_that_read_before_another_pass_mailed_sends_nothing(monkeypatch):
+    """Two clusters run the daily pass at once: both read the same overdue accounts, the first
+    marks and mails them; the second must find them marked, not mail the digest again."""
+    from accounts.services import cadence
+
+    owner = specialist_user(email="racer@example.com")
+    make_check_in(make_account(owner=owner), days_ago=10)
+    read_before = cadence._newly_overdue_by_owner(timezone.now())  # the second pass's read
+    assert overdue_digest_send()["owners_mailed"] == 1  # the first pass
+    mail.outbox.clear()
+    monkeypatch.setattr(cadence, "_newly_overdue_by_owner", lambda now: read_before)
+    assert overdue_digest_send() == {"owners_mailed": 0, "accounts": 0}
+    assert mail.outbox == []
+
+
 def test_an_account_overdue_again_after_a_new_check_in_is_in_a_later_digest():
     owner = specialist_user(email="owner@example.com")
     account = make_account(owner=owner)

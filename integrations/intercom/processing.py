@@ -8,10 +8,12 @@ alike end as status "failed" with the error, and the work done before it is roll
 """
 
 import contextlib
+import datetime as dt
 import logging
 import time
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -111,6 +113,7 @@ def process_event(event_id: int, *, skip_locked: bool = False) -> str:
 
 WEBHOOK_DRAIN = "intercom.webhooks"
 WEBHOOK_DRAIN_TASK = "integrations.tasks.intercom_process_webhooks"
+STALE_DRAIN_REQUEST = dt.timedelta(minutes=1)
 
 
 def request_webhook_drain() -> bool:
@@ -120,12 +123,18 @@ def request_webhook_drain() -> bool:
     Why a flag and not a task per notification: each task is a queue row written, fetched and
     deleted and a hand-off between the cluster's processes; per notification, that overhead kept
     the load test (scripts/bench_webhooks.sh) under its target."""
-    claimed = DrainRequest.objects.filter(name=WEBHOOK_DRAIN, queued=False).update(
-        queued=True, requested_at=timezone.now()
+    now = timezone.now()
+    # A request older than a minute whose drain never started lost its task (the broker was
+    # restarted, say): queue another rather than wait for the sweep. A drain queued twice is
+    # harmless (the second finds the first's lock and exits).
+    claimed = (
+        DrainRequest.objects.filter(name=WEBHOOK_DRAIN)
+        .filter(Q(queued=False) | Q(requested_at__lt=now - STALE_DRAIN_REQUEST))
+        .update(queued=True, requested_at=now)
     )
     if not claimed:
         _, claimed = DrainRequest.objects.get_or_create(
-            name=WEBHOOK_DRAIN, defaults={"queued": True, "requested_at": timezone.now()}
+            name=WEBHOOK_DRAIN, defaults={"queued": True, "requested_at": now}
         )
     if not claimed:
         return False

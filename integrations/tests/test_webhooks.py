@@ -689,6 +689,17 @@ def test_a_notification_whose_task_was_lost_is_processed_by_the_sweep(queue):
     assert intercom_reprocess_stale_webhooks() == 0
 
 
+def test_a_notification_queues_a_drain_again_when_the_requested_one_never_started(post, queue, fake, contact):
+    """The broker restarted and lost the queued drain: the flag still says one is on its way."""
+    DrainRequestFactory(queued=True, requested_at=timezone.now() - dt.timedelta(seconds=30))
+    post(notification(fake.add_conversation(contact["id"]), notif_id="notif_soon"))
+    assert queue.tasks() == []  # within the minute: the queued drain may still start
+    DrainRequest.objects.update(requested_at=timezone.now() - dt.timedelta(minutes=2))
+    post(notification(fake.add_conversation(contact["id"]), notif_id="notif_later"))
+    assert queue.funcs() == [DRAIN_TASK]
+    assert queue.run() == [{"processed": 2}]
+
+
 def test_the_sweep_clears_a_drain_request_whose_task_never_ran(post, queue, fake, contact):
     DrainRequestFactory(queued=True)  # its task was lost
     post(notification(fake.add_conversation(contact["id"]), notif_id="notif_a"))

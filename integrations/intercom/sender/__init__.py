@@ -1,7 +1,9 @@
 """The outbox sender: delivers pending SyncJobs to Intercom, in order per contact.
 
 A worker claims every undelivered job of a few contacts at a time (a lease: a worker that dies
-mid-batch leaves jobs "running" with an old `claimed_at`, and the next drain takes them over).
+mid-batch leaves jobs "running" with an old `claimed_at`, and the next drain takes them over once
+LEASE has passed). The lease is renewed contact by contact just before delivery, so it only has
+to outlast one contact; a worker whose lease ran out and was taken over skips that contact.
 For each contact the jobs go out oldest first; a failure stops that contact's later jobs until
 the failed one is retried, so Intercom never sees an older state after a newer one. Failures are
 retried with exponential backoff; after 24 hours of failures a job is dead (kept, shown on the

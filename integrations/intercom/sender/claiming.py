@@ -8,7 +8,10 @@ from django.utils import timezone
 
 from integrations.models import SyncJob
 
-LEASE = dt.timedelta(minutes=5)
+# A worker renews its lease on a contact's jobs just before delivering them (`renew`), so the lease
+# only has to outlast one contact's delivery: a few calls, each within the client's timeout and a
+# rate-limit window's wait. Jobs a dead worker held are taken over after it.
+LEASE = dt.timedelta(minutes=2)
 CONTACTS_PER_CLAIM = 50
 UNDELIVERED = (SyncJob.Status.PENDING, SyncJob.Status.FAILED, SyncJob.Status.RUNNING)
 
@@ -65,3 +68,18 @@ def claim(limit_contacts: int = CONTACTS_PER_CLAIM) -> list[list[SyncJob]]:
             )
             claimed.append(group)
         return claimed
+
+
+def renew(group: list[SyncJob]) -> bool:
+    """Extend this worker's lease on one contact's claimed jobs just before delivering them.
+    False when the lease was lost meanwhile (it ran out and another worker claimed the jobs):
+    they are then that worker's to deliver, and this one leaves them alone."""
+    now = timezone.now()
+    renewed = SyncJob.objects.filter(
+        pk__in=[j.pk for j in group], status=SyncJob.Status.RUNNING, claimed_at=group[0].claimed_at
+    ).update(claimed_at=now)
+    if renewed != len(group):
+        return False
+    for job in group:
+        job.claimed_at = now
+    return True

@@ -23,6 +23,7 @@ class DrainReport:
     superseded: int = 0
     failed: int = 0
     dead: int = 0
+    lease_lost: int = 0  # contacts another worker took over before this one reached them
     calls: int = 0
     seconds: float = 0.0
     errors: list[str] = field(default_factory=list)

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from integrations.intercom.client import IntercomClient
-from integrations.intercom.sender.claiming import claim
+from integrations.intercom.sender.claiming import claim, renew
 from integrations.intercom.sender.delivery import Sender
 from integrations.intercom.sender.outcomes import DrainReport, deliver_group
 from integrations.models import IntercomAdmin
@@ -31,6 +31,9 @@ def drain(
             if not groups:
                 break
             for group in groups:
+                if not renew(group):
+                    report.lease_lost += 1
+                    continue
                 deliver_group(sender, group, report)
                 done_contacts += 1
             if max_contacts is not None and done_contacts >= max_contacts:

@@ -11,6 +11,7 @@ row); on SQLite, which has no round trips, multi-row INSERTs and executemany.
 Identifiers in the SQL come from model metadata, never from input; values are always bound.
 """
 
+import contextlib
 from collections.abc import Iterable, Sequence
 
 from django.db import connection
@@ -78,3 +79,25 @@ def bulk_insert_rows(model, field_names: Sequence[str], rows: Iterable[Sequence]
             values = ", ".join([one_row] * len(batch))
             sql = f"INSERT INTO {table} ({columns}) VALUES {values}"  # noqa: S608
             cursor.execute(sql, [value for row in batch for value in _prepare(fields, row)])
+
+
+@contextlib.contextmanager
+def sole_run(key: int):
+    """Whether this process may run a pass now that must not run twice at once (across worker
+    clusters): on PostgreSQL a session advisory lock on `key` (any fixed 64-bit number, the same
+    in every process), tried without waiting. The lock belongs to the database session, not to a
+    transaction, so the work inside still commits as it goes; it is released on the way out, or by
+    PostgreSQL when a killed worker's connection closes. Elsewhere (SQLite, which serialises
+    writes anyway) always True."""
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
+        acquired = cursor.fetchone()[0]
+    try:
+        yield acquired
+    finally:
+        if acquired:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [key])

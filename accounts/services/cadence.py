@@ -15,7 +15,7 @@ from django.utils import timezone
 from accounts.models import Account
 from accounts.services.contact_sync import contact_sync_record_for_ids
 from accounts.services.health import health_refresh
-from portal.db import bulk_update_rows
+from portal.db import bulk_update_rows, sole_run
 
 logger = logging.getLogger(__name__)
 
@@ -120,12 +120,21 @@ def _mail_digest(owner, accounts: list[Account], now: dt.datetime) -> None:
     )
 
 
+# Any fixed 64-bit number, the same in every process: the key of the daily pass's advisory lock.
+_CADENCE_PASS_LOCK_KEY = 7_304_215_470_002
+
+
 def cadence_daily_pass(*, now: dt.datetime | None = None) -> dict:
     """The daily job: due dates, health with today's snapshot, and the overdue digests.
-    Idempotent: a second run the same day changes and sends nothing new."""
+    Idempotent: a second run the same day changes and sends nothing new. One pass at a time: a
+    run that starts while another runs (a retry, a second cluster) leaves the work to it — two
+    at once rewrote the same accounts in different orders and deadlocked."""
     now = now or timezone.now()
-    return {
-        "due_dates_changed": due_dates_recompute(),
-        "health_changed": health_refresh(now=now),
-        **overdue_digest_send(now=now),
-    }
+    with sole_run(_CADENCE_PASS_LOCK_KEY) as sole:
+        if not sole:
+            return {"skipped": "another cadence pass is running"}
+        return {
+            "due_dates_changed": due_dates_recompute(),
+            "health_changed": health_refresh(now=now),
+            **overdue_digest_send(now=now),
+        }

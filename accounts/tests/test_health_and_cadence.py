@@ -120,6 +120,31 @@ def test_a_pass_that_read_before_another_pass_mailed_sends_nothing(monkeypatch):
     assert mail.outbox == []
 
 
+@pytest.mark.django_db(transaction=True)
+def test_one_daily_pass_at_a_time_and_a_second_one_leaves_the_work_to_it():
+    """Two at once rewrote the same accounts in different orders and deadlocked (found by the
+    production rehearsal, three clusters on PostgreSQL). SQLite serialises writes: both run."""
+    from django.db import connection, connections
+
+    from accounts.services import cadence
+
+    owner = specialist_user(email="sole@example.com")
+    make_check_in(make_account(owner=owner), days_ago=10)
+    mail.outbox.clear()
+    if connection.vendor == "postgresql":
+        holder = connections.create_connection("default")  # the other cluster's session
+        try:
+            with holder.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_lock(%s)", [cadence._CADENCE_PASS_LOCK_KEY])
+            assert cadence_daily_pass() == {"skipped": "another cadence pass is running"}
+            assert mail.outbox == []
+        finally:
+            with holder.cursor() as cursor:  # the other pass ends (closing the session would
+                cursor.execute("SELECT pg_advisory_unlock_all()")  # release it a moment later)
+            holder.close()
+    assert cadence_daily_pass()["owners_mailed"] == 1 and len(mail.outbox) == 1
+
+
 def test_an_account_overdue_again_after_a_new_check_in_is_in_a_later_digest():
     owner = specialist_user(email="owner@example.com")
     account = make_account(owner=owner)

@@ -7,18 +7,18 @@ exception escapes: junk in the notification (a ValueError from parsing) and unex
 alike end as status "failed" with the error, and the work done before it is rolled back.
 """
 
-import contextlib
 import datetime as dt
 import logging
 import time
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django_q.tasks import async_task
 
 from integrations.intercom.topics import CONTACT_TOPICS, Ignored, register_topic_handler, topic_handler
 from integrations.models import DrainRequest, IntercomContact, WebhookEvent
+from portal.db import sole_run
 
 logger = logging.getLogger(__name__)
 
@@ -193,20 +193,6 @@ def _drain(*, batch: int, deadline: float, older_than) -> dict:
 _DRAIN_LOCK_KEY = 7_304_215_470_001
 
 
-@contextlib.contextmanager
 def _sole_drain():
-    """Whether this process may drain now. The lock belongs to the database session, not to a
-    transaction, so each notification still commits on its own; it is released on the way out
-    (or by PostgreSQL when a killed worker's connection closes)."""
-    if connection.vendor != "postgresql":
-        yield True
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s)", [_DRAIN_LOCK_KEY])
-        acquired = cursor.fetchone()[0]
-    try:
-        yield acquired
-    finally:
-        if acquired:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s)", [_DRAIN_LOCK_KEY])
+    """Whether this process may drain now (see portal.db.sole_run)."""
+    return sole_run(_DRAIN_LOCK_KEY)

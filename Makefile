@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench backup-check format clean
+.PHONY: run test lint bench backup-check prod-check format clean
 
 run: $(VENV)/.run-deps
 	VENV=$(VENV) ./scripts/run.sh
@@ -23,6 +23,10 @@ format: $(VENV)/.dev-deps
 # pg_dump of a demo database, pg_restore into a fresh cluster, the portal started on it (not in `make test`).
 backup-check: $(VENV)/.run-deps
 	VENV=$(VENV) ./scripts/backup_restore_check.sh
+
+# The production rehearsal: 2 web nodes, 3 clusters on Redis, PostgreSQL, load and faults (not in `make test`).
+prod-check: $(VENV)/.run-deps
+	VENV=$(VENV) ./scripts/prod_check.sh
 
 bench: $(VENV)/.run-deps
 	VENV=$(VENV) ./scripts/bench.sh $(ARGS)

@@ -8,9 +8,19 @@
 -- rising updated_at, and every tenth notification a contact update.
 --
 -- Environment: WEBHOOK_SECRET (default bench-secret), BENCH_RUN_TAG (default: the start time).
+-- For the production rehearsal (bench/prodcheck), optionally:
+--   REPEAT_EVERY=k   every k-th request re-sends an earlier notification (same id): Intercom's
+--                    retries. Two wrk runs with the same BENCH_RUN_TAG send the same notifications
+--                    (per thread number), so each is delivered to both web nodes.
+--   RUN_NO           digits put before every conversation id, so that two runs share none.
+--   FORWARDED_PROTO  sent as X-Forwarded-Proto, as the TLS-terminating proxy does.
+--   ACK_DIR          each thread writes "<id> <status>" there for every 200 answer (the ids
+--                    Intercom would count as delivered), in a file named after ACK_TAG and the
+--                    thread.
 -- At the end it prints one line the shell script parses:
 --   webhook-bench: generated=<bodies built> accepted=<200 "accepted"> other=<any other answer>
 --   p50_ms=… p99_ms=…
+-- and, per thread, "webhook-thread: tid=<n> built=<distinct notifications> repeats=<re-sent>".
 
 local bit = require("bit")
 local band, bor, bxor, bnot = bit.band, bit.bor, bit.bxor, bit.bnot
@@ -129,9 +139,14 @@ local ENVELOPE = [[{"type":"notification_event","app_id":"benchapp","id":"notif_
   .. [["topic":"%s","created_at":%d,"delivery_attempts":1,"first_sent_at":%d,]]
   .. [["data":{"type":"notification_event_data","item":%s}}]]
 
-local sign
+local REPEAT_EVERY = tonumber(os.getenv("REPEAT_EVERY") or "0")
+local FORWARDED_PROTO = os.getenv("FORWARDED_PROTO")
+local ACK_DIR = os.getenv("ACK_DIR")
+local RUN_NO = os.getenv("RUN_NO") or "" -- digits before each conversation id: runs do not share them
+
+local sign, acks
 local thread_no = 0 -- set in init from the global wrk's setup gives each thread
-generated, accepted, other = 0, 0, 0
+generated, accepted, duplicate, other, built, repeats = 0, 0, 0, 0, 0, 0
 
 local function notification(n)
   local conversation_no = floor(n / 5)
@@ -147,7 +162,7 @@ local function notification(n)
     topic = STEPS[step + 1]
     local closed = step == 3
     local replied = step >= 2 and tostring(when) or "null"
-    item = format(CONVERSATION, format("%d%09d", thread_no, conversation_no), T0 + conversation_no % 1000, when,
+    item = format(CONVERSATION, format("%s%d%09d", RUN_NO, thread_no, conversation_no), T0 + conversation_no % 1000, when,
       closed and "null" or tostring(when), tostring(n), contact_id, external_id, contact_id, external_id,
       step >= 1 and 5017691 or 0, closed and "false" or "true", closed and "closed" or "open",
       replied, replied, when, step + 1)
@@ -168,21 +183,41 @@ function init(args)
   self_test()
   sign = hmac_sha1_signer(SECRET)
   thread_no = tid
+  if ACK_DIR then
+    local name = format("%s/ack-%s-%s-%d.txt", ACK_DIR, RUN, os.getenv("ACK_TAG") or "wrk", thread_no)
+    acks = assert(io.open(name, "w"))
+    acks:setvbuf("line") -- wrk exits without closing the threads' files
+  end
 end
 
 function request()
-  local body = notification(generated)
+  local body
   generated = generated + 1
-  return wrk.format("POST", nil, {
+  if REPEAT_EVERY > 0 and built > 0 and generated % REPEAT_EVERY == 0 then
+    body = notification(math.random(0, built - 1))
+    repeats = repeats + 1
+  else
+    body = notification(built)
+    built = built + 1
+  end
+  local headers = {
     ["Content-Type"] = "application/json",
     ["User-Agent"] = "intercom-parrot-service-client/1.0",
     ["X-Hub-Signature"] = "sha1=" .. sign(body),
-  }, body)
+  }
+  if FORWARDED_PROTO then headers["X-Forwarded-Proto"] = FORWARDED_PROTO end
+  return wrk.format("POST", nil, headers, body)
 end
 
 function response(status, headers, body)
+  if status == 200 and acks then
+    local id, state = body:match('"id": *"([^"]+)"'), body:match('"status": *"(%a+)"')
+    if id then acks:write(id, " ", state or "?", "\n") end
+  end
   if status == 200 and body:find('"accepted"', 1, true) then
     accepted = accepted + 1
+  elseif status == 200 and body:find('"duplicate"', 1, true) then
+    duplicate = duplicate + 1
   else
     other = other + 1
     if other <= 3 then io.stderr:write(format("unexpected answer %d: %s\n", status, body)) end
@@ -190,10 +225,13 @@ function response(status, headers, body)
 end
 
 function done(summary, latency, requests)
-  local g, a, o = 0, 0, 0
+  local g, a, d, o = 0, 0, 0, 0
   for _, thread in ipairs(threads) do
     g, a, o = g + thread:get("generated"), a + thread:get("accepted"), o + thread:get("other")
+    d = d + thread:get("duplicate")
+    io.write(format("webhook-thread: tid=%d built=%d repeats=%d\n", thread:get("tid"), thread:get("built"),
+      thread:get("repeats")))
   end
-  io.write(format("webhook-bench: generated=%d accepted=%d other=%d p50_ms=%.2f p99_ms=%.2f\n",
-    g, a, o, latency:percentile(50) / 1000, latency:percentile(99) / 1000))
+  io.write(format("webhook-bench: generated=%d accepted=%d other=%d duplicate=%d p50_ms=%.2f p99_ms=%.2f\n",
+    g, a, o, d, latency:percentile(50) / 1000, latency:percentile(99) / 1000))
 end

@@ -39,6 +39,13 @@ def routing_rules_read_afresh():
 
 
 @pytest.fixture(autouse=True)
+def health_counts_afresh(settings):
+    """/healthz?detail keeps its counts for a few seconds; a test counts what it just wrote
+    (portal/tests/test_health.py tests the keeping itself)."""
+    settings.HEALTHZ_DETAIL_CACHE_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
 def media_in_tmp(settings, tmp_path):
     """Uploaded files of a test land in its own temp dir, never in the repository's media/."""
     settings.MEDIA_ROOT = tmp_path / "media"

@@ -188,19 +188,45 @@ def _cache_status() -> dict:
     return {"ok": ok}
 
 
+COUNTS_CACHE_KEY = "healthz:counts"
+
+
 def health_report() -> tuple[dict, int]:
-    """The probe's answer plus the task queue and the registered checks (the Intercom outbox):
-    a few count queries."""
+    """The probe's answer plus the task queue and the registered checks (the Intercom outbox,
+    webhooks, SLA clocks, pages): a few count queries, kept in the cache for
+    HEALTHZ_DETAIL_CACHE_SECONDS (10 by default; 0: counted every time), so that several
+    monitors and Prometheus scraping /metrics count once per period whatever their number;
+    `counted_at` says when. The database check itself is always live."""
     database = database_status()
-    queue = queue_status() if database["ok"] or "orm" not in settings.Q_CLUSTER else {"ok": False}
-    status = "ok" if database["ok"] and queue["ok"] else ("degraded" if database["ok"] else "down")
+    if database["ok"]:
+        sections = _cached_counts()
+    else:
+        queue = queue_status() if "orm" not in settings.Q_CLUSTER else {"ok": False}
+        sections = {"queue": queue}
+        for check in sorted(_checks.values(), key=lambda c: (c.order, c.key)):
+            sections[check.key] = check.without_database()
+    queue_ok = sections["queue"]["ok"]
+    status = "ok" if database["ok"] and queue_ok else ("degraded" if database["ok"] else "down")
     body = {
         "status": status,
         "version": settings.PORTAL_VERSION,
         "time": timezone.now().isoformat(),
         "database": database,
-        "queue": queue,
+        **sections,
     }
-    for check in sorted(_checks.values(), key=lambda c: (c.order, c.key)):
-        body[check.key] = check.check() if database["ok"] else check.without_database()
     return body, 200 if database["ok"] else 503
+
+
+def _cached_counts() -> dict:
+    from django.core.cache import cache
+
+    seconds = settings.HEALTHZ_DETAIL_CACHE_SECONDS
+    sections = cache.get(COUNTS_CACHE_KEY) if seconds else None
+    if sections is None:
+        sections = {"queue": queue_status()}
+        for check in sorted(_checks.values(), key=lambda c: (c.order, c.key)):
+            sections[check.key] = check.check()
+        sections["counted_at"] = timezone.now().isoformat()
+        if seconds:
+            cache.set(COUNTS_CACHE_KEY, sections, seconds)
+    return sections

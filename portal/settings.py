@@ -336,6 +336,8 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^healthz/ready$"]
 # Monitoring that sends `Authorization: Bearer <token>` may read /healthz?detail (the task queue
 # and the Intercom outbox); Admins may too. Empty: Admins only.
 HEALTHZ_TOKEN = env("HEALTHZ_TOKEN", default="")
+# Seconds /healthz?detail (and /metrics) keep their counts before counting again (0: every time).
+HEALTHZ_DETAIL_CACHE_SECONDS = env.int("HEALTHZ_DETAIL_CACHE_SECONDS", default=10)
 # Prometheus scrapes /metrics with `Authorization: Bearer <METRICS_TOKEN>`, or from one of these
 # networks (CIDRs, comma-separated; behind a proxy the proxy's address is what is seen). Neither
 # set: /metrics answers nobody.

@@ -59,6 +59,27 @@ def test_healthz_detail_reports_database_queue_and_version_to_monitoring(monitor
 
 
 @pytest.mark.django_db
+def test_healthz_detail_counts_once_per_period_however_many_monitors_ask(
+    monitoring, settings, django_assert_max_num_queries
+):
+    from django.core.cache import cache
+
+    from portal.health import COUNTS_CACHE_KEY
+
+    cache.delete(COUNTS_CACHE_KEY)
+    settings.HEALTHZ_DETAIL_CACHE_SECONDS = 10
+    first = monitoring.get("/healthz?detail").json()
+    OrmQ.objects.create(key=settings.Q_CLUSTER["name"], payload="x", lock=timezone.now())
+    with django_assert_max_num_queries(1):  # the database check; the counts come from the cache
+        again = monitoring.get("/healthz?detail").json()
+    assert again["queue"]["pending"] == first["queue"]["pending"] == 0
+    assert again["counted_at"] == first["counted_at"]
+    cache.delete(COUNTS_CACHE_KEY)  # the period is over
+    assert monitoring.get("/healthz?detail").json()["queue"]["pending"] == 1
+    cache.delete(COUNTS_CACHE_KEY)
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize("authorization", ["", "Bearer wrong", f"Basic {TOKEN}", f"Bearer {TOKEN}x"])
 def test_healthz_detail_is_refused_without_the_token(client, settings, authorization):
     settings.HEALTHZ_TOKEN = TOKEN

@@ -14,6 +14,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from portal import __version__
 from portal.monitoring_settings import logging_config, metrics_networks, sentry_start
+from portal.storage_settings import default_storage_setting
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -192,7 +193,8 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Disk (MEDIA_ROOT) unless MEDIA_S3_BUCKET names an S3-compatible bucket (portal.storage_settings).
+    "default": default_storage_setting(env),
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 

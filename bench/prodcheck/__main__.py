@@ -16,9 +16,9 @@ from pathlib import Path
 
 from bench.prodcheck.topology import ROOT, Topology, free_port, serve_chat_hook
 
+# Sizes (environment): PRODCHECK_ACCOUNTS here; PRODCHECK_WAVES of changes to every account and
+# PRODCHECK_LOAD_SECONDS of webhook load in steps.py. The defaults make 10,000 changes.
 ACCOUNTS = int(os.environ.get("PRODCHECK_ACCOUNTS", "2000"))
-WAVES = int(os.environ.get("PRODCHECK_WAVES", "5"))  # ACCOUNTS × WAVES account changes
-LOAD_SECONDS = int(os.environ.get("PRODCHECK_LOAD_SECONDS", "15"))
 
 
 class Report:

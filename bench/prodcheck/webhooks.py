@@ -4,6 +4,7 @@ in the mirror is the newest state that was sent for it."""
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import time
@@ -70,8 +71,6 @@ def send(
 
 
 def _base_env() -> dict:
-    import os
-
     return {"PATH": os.environ["PATH"]}
 
 

@@ -121,7 +121,7 @@ def test_a_pass_that_read_before_another_pass_mailed_sends_nothing(monkeypatch):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_one_daily_pass_at_a_time_and_a_second_one_leaves_the_work_to_it():
+def test_one_daily_pass_at_a_time_and_a_second_one_leaves_the_work_to_it(specialist):
     """Two at once rewrote the same accounts in different orders and deadlocked (found by the
     production rehearsal, three clusters on PostgreSQL). SQLite serialises writes: both run."""
     from django.db import connection, connections

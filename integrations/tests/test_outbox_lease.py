@@ -69,12 +69,13 @@ def test_jobs_a_dead_worker_held_are_delivered_once_the_lease_has_passed(ready):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_claim_passes_over_a_contact_another_worker_holds_a_job_of_instead_of_waiting():
+def test_a_claim_passes_over_a_contact_another_worker_holds_a_job_of_instead_of_waiting(specialist):
     """Two claims each waiting for a job of the other's contact deadlocked (three clusters on
     PostgreSQL). A contact with a job held elsewhere is left, whole, to a later claim."""
     from django.db import connection, connections
 
-    held, free = make_account(external_id="held-1"), make_account(external_id="free-1")
+    held = make_account(external_id="held-1", owner=specialist)
+    free = make_account(external_id="free-1", owner=specialist)
     held_job = SyncJob.objects.get(key=f"account:{held.pk}")
     if connection.vendor != "postgresql":  # one writer at a time: no row lock to pass over
         assert sorted(job.key for group in claim() for job in group) == sorted(

@@ -331,6 +331,36 @@ class WalletPortfolio(models.Model):
         return f"Portfolio of {self.wallet}"
 
 
+class Exposure(models.Model):
+    """One open position of a portfolio wallet in one outcome of a market, as last fetched from
+    the Data API (each wallet's refresh replaces its rows): which accounts hold what in each
+    market, for the resolution radar. Markets are named by their condition id, the Data API's
+    key (the markets themselves belong to disputes)."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="exposures")
+    wallet = models.ForeignKey(Wallet, on_delete=models.CASCADE, related_name="exposures")
+    condition_id = models.CharField(max_length=66)
+    outcome = models.CharField(max_length=200)
+    title = models.CharField(max_length=500, blank=True)
+    size = models.DecimalField(max_digits=24, decimal_places=6, help_text="Shares held.")
+    current_value = models.DecimalField(max_digits=18, decimal_places=4, null=True, blank=True)
+    fetched_at = models.DateTimeField(help_text="When the wallet's positions were fetched.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["wallet", "condition_id", "outcome"], name="exposure_once_per_wallet_outcome"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["condition_id", "account"], name="exposure_market_idx"),
+            models.Index(fields=["account", "condition_id"], name="exposure_account_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.wallet} {self.size} {self.outcome} in {self.condition_id}"
+
+
 class AccountImport(TimeStampedModel):
     """An uploaded CSV of accounts, imported in the background when large."""
 

@@ -1,12 +1,14 @@
 """Reads for the portfolio pages, My day, search and the CSV export: joins set up front."""
 
 import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from accounts.models import Account, AccountEvent, CheckIn, HealthSnapshot, Wallet
+from accounts.models import Account, AccountEvent, CheckIn, Exposure, HealthSnapshot, Wallet
 from accounts.timeline import timeline_sources
 from accounts.wallets import ADDRESS_RE
 from portal.models import User
@@ -142,3 +144,68 @@ def open_follow_ups_for(user: User, *, limit: int = 50) -> QuerySet[CheckIn]:
 
 def recent_events(account: Account) -> QuerySet[AccountEvent]:
     return account.events.select_related("actor")
+
+
+@dataclass
+class Holding:
+    """One account's position in one outcome of a market, summed over its wallets."""
+
+    account: Account
+    outcome: str
+    size: Decimal
+    value: Decimal | None
+    fetched_at: dt.datetime  # the oldest fetch among its wallets
+    current: bool  # every wallet's positions are current (exposure_is_current)
+    condition_id: str = ""
+    title: str = ""
+
+
+def holdings(exposures: QuerySet[Exposure], *, now: dt.datetime | None = None) -> list[Holding]:
+    """`exposures` summed per account, market and outcome, largest value first (one query)."""
+    from accounts.services.exposure import exposure_is_current
+
+    now = now or timezone.now()
+    rows = exposures.select_related("account__tier", "account__owner", "wallet__portfolio").order_by("pk")
+    found: dict[tuple, Holding] = {}
+    for row in rows:
+        portfolio = getattr(row.wallet, "portfolio", None)
+        current = portfolio is not None and exposure_is_current(
+            fetched_at=row.fetched_at,
+            attempted_at=portfolio.attempted_at,
+            last_error=portfolio.last_error,
+            tier_rank=row.account.tier.rank,
+            now=now,
+        )
+        key = (row.account_id, row.condition_id, row.outcome)
+        held = found.get(key)
+        if held is None:
+            found[key] = Holding(
+                row.account,
+                row.outcome,
+                row.size,
+                row.current_value,
+                row.fetched_at,
+                current,
+                row.condition_id,
+                row.title,
+            )
+            continue
+        held.size += row.size
+        held.value = (
+            None
+            if held.value is None and row.current_value is None
+            else (held.value or 0) + (row.current_value or 0)
+        )
+        held.fetched_at = min(held.fetched_at, row.fetched_at)
+        held.current = held.current and current
+    return sorted(found.values(), key=lambda h: (-(h.value or 0), h.account.display_name))
+
+
+def market_holdings(condition_id: str) -> list[Holding]:
+    """The portfolio's holders of one market (by its condition id)."""
+    return holdings(Exposure.objects.filter(condition_id=(condition_id or "").lower()))
+
+
+def account_holdings(account: Account) -> list[Holding]:
+    """The markets one account is exposed to."""
+    return holdings(Exposure.objects.filter(account=account))

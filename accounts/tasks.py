@@ -25,3 +25,12 @@ def account_import_run(import_id: int) -> None:
     from accounts.services.importing import account_import_run as _account_import_run
 
     _account_import_run(import_id=import_id)
+
+
+def exposure_sweep() -> dict:
+    """Every 5 minutes: fetch the positions of the portfolio wallets that are due (Tier 1 every
+    15 minutes, the others hourly) within the Data API budget all workers share, for 4 minutes
+    at most (the next run carries on). Never fails on Polymarket trouble; idempotent."""
+    from accounts.services.exposure import exposure_sweep as _exposure_sweep
+
+    return _exposure_sweep(budget_seconds=240)

@@ -6,4 +6,7 @@ class DisputesConfig(AppConfig):
     verbose_name = "Disputes, markets and rules"
 
     def ready(self):
-        from disputes import registrations  # noqa: F401 - registers navigation and search
+        from disputes import (  # noqa: F401
+            account_page,  # the markets-held panel on an account page
+            registrations,  # navigation and search
+        )

@@ -32,6 +32,9 @@ SCHEDULES: list[ScheduledTask] = [
     ScheduledTask(name="portal.housekeeping", func="portal.tasks.housekeeping", cron="17 3 * * *"),
     # 05:00 every day (before the Americas' and Europe's working day, after Asia's): due dates,
     # health scores and their daily history, and one overdue digest e-mail per owner.
+    # Every 5 minutes: the portfolio wallets' positions (exposure for the resolution radar), Tier 1
+    # every 15 minutes and the others hourly, within the Data API budget all workers share.
+    ScheduledTask(name="accounts.exposure_sweep", func="accounts.tasks.exposure_sweep", cron="*/5 * * * *"),
     ScheduledTask(
         name="accounts.cadence_daily_pass", func="accounts.tasks.cadence_daily_pass", cron="0 5 * * *"
     ),

@@ -209,6 +209,9 @@ POLYMARKET_DATA_URL = env("POLYMARKET_DATA_URL", default="https://data-api.polym
 POLYMARKET_GAMMA_URL = env("POLYMARKET_GAMMA_URL", default="https://gamma-api.polymarket.com")
 POLYMARKET_DEMO_FIXTURES = env.bool("POLYMARKET_DEMO_FIXTURES", default=False)
 POLYMARKET_TIMEOUT_SECONDS = env.float("POLYMARKET_TIMEOUT_SECONDS", default=10.0)
+# Data API calls per 10 seconds that every worker together may make (a budget shared through the
+# database): Polymarket documents 150 per 10 s for /positions, the route the exposure sweep uses.
+POLYMARKET_DATA_RATE_LIMIT = env.int("POLYMARKET_DATA_RATE_LIMIT", default=150)
 
 # Intercom (outbound sync). Off without a token: jobs wait in the outbox and pages say Intercom is
 # not connected. On without a token is a configuration error, refused at start.

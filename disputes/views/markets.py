@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from accounts.selectors import market_holdings
 from disputes import selectors, services
 from disputes.case_forms import CaseBulkForm
 from disputes.filters import MarketFilter
@@ -112,6 +113,7 @@ def market_detail(request, pk, *, clarification_form=None, status=200):
         or ClarificationForm(initial={"published_at": timezone.localtime()}),
         "at_form": at_form,
         "rules_at": rules_at,
+        "holdings": market_holdings(market.condition_id) if market.condition_id else [],
     }
     return render(request, "disputes/market_detail.html", context, status=status)
 

@@ -26,7 +26,7 @@ from integrations.intercom.errors import (
     IntercomRejected,
     IntercomUnavailable,
 )
-from integrations.intercom.ratelimit import SharedRateBudget
+from integrations.ratelimit import SharedRateBudget
 
 logger = logging.getLogger(__name__)
 

@@ -33,6 +33,7 @@ from integrations.polymarket.errors import (  # noqa: F401 - re-exported for cal
     PolymarketUnavailable,
 )
 from integrations.polymarket.http import get_json
+from integrations.ratelimit import SharedRateBudget
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +41,7 @@ USER_AGENT = "advanced-support-portal/1.0 (+Polymarket Data API v2 client)"
 # A cursor that never ends (or loops) must not hold a worker forever; 50 pages is far beyond any
 # wallet the support program follows.
 MAX_PAGES = 50
+WINDOW_SECONDS = 10.0  # Polymarket's rate limits are counted per 10 seconds
 # v1 `/activity` paging: at most 500 rows a page, and `offset` stops at 10,000 rows, so pages are
 # asked for only while offset + limit stays within it (at most 10,000 rows in all).
 ACTIVITY_PAGE_SIZE = 500
@@ -244,8 +246,23 @@ def _unwrap(body: Any) -> tuple[Any, str | None]:
 class DataApiClient:
     """`with DataApiClient() as client: client.positions(address)`; one session, closed on exit."""
 
-    def __init__(self, *, base_url: str | None = None, timeout_seconds: float | None = None):
+    def __init__(
+        self,
+        *,
+        base_url: str | None = None,
+        timeout_seconds: float | None = None,
+        shared_budget: bool = False,
+    ):
+        """`shared_budget`: take each call from the request budget every worker shares
+        (POLYMARKET_DATA_RATE_LIMIT per 10 s, kept in the database), waiting when it is spent."""
         self.base_url = (base_url or settings.POLYMARKET_DATA_URL).rstrip("/")
+        self.budget = (
+            SharedRateBudget(
+                "polymarket-data", limit=settings.POLYMARKET_DATA_RATE_LIMIT, window_seconds=WINDOW_SECONDS
+            )
+            if shared_budget
+            else None
+        )
         timeout = timeout_seconds or settings.POLYMARKET_TIMEOUT_SECONDS
         self.timeout = (timeout, timeout)  # connect, read
         self.session = requests.Session()
@@ -349,6 +366,8 @@ class DataApiClient:
                 return found, True
 
     def _get(self, path: str, params: dict) -> Any:
+        if self.budget is not None:
+            self.budget.acquire()
         # Decimals straight from the text, so 0.7545 never becomes 0.75449999…
         return get_json(
             self.session,

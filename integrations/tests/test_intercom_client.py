@@ -14,8 +14,8 @@ from integrations.intercom.errors import (
     IntercomRejected,
     IntercomUnavailable,
 )
-from integrations.intercom.ratelimit import SharedRateBudget
 from integrations.models import RateBudget
+from integrations.ratelimit import SharedRateBudget
 
 pytestmark = pytest.mark.django_db
 

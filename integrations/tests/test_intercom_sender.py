@@ -22,10 +22,10 @@ from accounts.services import account_update
 from accounts.tests.factories import make_account
 from integrations.intercom import sender as sender_module
 from integrations.intercom.client import IntercomClient
-from integrations.intercom.ratelimit import SharedRateBudget
 from integrations.intercom.sender import drain
 from integrations.models import IntercomAdmin, IntercomContact, RateBudget, SyncJob
 from integrations.outbox import outbox_record
+from integrations.ratelimit import SharedRateBudget
 from integrations.tests.waiting import wait_until
 
 Kind = SyncJob.Kind

@@ -42,6 +42,7 @@ README_PROMISES = [
     (r"The SLA minute pass runs every minute", "support.sla_tick", MINUTE),
     (r"The escalation pass runs every minute", "oncall.escalations_page", MINUTE),
     (r"every 5 minutes by the worker\)", "reports.rollups_refresh", 5 * MINUTE),
+    (r"positions every 5 minutes for those", "accounts.exposure_sweep", 5 * MINUTE),
     (r"and every day at 03:41", "reports.rollups_rebuild", DAY),
 ]
 CADENCE_WORDS = re.compile(

@@ -346,8 +346,8 @@ def _send_reply(client, case, template, text):
 
 def _drain():
     from integrations.intercom.client import IntercomClient
-    from integrations.intercom.ratelimit import SharedRateBudget
     from integrations.intercom.sender import drain
+    from integrations.ratelimit import SharedRateBudget
 
     client = IntercomClient(
         sleep=lambda s: None, budget=SharedRateBudget(sleep=time.sleep), backoff_base=0.01

@@ -1,10 +1,11 @@
-"""One rate-limit budget for every worker process (a locked database row), kept in step with
-the window Intercom reports in `X-RateLimit-Remaining` / `X-RateLimit-Reset`.
+"""One rate-limit budget for every worker process (a locked database row per API), so that
+several worker clusters together stay under what the service allows.
 
-Intercom counts calls per app in 10-second windows (10,000 a minute is ~1,666 per window). Each
-call takes one unit from the shared row before it is sent; when the window is spent, callers
-sleep until it reopens. Every response corrects the row: Intercom's own remaining count and reset
-time win over ours, so windows that started at different moments line up after the first call.
+Intercom counts calls per app in 10-second windows (10,000 a minute is ~1,666 per window), and
+Polymarket's Data API per 10 seconds as well (150 for /positions). Each call takes one unit from
+the shared row before it is sent; when the window is spent, callers sleep until it reopens. For
+Intercom every response also corrects the row (`observe`): its `X-RateLimit-Remaining` and
+`X-RateLimit-Reset` win over ours, so windows that started at different moments line up.
 """
 
 import random

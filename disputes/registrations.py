@@ -1,5 +1,7 @@
 """How markets and the rulebook plug into the portal: navigation and header search."""
 
+import datetime as dt
+
 from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
@@ -126,11 +128,38 @@ def approvals_panel(*, user):
     return {"decisions": waiting} if waiting else None
 
 
+def heads_ups_panel(*, user):
+    """The resolution radar's heads-ups to this owner from the last two weeks, newest first
+    (bounded: the panel reads the owner's own, through its index)."""
+    from disputes.models import HeadsUp
+
+    recent = (
+        HeadsUp.objects.filter(owner=user, told_at=None, created_at__gte=timezone.now() - HEADS_UP_SHOWN_FOR)
+        .select_related("signal__market")
+        .order_by("-created_at")[:20]
+    )
+    heads_ups = list(recent)
+    return {"heads_ups": heads_ups} if heads_ups else None
+
+
+HEADS_UP_SHOWN_FOR = dt.timedelta(days=14)
+
+
 def refused_replies_panel(*, user):
     refused = selectors.replies_refused_for(user)
     return {"replies": refused} if refused else None
 
 
+register_panel(
+    Panel(
+        key="disputes-heads-ups",
+        title="Heads-up: markets your accounts hold",
+        template="disputes/myday/_heads_ups.html",
+        roles=(Role.SPECIALIST,),
+        build=heads_ups_panel,
+        order=3,
+    )
+)
 register_panel(
     Panel(
         key="disputes-replies-refused",

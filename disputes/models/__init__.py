@@ -10,6 +10,7 @@ from disputes.models.evidence import (
     evidence_upload_path,
 )
 from disputes.models.markets import Clarification, Market, MarketRuleVersion
+from disputes.models.radar import HeadsUp, MarketSignal
 from disputes.models.rulebook import RulebookSection, RulebookSectionVersion
 
 __all__ = [
@@ -22,8 +23,10 @@ __all__ = [
     "DisputeCase",
     "DisputeCaseQuerySet",
     "EvidenceItem",
+    "HeadsUp",
     "Market",
     "MarketRuleVersion",
+    "MarketSignal",
     "RuleCitation",
     "RulebookSection",
     "RulebookSectionVersion",

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from accounts.models import Venue
 from disputes.models import Clarification, Market, MarketRuleVersion
+from disputes.radar.detection import MarketState, changes_detect, clarification_signal
 from integrations.polymarket.data_api import PolymarketError
 from integrations.polymarket.gamma import GammaClient, GammaMarket, parse_market_reference
 from portal.models import User
@@ -117,6 +118,7 @@ def market_upsert_from_gamma(
     created = market is None
     if created:
         market = Market(source=Market.Source.GAMMA, venue=Venue.INTERNATIONAL, gamma_id=data.gamma_id)
+    before = MarketState.of(market)
     for field, attribute in GAMMA_FIELDS.items():
         value = getattr(data, attribute)
         setattr(market, field, value if value is not None or field not in ("volume_usd",) else 0)
@@ -139,6 +141,8 @@ def market_upsert_from_gamma(
         by=by,
         source_url=market.polymarket_url,
     )
+    if not created:  # a first import is where the radar starts looking, not a change it saw
+        changes_detect(market, before, now=fetched_at)
     return ImportedMarket(market=market, created=created, new_version=version is not None)
 
 
@@ -298,6 +302,12 @@ def clarification_record(
     )
     clarification.version = version
     clarification.save(update_fields=["version"])
+    clarification_signal(
+        market,
+        clarification_id=clarification.pk,
+        version=version,
+        previous_version_id=current.pk if current else None,
+    )
     market.clarification_count = market.clarification_records.count()
     market.save(update_fields=["clarification_count", "updated_at"])
     return clarification

@@ -35,7 +35,6 @@ class Migration(migrations.Migration):
                 ('total_value', models.DecimalField(blank=True, decimal_places=4, max_digits=20, null=True)),
                 ('created_at', models.DateTimeField()),
                 ('mailed_at', models.DateTimeField(blank=True, null=True)),
-                ('mail_claimed_at', models.DateTimeField(blank=True, null=True)),
                 ('told_at', models.DateTimeField(blank=True, help_text='When the owner said they told them.', null=True)),
                 ('owner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='heads_ups', to=settings.AUTH_USER_MODEL)),
                 ('signal', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='heads_ups', to='disputes.marketsignal')),

@@ -47,7 +47,6 @@ class HeadsUp(models.Model):
     total_value = models.DecimalField(max_digits=20, decimal_places=4, null=True, blank=True)
     created_at = models.DateTimeField()
     mailed_at = models.DateTimeField(null=True, blank=True)
-    mail_claimed_at = models.DateTimeField(null=True, blank=True)
     told_at = models.DateTimeField(null=True, blank=True, help_text="When the owner said they told them.")
 
     class Meta:

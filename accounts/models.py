@@ -214,6 +214,7 @@ class CheckIn(TimeStampedModel):
         AD_HOC = "ad_hoc", "Ad hoc"
         INBOUND = "inbound", "Inbound"
         FOLLOW_UP = "follow_up", "Follow-up"
+        PROACTIVE = "proactive", "Proactive (a heads-up)"
 
     class Sentiment(models.TextChoices):
         POSITIVE = "positive", "Positive"

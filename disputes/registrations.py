@@ -139,7 +139,11 @@ def heads_ups_panel(*, user):
         .order_by("-created_at")[:20]
     )
     heads_ups = list(recent)
-    return {"heads_ups": heads_ups} if heads_ups else None
+    if not heads_ups:
+        return None
+    from accounts.models import Channel
+
+    return {"heads_ups": heads_ups, "channels": Channel.choices}
 
 
 HEADS_UP_SHOWN_FOR = dt.timedelta(days=14)

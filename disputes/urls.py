@@ -1,11 +1,12 @@
 from django.urls import path, re_path
 
-from disputes.views import case_list, cases, decisions, evidence, markets, replies, rulebook
+from disputes.views import case_list, cases, decisions, evidence, markets, radar, replies, rulebook
 
 CASE = r"^(?P<reference>DSP-\d{4}-\d{1,9})/"
 
 app_name = "disputes"
 urlpatterns = [
+    path("heads-ups/<int:pk>/told/", radar.heads_up_told_view, name="heads_up_told"),
     path("markets/", markets.market_list, name="market_list"),
     path("markets/import/", markets.market_import, name="market_import"),
     path("markets/new/", markets.market_new, name="market_new"),

@@ -161,3 +161,59 @@ def test_a_signal_detected_by_a_refresh_reaches_the_owner_once_committed(django_
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         refresh(umaResolutionStatuses='["proposed"]')
     assert callbacks == [] and len(mail.outbox) == 1
+
+
+def told_form(page: str, heads_up: HeadsUp) -> str:
+    """The *Told them* form's action, as My day renders it."""
+    import re
+
+    match = re.search(rf'<form method="post" action="([^"]*/heads-ups/{heads_up.pk}/told/)"', page)
+    assert match, "My day has no Told them form for the heads-up"
+    return match[1]
+
+
+def test_told_them_logs_one_proactive_check_in_per_account_once(client):
+    from accounts.models import Account, CheckIn
+
+    owner = specialist_user(email="gus@example.com")
+    first = make_account(owner=owner, display_name="G1", wallets=["0x" + "8" * 40])
+    second = make_account(owner=owner, display_name="G2", wallets=["0x" + "9" * 40])
+    hold(first)
+    hold(second)
+    market = refresh()
+    refresh(umaResolutionStatuses='["proposed"]')
+    radar_fan_out(market.signals.get().pk)
+    heads_up = HeadsUp.objects.get()
+    client.force_login(owner)
+    action = told_form(client.get("/").content.decode(), heads_up)
+
+    response = client.post(action, {"channel": "intercom"}, follow=True)
+    assert "Logged a proactive check-in on 2 accounts" in response.content.decode()
+    logged = CheckIn.objects.filter(kind=CheckIn.Kind.PROACTIVE)
+    assert sorted(logged.values_list("account__display_name", flat=True)) == ["G1", "G2"]
+    assert "was just proposed for resolution" in logged.first().summary
+    assert Account.objects.get(pk=first.pk).last_check_in_at is not None  # counts for the cadence
+    assert "Heads-up: markets your accounts hold" not in response.content.decode()  # off My day
+
+    again = client.post(action, {"channel": "intercom"}, follow=True)
+    assert "nothing logged twice" in again.content.decode() and logged.count() == 2
+
+
+def test_told_them_is_the_owners_and_refuses_bad_input(client, specialist):
+    owner = specialist_user(email="hal@example.com")
+    hold(make_account(owner=owner, wallets=["0x" + "a" * 40]))
+    market = refresh()
+    refresh(umaResolutionStatuses='["proposed"]')
+    radar_fan_out(market.signals.get().pk)
+    heads_up = HeadsUp.objects.get()
+    client.force_login(owner)
+    action = told_form(client.get("/").content.decode(), heads_up)
+    assert client.get(action).status_code == 405
+    bad = client.post(action, {"channel": "pigeon"}, follow=True)
+    assert "Pick how you told them" in bad.content.decode()
+    assert HeadsUp.objects.get().told_at is None
+    client.force_login(specialist)  # another specialist
+    assert client.post(action, {"channel": "call"}).status_code == 403
+    assert HeadsUp.objects.get().told_at is None
+    client.logout()
+    assert client.post(action, {"channel": "call"}).status_code == 302  # to sign in

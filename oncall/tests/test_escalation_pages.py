@@ -245,9 +245,10 @@ def test_the_item_panels_cost_two_queries_however_many_escalations(
     make_escalation(policy, account=account, summary="Open")
     specialist = type(specialist).objects.get(pk=specialist.pk)
     page_panels(ACCOUNT_PANELS, obj=account, user=specialist)  # the person's roles, read once
-    # Every panel of the page: support's breached SLA items (one query), and ours (two: the
+    # Every panel of the page: support's breached SLA items (one query), disputes' markets held
+    # (one: the account's exposure; none held, so no market read), and ours (two: the
     # escalations with their people, their history).
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):
         panels = [
             p
             for p in page_panels(ACCOUNT_PANELS, obj=account, user=specialist)

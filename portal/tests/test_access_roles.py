@@ -118,6 +118,7 @@ PAGES = {
     "disputes:approvals": Page(READ_PORTFOLIO),
     "disputes:decision_search": Page(READ_PORTFOLIO),
     "disputes:market_cases_bulk": Page(writers(302), method="post", args=("market",)),
+    "disputes:heads_up_told": Page(writers(302), method="post", args=("heads_up",)),
     "disputes:rulebook_section": Page(READ_PORTFOLIO, args=("rulebook_section",)),
     "disputes:rulebook_section_new": Page({S: 403, L: 403, P: 403, A: 200}),
     "disputes:rulebook_section_edit": Page({S: 403, L: 403, P: 403, A: 200}, args=("rulebook_section",)),
@@ -330,6 +331,7 @@ def world(people):
         "decision": decision.pk,
         "evidence_file": evidence.pk,
         "market": market.pk,
+        "heads_up": _heads_up(market, owner).pk,
         "rulebook_section": section.pk,
         "account": account.pk,
         "check_in": check_in.pk,
@@ -366,6 +368,17 @@ def test_signed_in_person_without_a_role_is_refused_my_day(client):
     response = client.get(reverse("home"))
     assert response.status_code == 403
     assert "ask an Admin" in response.content.decode()
+
+
+def _heads_up(market, owner):
+    from disputes.models import HeadsUp, MarketSignal
+
+    signal = MarketSignal.objects.create(
+        market=market, kind="disputed", key="uma:1", summary="disputed", detected_at=timezone.now()
+    )
+    return HeadsUp.objects.create(
+        signal=signal, owner=owner, holdings=[], accounts=0, created_at=timezone.now()
+    )
 
 
 def _weeks_world() -> dict:

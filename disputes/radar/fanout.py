@@ -67,7 +67,8 @@ def heads_ups_mail(signal: MarketSignal) -> int:
     for heads_up_id in signal.heads_ups.filter(mailed_at=None).values_list("pk", flat=True):
         with transaction.atomic():
             heads_up = (
-                HeadsUp.objects.select_for_update(skip_locked=True)
+                # Only the heads-up's row: the owner and the market stay free while the mail goes.
+                HeadsUp.objects.select_for_update(skip_locked=True, of=("self",))
                 .select_related("owner", "signal__market")
                 .filter(pk=heads_up_id, mailed_at=None)
                 .first()

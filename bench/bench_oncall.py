@@ -8,15 +8,14 @@ in-memory e-mail outbox and a chat webhook served on a loopback port. Each round
 
 import datetime as dt
 import os
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from django.conf import settings
 from django.db import connection, reset_queries
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from bench.prodcheck.topology import ChatHook, serve_chat_hook
 from bench.timing import measure, seed_demo, summary
 
 OPEN = int(os.environ.get("BENCH_ONCALL_ESCALATIONS", "10000"))
@@ -25,34 +24,14 @@ ROUNDS = 3
 REPEAT = int(os.environ.get("BENCH_REPEAT", "30"))
 
 
-class Hook(BaseHTTPRequestHandler):
-    """A chat webhook on a loopback port that keeps connections open, as Slack's does."""
-
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # else each keep-alive reply waits on a delayed ACK (40 ms)
-    received = 0
-
-    def do_POST(self):
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        Hook.received += 1
-        self.send_response(200)
-        self.send_header("Content-Length", "2")
-        self.end_headers()
-        self.wfile.write(b"ok")
-
-    def log_message(self, *args):
-        pass
-
-
 def run(report):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     seed_demo(
         report, accounts=2000, markets=200, disputes=0, conversations=0, feedback=0, **{"open-items": OPEN}
     )
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server, hook_url = serve_chat_hook()
     try:
-        _run(report, f"http://127.0.0.1:{server.server_address[1]}/hook")
+        _run(report, hook_url)
     finally:
         server.shutdown()
 
@@ -79,7 +58,7 @@ def _run(report, hook_url):
         Escalation.objects.filter(pk__in=chosen).update(
             next_page_at=timezone.now() - dt.timedelta(seconds=30)
         )
-        before_pages, before_hook = Page.objects.count(), Hook.received
+        before_pages, before_hook = Page.objects.count(), len(ChatHook.received)
         started = time.perf_counter()
         paging = escalations_page_due().as_dict()
         paged = time.perf_counter()
@@ -90,7 +69,7 @@ def _run(report, hook_url):
             f"pass, {len(chosen)} steps due",
             f"{ms:.0f} ms ({paging_ms:.0f} ms storing {paging['rounds']} rounds, "
             f"{Page.objects.count() - before_pages} pages; {ms - paging_ms:.0f} ms sending "
-            f"{delivery['sent']}, {Hook.received - before_hook} of them webhook posts; {delivery['failed']} failed) "
+            f"{delivery['sent']}, {len(ChatHook.received) - before_hook} of them webhook posts; {delivery['failed']} failed) "
             f"[target ≤ 2 s: {verdict}]",
         )
 

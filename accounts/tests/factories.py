@@ -2,6 +2,7 @@
 derived field (next due, health, outbox job) is what production would hold."""
 
 from importlib import import_module
+from pathlib import Path
 
 import factory
 from django.utils import timezone
@@ -76,3 +77,18 @@ class TierFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Test tier {n}")
     rank = factory.Sequence(lambda n: 100 + n)
     default_cadence_days = 10
+
+
+# Polymarket's Data API in tests: a host that never resolves, answered by `responses` with the
+# recorded payloads of integrations/tests/fixtures/polymarket (the `polymarket` fixture).
+DATA_API = "https://data-api.polymarket.test"
+RECORDED_POLYMARKET = (
+    Path(__file__).resolve().parents[2] / "integrations" / "tests" / "fixtures" / "polymarket"
+)
+WHALE_WALLET = "0x7c3db723f1d4d8cb9c550095203b686cb11e5c6b"  # the recorded positions' wallet
+OTHER_WALLET = "0x2005d16a84ceefa912d4e380cd32e7ff827875ea"
+
+
+def recorded_data_api_page(name: str) -> str:
+    """A recorded v2 payload in its `{data, pagination}` envelope, the last page."""
+    return f'{{"data": {(RECORDED_POLYMARKET / name).read_text()}, "pagination": {{"next_cursor": null}}}}'

@@ -4,7 +4,6 @@ pace, the shared request budget, and what is shown as current or stale."""
 
 import datetime as dt
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 import responses
@@ -19,31 +18,16 @@ from accounts.services.exposure import (
     wallets_due,
 )
 from accounts.services.wallet_data import wallet_portfolios_refresh
-from accounts.tests.factories import make_account
+from accounts.tests.factories import DATA_API, OTHER_WALLET, WHALE_WALLET, make_account
 from integrations.models import RateBudget
 from integrations.polymarket.data_api import DataApiClient
 
-FIXTURES = Path(__file__).resolve().parents[2] / "integrations" / "tests" / "fixtures" / "polymarket"
-BASE = "https://data-api.polymarket.test"
+BASE = DATA_API
 MARKET = "0x7ad403c3508f8e3912940fd1a913f227591145ca0614074208e0b962d5fcc422"
-WHALE = "0x7c3db723f1d4d8cb9c550095203b686cb11e5c6b"
-OTHER = "0x2005d16a84ceefa912d4e380cd32e7ff827875ea"
+WHALE = WHALE_WALLET
+OTHER = OTHER_WALLET
 
 pytestmark = pytest.mark.django_db
-
-
-def envelope(name: str) -> str:
-    return f'{{"data": {(FIXTURES / name).read_text()}, "pagination": {{"next_cursor": null}}}}'
-
-
-@pytest.fixture
-def polymarket(settings):
-    settings.POLYMARKET_DATA_URL = BASE
-    settings.POLYMARKET_DEMO_FIXTURES = False
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        mock.get(f"{BASE}/v2/positions", body=envelope("data_api_v2_positions.json"))
-        mock.get(f"{BASE}/v2/value", body=envelope("data_api_v2_value.json"))
-        yield mock
 
 
 def test_a_refresh_stores_each_outcome_held_and_the_market_lists_the_account(polymarket):

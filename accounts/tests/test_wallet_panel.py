@@ -3,7 +3,6 @@ network), reading the cache in a fixed number of queries, and what a specialist 
 
 import datetime as dt
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 import responses
@@ -12,32 +11,22 @@ from django.utils import timezone
 
 from accounts.models import WalletPortfolio
 from accounts.services.wallet_data import wallet_portfolios_refresh
-from accounts.tests.factories import make_account
+from accounts.tests.factories import (
+    DATA_API,
+    OTHER_WALLET,
+    WHALE_WALLET,
+    make_account,
+    recorded_data_api_page,
+)
 from accounts.wallet_panel import REQUEST_EXPIRES_AFTER, wallet_panel, wallet_panel_request_refresh
 
-FIXTURES = Path(__file__).resolve().parents[2] / "integrations" / "tests" / "fixtures" / "polymarket"
-BASE = "https://data-api.polymarket.test"
-WHALE = "0x7c3db723f1d4d8cb9c550095203b686cb11e5c6b"
+BASE = DATA_API
+WHALE = WHALE_WALLET
 WHALE_CHECKSUMMED = "0x7C3Db723F1D4d8cB9C550095203b686cB11E5C6B"
-OTHER = "0x2005d16a84ceefa912d4e380cd32e7ff827875ea"
+OTHER = OTHER_WALLET
 NO_TOKEN = "94476829201604408463453426454480212459887267917122244941405244686637914508323"
 
 pytestmark = pytest.mark.django_db
-
-
-def envelope(name: str) -> str:
-    return f'{{"data": {(FIXTURES / name).read_text()}, "pagination": {{"next_cursor": null}}}}'
-
-
-@pytest.fixture
-def polymarket(settings):
-    """Polymarket answering every wallet with the recorded whale payloads."""
-    settings.POLYMARKET_DATA_URL = BASE
-    settings.POLYMARKET_DEMO_FIXTURES = False
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        mock.get(f"{BASE}/v2/positions", body=envelope("data_api_v2_positions.json"))
-        mock.get(f"{BASE}/v2/value", body=envelope("data_api_v2_value.json"))
-        yield mock
 
 
 def polymarket_goes_down(mock: responses.RequestsMock) -> None:
@@ -104,8 +93,12 @@ class TestRefresh:
         account = make_account(wallets=[WHALE])
         polymarket_goes_down(polymarket)
         wallet_portfolios_refresh(account_id=account.pk)
-        polymarket.replace(responses.GET, f"{BASE}/v2/positions", body=envelope("data_api_v2_positions.json"))
-        polymarket.replace(responses.GET, f"{BASE}/v2/value", body=envelope("data_api_v2_value.json"))
+        polymarket.replace(
+            responses.GET, f"{BASE}/v2/positions", body=recorded_data_api_page("data_api_v2_positions.json")
+        )
+        polymarket.replace(
+            responses.GET, f"{BASE}/v2/value", body=recorded_data_api_page("data_api_v2_value.json")
+        )
 
         wallet_portfolios_refresh(account_id=account.pk)
 

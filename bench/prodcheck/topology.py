@@ -181,9 +181,11 @@ class Cluster(Process):
 
 
 class ChatHook(BaseHTTPRequestHandler):
-    """The on-call rota's chat webhook: keeps every page it is sent."""
+    """The on-call rota's chat webhook on a loopback port (the rehearsal's and bench_oncall's):
+    keeps every page it is sent, and keeps connections open as Slack's does."""
 
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # else each keep-alive reply waits on a delayed ACK (40 ms)
     received: list[bytes] = []
     lock = threading.Lock()
 

@@ -10,8 +10,10 @@ from playwright.sync_api import expect
 
 from accounts.models import Account
 from accounts.services.wallet_data import wallet_portfolios_refresh
+from accounts.tests.factories import DATA_API as BASE
+from accounts.tests.factories import WHALE_WALLET as WHALE
 from accounts.tests.factories import make_account
-from accounts.tests.test_wallet_panel import BASE, WHALE, envelope
+from accounts.tests.factories import recorded_data_api_page as envelope
 from portal.roles import Role
 from portal.tests.browser import PHONE, check_page, columns_cut, sign_in
 from portal.tests.factories import UserFactory

@@ -65,6 +65,14 @@ class DisputeCase(TimeStampedModel):
         related_name="+",
         help_text="The market's rules in force when the case was filed.",
     )
+    heads_up = models.ForeignKey(
+        "disputes.HeadsUp",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="cases",
+        help_text="The radar's heads-up about this market to the account's owner that came before the case.",
+    )
     venue = models.CharField(max_length=16, choices=Venue.choices)
     claim = models.TextField()
     requested_remedy = models.TextField(blank=True)

@@ -44,6 +44,9 @@ class Market(TimeStampedModel):
     volume_usd = models.DecimalField(max_digits=18, decimal_places=2, default=Decimal("0"))
     last_fetched_at = models.DateTimeField(null=True, blank=True)
     clarification_count = models.PositiveIntegerField(default=0)
+    gone_from_gamma_at = models.DateTimeField(
+        null=True, blank=True, help_text="When Gamma stopped knowing the market (404); kept as it was then."
+    )
     current_version = models.ForeignKey(
         "MarketRuleVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -142,7 +142,10 @@ def heads_ups_panel(*, user):
     if not heads_ups:
         return None
     from accounts.models import Channel
+    from disputes.radar.told import proactive_message
 
+    for heads_up in heads_ups:
+        heads_up.message = proactive_message(heads_up)
     return {"heads_ups": heads_ups, "channels": Channel.choices}
 
 

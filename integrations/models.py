@@ -23,6 +23,7 @@ class SyncJob(TimeStampedModel):
         CONTACT_ATTRIBUTES = "contact.attributes", "contact.attributes"  # e.g. account:<id>:disputes
         CONTACT_NOTE = "contact.note", "contact.note"  # e.g. decision:<id>
         CONVERSATION_REPLY = "conversation.reply", "conversation.reply"  # reply:<template use id>
+        CONTACT_MESSAGE = "contact.message", "contact.message"  # heads-up:<id>:account:<id>
         CONVERSATION_ASSIGN = "conversation.assign", "conversation.assign"  # conversation:<intercom id>
 
     kind = models.CharField(max_length=40, choices=Kind.choices)

@@ -8,12 +8,14 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Channel
 from disputes.models import HeadsUp
-from disputes.radar.told import heads_up_told
+from disputes.radar.told import MESSAGE_MAX_CHARS, heads_up_told
 from portal.roles import Role, role_required
 
 
 class ToldForm(forms.Form):
     channel = forms.ChoiceField(choices=Channel.choices, initial=Channel.INTERCOM, label="How")
+    send_message = forms.BooleanField(required=False)
+    message = forms.CharField(required=False, max_length=MESSAGE_MAX_CHARS)
 
 
 @require_POST
@@ -22,17 +24,32 @@ def heads_up_told_view(request, pk):
     heads_up = get_object_or_404(HeadsUp, pk=pk)
     form = ToldForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Pick how you told them (Intercom, e-mail, call…); nothing was logged.")
+        messages.error(
+            request,
+            "Pick how you told them (Intercom, e-mail, call…), with a message under 4,000 "
+            "characters; nothing was logged or sent.",
+        )
         return redirect("/")
+    data = form.cleaned_data
     try:
-        logged = heads_up_told(heads_up=heads_up, by=request.user, channel=form.cleaned_data["channel"])
-    except ValidationError:
-        messages.error(request, "Pick how you told them; nothing was logged.")
+        logged = heads_up_told(
+            heads_up=heads_up,
+            by=request.user,
+            channel=data["channel"],
+            send_message=data["send_message"],
+            message=data["message"],
+        )
+    except ValidationError as error:
+        messages.error(request, f"{' '.join(error.messages)} Nothing was logged or sent.")
         return redirect("/")
     if logged:
-        messages.success(
-            request, f"Logged a proactive check-in on {logged} account{'s' if logged != 1 else ''}."
+        accounts = f"{logged} account{'s' if logged != 1 else ''}"
+        sent = (
+            f"; the message goes to {'each' if logged != 1 else 'it'} in Intercom"
+            if data["send_message"]
+            else ""
         )
+        messages.success(request, f"Logged a proactive check-in on {accounts}{sent}.")
     else:
         messages.info(request, "Already marked as told; nothing logged twice.")
     return redirect("/")

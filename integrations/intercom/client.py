@@ -252,6 +252,19 @@ class IntercomClient:
         payload = {"message_type": "comment", "type": "admin", "admin_id": str(admin_id), "body": body}
         return self.request("POST", f"/conversations/{conversation_id}/reply", json=payload, repeatable=False)
 
+    def message_create(self, contact_id: str, *, body: str, admin_id: str, subject: str = "") -> dict:
+        """A message a teammate starts with one contact (in-app), opened as a conversation in the
+        inbox at once so that the team sees it and the contact's reply lands there."""
+        payload = {
+            "message_type": "in_app",
+            "from": {"type": "admin", "id": str(admin_id)},
+            "to": {"type": "user", "id": contact_id},
+            "body": body,
+            "create_conversation_without_contact_reply": True,
+            **({"subject": subject} if subject else {}),
+        }
+        return self.request("POST", "/messages", json=payload, repeatable=False)
+
     def conversation_assign(
         self, conversation_id: str, *, kind: str, assignee_id: str, admin_id: str
     ) -> dict:

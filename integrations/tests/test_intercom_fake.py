@@ -1390,3 +1390,50 @@ def test_teammates_added_and_a_team_removed_show_in_the_workspace(api, fake):
     assert check(api.get("/teams"), 200, "team.list")["teams"] == []
     check_error(api.get(f"/teams/{SUPPORT_TEAM_ID}"), 404, "team_not_found")
     assert all(a["team_ids"] == [] for a in check(api.get("/admins"), 200, "admin.list")["admins"])
+
+
+def test_a_teammate_starts_a_message_that_opens_a_conversation(api, fake):
+    contact = api.create_contact(external_id="m-1")
+    sent = {
+        "message_type": "in_app",
+        "from": {"type": "admin", "id": int(ADA)},
+        "to": {"type": "user", "id": contact["id"]},
+        "body": "<p>The market was just disputed.</p>",
+        "create_conversation_without_contact_reply": True,
+    }
+    message = check(api.post("/messages", sent), 200, "admin_message")
+    assert message["owner"]["id"] == ADA and message["body"] == sent["body"]
+    conversation = fake.get_conversation(message["conversation_id"])
+    assert conversation["source"]["delivered_as"] == "admin_initiated"
+    assert conversation["source"]["author"]["id"] == ADA
+    assert conversation["contacts"]["contacts"][0]["id"] == contact["id"]
+    assert conversation["waiting_since"] is None  # the teammate wrote last
+
+    without = check(
+        api.post("/messages", {**sent, "create_conversation_without_contact_reply": False}),
+        200,
+        "admin_message",
+    )
+    assert "conversation_id" not in without
+
+
+def test_message_errors(api, fake):
+    contact = api.create_contact(external_id="m-2")
+    sent = {
+        "message_type": "in_app",
+        "from": {"type": "admin", "id": int(ADA)},
+        "to": {"type": "user", "id": contact["id"]},
+        "body": "Hello",
+    }
+    check_error(
+        api.post("/messages", {**sent, "body": ""}), 400, "parameter_invalid", message="Body is required"
+    )
+    check_error(
+        api.post("/messages", {**sent, "message_type": "email", "template": "plain"}),
+        422,
+        "parameter_not_found",
+        message="No subject supplied for email message",
+    )
+    check_error(api.post("/messages", {**sent, "to": {"type": "user", "id": "0" * 24}}), 404, "not_found")
+    check_error(api.post("/messages", {**sent, "from": {"type": "admin", "id": 1}}), 404, "admin_not_found")
+    check_error(api.post("/messages", {**sent, "message_type": "sms"}), 400, "parameter_invalid")

@@ -22,7 +22,7 @@ Behaviour of the real service that the fake keeps, because client code must cope
 start/stop, `url`, `headers`), `routing` (the route table, which it lists, and the dispatch of a
 call: request log, dropped connections, rate limit, injected failures, bearer token), `state` (the
 knobs, which it describes, the counters, `reset()` and the seeded workspace), `workspace` (`/me`,
-admins, teams), `contacts`, `tags`, `notes`, `data_attributes`, `conversations`, `search` (the
+admins, teams), `contacts`, `tags`, `notes`, `data_attributes`, `conversations`, `messages`, `search` (the
 eventually consistent index and the query language) and `pagination`; `errors` holds the
 `error.list` answers, including how the fake answers the error cases the spec leaves out, and
 `bodies` the HTML of message bodies. The resource modules also hold the Python-side helpers tests
@@ -42,6 +42,7 @@ from integrations.intercom.fake.conversations import MAX_CONVERSATION_PARTS, Con
 from integrations.intercom.fake.data_attributes import MAX_CUSTOM_ATTRIBUTES, DataAttributes
 from integrations.intercom.fake.errors import _ApiError as _ApiError
 from integrations.intercom.fake.errors import error_body
+from integrations.intercom.fake.messages import Messages
 from integrations.intercom.fake.notes import Notes
 from integrations.intercom.fake.pagination import MAX_PER_PAGE, Pagination
 from integrations.intercom.fake.routing import RequestRouting
@@ -89,6 +90,7 @@ class FakeIntercom(
     Notes,
     DataAttributes,
     Conversations,
+    Messages,
     Search,
     Pagination,
 ):

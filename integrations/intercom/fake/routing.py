@@ -138,6 +138,7 @@ class RequestRouting:
             ("POST", "/conversations/{conversation_id}/reply", self._reply_conversation),
             ("POST", "/conversations/{conversation_id}/parts", self._manage_conversation),
             ("POST", "/conversations/{conversation_id}/tags", self._tag_conversation),
+            ("POST", "/messages", self._create_message),
         ]
         routes = []
         for method, template, handler in table:

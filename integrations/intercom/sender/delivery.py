@@ -167,6 +167,36 @@ class Sender:
             return
         self.client.conversation_reply(conversation_id, body=body, admin_id=admin)
 
+    def message(self, job: SyncJob) -> None:
+        """A message the owner starts with one account (the radar's proactive heads-up), opened as
+        a conversation. A retry looks first for the conversation an earlier attempt may have opened
+        (the same text from the same teammate with this contact since the job was recorded)."""
+        payload = job.payload
+        contact_id = self.contact_id(payload["external_id"])
+        admin = self._author(payload)
+        body = reply_html(payload["body"])
+        if (job.attempts > 1 or job.last_error) and self._message_sent(contact_id, admin, body, job):
+            return
+        self.client.message_create(
+            contact_id, body=body, admin_id=admin, subject=payload.get("subject") or ""
+        )
+
+    def _message_sent(self, contact_id: str, admin: str, body: str, job: SyncJob) -> bool:
+        since = int(job.created_at.timestamp()) - 60
+        query = {
+            "operator": "AND",
+            "value": [
+                {"field": "contact_ids", "operator": "=", "value": contact_id},
+                {"field": "created_at", "operator": ">", "value": since},
+            ],
+        }
+        wanted = _plain_text(body)
+        return any(
+            str(((c.get("source") or {}).get("author") or {}).get("id")) == admin
+            and _plain_text((c.get("source") or {}).get("body")) == wanted
+            for c in self.client.conversations_search(query)
+        )
+
     def assign(self, job: SyncJob) -> None:
         """Routing's decision carried out in Intercom: the rule's tags, the team the rule named,
         then the chosen person's teammate. A conversation someone assigned to another teammate in Intercom
@@ -206,6 +236,7 @@ class Sender:
         SyncJob.Kind.CONTACT_NOTE: "note",
         SyncJob.Kind.CONVERSATION_REPLY: "reply",
         SyncJob.Kind.CONVERSATION_ASSIGN: "assign",
+        SyncJob.Kind.CONTACT_MESSAGE: "message",
     }
 
     def deliver(self, job: SyncJob) -> None:

@@ -1,6 +1,7 @@
 """From a signal to one heads-up per owner of the accounts holding the market (as the last
 exposure refresh found them: an account that sold before is not told), each mailed once."""
 
+import difflib
 import logging
 from collections import defaultdict
 from decimal import Decimal
@@ -15,6 +16,7 @@ from accounts.selectors import market_holdings
 from disputes.models import HeadsUp, MarketSignal
 
 logger = logging.getLogger(__name__)
+RULES_DIFF_LINES = 40
 
 
 def heads_ups_create(signal: MarketSignal) -> list[HeadsUp]:
@@ -69,7 +71,7 @@ def heads_ups_mail(signal: MarketSignal) -> int:
             heads_up = (
                 # Only the heads-up's row: the owner and the market stay free while the mail goes.
                 HeadsUp.objects.select_for_update(skip_locked=True, of=("self",))
-                .select_related("owner", "signal__market")
+                .select_related("owner", "signal__market", "signal__version", "signal__previous_version")
                 .filter(pk=heads_up_id, mailed_at=None)
                 .first()
             )
@@ -89,6 +91,7 @@ def heads_ups_mail(signal: MarketSignal) -> int:
 def _mail(heads_up: HeadsUp) -> None:
     context = {"heads_up": heads_up, "signal": heads_up.signal, "market": heads_up.signal.market}
     context["base_url"] = settings.PORTAL_BASE_URL.rstrip("/")
+    context["rules_diff"] = rules_diff(heads_up.signal)
     subject = render_to_string("disputes/email/heads_up_subject.txt", context).strip()
     message = EmailMultiAlternatives(
         subject=" ".join(subject.split())[:200],
@@ -96,6 +99,26 @@ def _mail(heads_up: HeadsUp) -> None:
         to=[heads_up.owner.email],
     )
     message.send()
+
+
+def rules_diff(signal: MarketSignal, *, max_lines: int = RULES_DIFF_LINES) -> str:
+    """The rules' change as unified-diff lines (for the mail), cut at `max_lines`; "" when the
+    signal did not change the rules."""
+    if signal.version is None or signal.previous_version is None:
+        return ""
+    lines = list(
+        difflib.unified_diff(
+            signal.previous_version.full_text.splitlines(),
+            signal.version.full_text.splitlines(),
+            f"version {signal.previous_version.number}",
+            f"version {signal.version.number}",
+            lineterm="",
+            n=1,
+        )
+    )
+    if len(lines) > max_lines:
+        lines = [*lines[:max_lines], f"… {len(lines) - max_lines} more lines on the market page"]
+    return "\n".join(lines)
 
 
 def radar_fan_out(signal_id: int) -> dict:

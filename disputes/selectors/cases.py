@@ -55,6 +55,8 @@ def case_get_for_user(*, user: User, reference: str):
             "rule_version",
             "assignee",
             "filed_by",
+            "heads_up__signal",
+            "heads_up__owner",
         ).get(year=year, number=number)
     except DisputeCase.DoesNotExist:
         raise Http404("No such case.") from None

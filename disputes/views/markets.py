@@ -12,6 +12,7 @@ from disputes.case_forms import CaseBulkForm
 from disputes.filters import MarketFilter
 from disputes.forms import ClarificationForm, ManualMarketForm, ManualRulesForm, MarketImportForm, RulesAtForm
 from disputes.models import Decision, DisputeCase
+from disputes.radar.links import market_radar
 from disputes.selectors import MARKET_WRITERS, RULE_READERS
 from disputes.services.cases import cases_bulk_assign, cases_bulk_transition
 from disputes.tables import MarketCaseTable, MarketTable
@@ -114,6 +115,7 @@ def market_detail(request, pk, *, clarification_form=None, status=200):
         "at_form": at_form,
         "rules_at": rules_at,
         "holdings": market_holdings(market.condition_id) if market.condition_id else [],
+        "signals": market_radar(market),
     }
     return render(request, "disputes/market_detail.html", context, status=status)
 

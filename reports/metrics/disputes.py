@@ -44,6 +44,11 @@ APPROVALS_DEFINITION = (
     "Specialist in the period. The wait is from the proposal to its approval, in wall time: median "
     "and p90 over the approvals of the period."
 )
+AFTER_HEADS_UP_DEFINITION = (
+    "Cases after a heads-up = cases opened in the period about a market of which the resolution "
+    "radar had warned the account's owner, naming that account, in the 30 days before; out of the "
+    "cases opened."
+)
 ROLES = (Role.LEADERSHIP, Role.ADMIN, Role.SPECIALIST)
 RECORDED = Decision.State.RECORDED
 AMENDMENT = AMENDS
@@ -161,6 +166,19 @@ def _headline(groups, ctx) -> list[Figure]:
         for key, (label, text, rows) in labels.items()
     ]
     figures[2].better = "down"
+    after = _after_heads_up(ctx)
+    figures.append(
+        Figure(
+            key="after_heads_up",
+            label="Cases after a heads-up",
+            unit="count",
+            value=after.get(1, 0),
+            previous=after.get(0, 0),
+            definition=AFTER_HEADS_UP_DEFINITION,
+            sample=now["opened"],
+            sample_label="cases opened",
+        )
+    )
     waits = _approval_waits(ctx)
     wait_now, wait_before = waits.get(1, (None, None)), waits.get(0, (None, None))
     for i, fraction in enumerate(("median", "p90")):
@@ -179,6 +197,19 @@ def _headline(groups, ctx) -> list[Figure]:
             )
         )
     return figures
+
+
+def _after_heads_up(ctx) -> dict[int, int]:
+    """{1: cases opened this period after a heads-up, 0: the previous period's}, in one query."""
+    counted = (
+        _cases(ctx.specialist)
+        .filter(_span("created_at", ctx), heads_up__isnull=False)
+        .annotate(current=_current("created_at", ctx))
+        .values("current")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    return {row["current"]: row["n"] for row in counted}
 
 
 def _approval_waits(ctx) -> dict[int, tuple]:

@@ -102,6 +102,8 @@ def dispute_file(
         raise ValidationError(errors)
     now = timezone.now()
     number, reference = _next_reference(now.year)
+    from disputes.radar.links import heads_up_before
+
     case = DisputeCase.objects.create(
         reference=reference,
         year=now.year,
@@ -120,6 +122,7 @@ def dispute_file(
         first_response_due=now + dt.timedelta(hours=FIRST_RESPONSE_HOURS.get(account.tier.rank, 8)),
         resolution_due=now + dt.timedelta(hours=RESOLUTION_HOURS[category]),
         filed_by=by,
+        heads_up=heads_up_before(account=account, market=market, at=now),
     )
     case_event_add(
         case, CaseEvent.Kind.FILED, by, f"Filed by {by.display_name}", after={"status": case.status}

@@ -107,3 +107,24 @@ def test_the_disputes_report_counts_the_cases_after_a_heads_up(warned):
     section = dispute_report.build(ReportContext(period=period, previous=period.previous()))
     after = next(f for f in section.figures if f.key == "after_heads_up")
     assert (after.value, after.previous, after.sample) == (1, 0, 2)
+
+
+def test_the_heads_up_mail_shows_what_changed_in_the_rules_as_plain_text(client):
+    from django.core import mail
+
+    owner = specialist_user(email="kit@example.com")
+    hold(make_account(owner=owner, wallets=["0x" + "f" * 40]))
+    market = refresh(question="Fed & ECB: both cut?", description="Resolves Yes if both cut.")
+    refresh(question="Fed & ECB: both cut?", description="Resolves Yes if both cut by 50 bps.")
+    signal = market.signals.get(kind="rules_changed")
+    mail.outbox.clear()
+    radar_fan_out(signal.pk)
+    [sent] = mail.outbox
+    assert "Fed & ECB" in sent.subject and "Fed & ECB" in sent.body  # plain text: not &amp;
+    assert "-Resolves Yes if both cut." in sent.body and "+Resolves Yes if both cut by 50 bps." in sent.body
+    numbers = f"from={signal.previous_version.number}&to={signal.version.number}"
+    assert f"/disputes/markets/{market.pk}/diff/?{numbers}" in sent.body
+    side_by_side = re.search(r"Side by side: https?://[^/]+(/\S+)", sent.body)[1]
+    client.force_login(owner)
+    page = client.get(side_by_side)
+    assert page.status_code == 200 and "50 bps" in page.content.decode()

@@ -26,6 +26,7 @@ from accounts.services import (
     health_refresh_deferred,
     wallet_add,
 )
+from portal.files import file_store_save
 from portal.models import User
 
 logger = logging.getLogger(__name__)
@@ -124,7 +125,7 @@ def account_import_start(*, by: User, uploaded_file, valid_only: bool) -> Accoun
     account_import = AccountImport(
         created_by=by, original_name=name, valid_only=valid_only, total_rows=len(table.rows)
     )
-    account_import.file.save(name, ContentFile(raw), save=False)
+    file_store_save(account_import.file, name, ContentFile(raw), form_field="file")
     account_import.save()
     if account_import.total_rows <= BACKGROUND_THRESHOLD_ROWS:
         account_import_run(import_id=account_import.pk)

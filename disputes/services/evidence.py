@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from accounts.wallets import normalise_address
 from disputes.models import CaseEvent, DisputeCase, EvidenceItem
+from portal.files import file_store_save
 from portal.models import User
 
 Kind = EvidenceItem.Kind
@@ -119,7 +120,7 @@ def evidence_add(
         item.file_name = (upload.name or "upload").replace("\\", "/").rsplit("/", 1)[-1][-200:]
         item.content_type = file_type.content_type
         item.size_bytes = upload.size
-        item.file.save(upload.name, upload, save=False)
+        file_store_save(item.file, upload.name, upload, form_field="upload")
     else:
         try:
             item.value = normalise_identifier(kind, value)

@@ -83,3 +83,37 @@ def test_evidence_uploaded_from_the_page_is_in_the_bucket_and_downloads_from_it(
     assert link, "the case page has no link to the file"
     download = client.get(link[1])
     assert download.status_code == 200 and b"".join(download.streaming_content) == PDF
+
+
+def test_a_bucket_that_refuses_the_file_gives_a_message_and_keeps_nothing(client, s3, specialist):
+    from disputes.models import CaseEvent
+    from portal.files import STORE_REFUSED
+
+    case = dispute_file(
+        by=specialist, account=make_account(owner=specialist), category="order_execution", claim="Bad fill."
+    )
+    s3.delete_bucket(Bucket=BUCKET)  # gone, or never made: S3 answers NoSuchBucket
+    client.force_login(specialist)
+    page = client.get(reverse("disputes:case_detail", args=[case.reference])).content.decode()
+    action = re.search(r'<form[^>]+action="([^"]*evidence[^"]*)"[^>]*enctype="multipart/form-data"', page)
+    response = client.post(action[1], {"kind": "file", "upload": SimpleUploadedFile("fill.pdf", PDF)})
+    assert response.status_code in (200, 400)
+    assert STORE_REFUSED in response.content.decode().replace("&#x27;", "'")
+    assert not EvidenceItem.objects.exists()
+    assert not CaseEvent.objects.filter(case=case, kind=CaseEvent.Kind.EVIDENCE).exists()
+
+
+def test_a_csv_import_the_bucket_refuses_gives_a_message_and_keeps_nothing(client, s3, portal_admin):
+    from accounts.models import AccountImport
+    from portal.files import STORE_REFUSED
+
+    s3.delete_bucket(Bucket=BUCKET)
+    client.force_login(portal_admin)
+    url = reverse("accounts:import")
+    assert 'enctype="multipart/form-data"' in client.get(url).content.decode()  # the form posts here
+    example = client.get(reverse("accounts:import_example")).content
+    csv = SimpleUploadedFile("accounts.csv", example, "text/csv")
+    response = client.post(url, {"file": csv})
+    assert response.status_code == 400
+    assert STORE_REFUSED in response.content.decode().replace("&#x27;", "'")
+    assert not AccountImport.objects.exists()

@@ -39,7 +39,7 @@ logger = logging.getLogger(__name__)
 
 USER_AGENT = "advanced-support-portal/1.0 (+Polymarket Data API v2 client)"
 # A cursor that never ends (or loops) must not hold a worker forever; 50 pages is far beyond any
-# wallet the support program follows.
+# wallet the support program follows. Past it, `positions()` fails rather than return a part.
 MAX_PAGES = 50
 WINDOW_SECONDS = 10.0  # Polymarket's rate limits are counted per 10 seconds
 # v1 `/activity` paging: at most 500 rows a page, and `offset` stops at 10,000 rows, so pages are
@@ -277,7 +277,8 @@ class DataApiClient:
         self.session.close()
 
     def positions(self, user: str) -> list[Position]:
-        """Every open position of a profile (proxy) wallet, following the cursor to the end."""
+        """Every open position of a profile (proxy) wallet, following the cursor to the end.
+        Raises PolymarketBadResponse when the cursor goes on past MAX_PAGES (never a partial list)."""
         params = {"user": user, "status": "OPEN"}
         found: list[Position] = []
         for _ in range(MAX_PAGES):
@@ -290,8 +291,13 @@ class DataApiClient:
             if cursor is None:
                 return found
             params = {**params, "cursor": cursor}
-        logger.warning("Positions of %s stopped after %s pages; the rest are not shown.", user, MAX_PAGES)
-        return found
+        # Part of a wallet's positions is not its positions: callers would store them as current
+        # and the rest would look sold. Fail instead, so the last complete positions stay (stale).
+        logger.warning("Positions of %s go on past %s pages; none are kept.", user, MAX_PAGES)
+        raise PolymarketBadResponse(
+            f"Polymarket sent more than {MAX_PAGES} pages of positions for this wallet "
+            f"({len(found)} positions so far); none were kept."
+        )
 
     def value(self, user: str) -> Decimal | None:
         """The wallet's portfolio value in USD, or None when Polymarket has no record of it."""

@@ -98,12 +98,12 @@ def test_positions_follow_the_cursor_until_it_is_null(api):
     assert len(api.calls) == 2
 
 
-def test_positions_stop_at_the_page_cap(api, monkeypatch):
+def test_positions_stop_at_the_page_cap_and_fail_rather_than_return_a_part(api, monkeypatch):
     monkeypatch.setattr(data_api, "MAX_PAGES", 3)
     api.get(f"{BASE}/v2/positions", body=envelope("[]", "same-cursor-forever"))
 
-    with DataApiClient() as client:
-        assert client.positions(WHALE) == []
+    with DataApiClient() as client, pytest.raises(data_api.PolymarketBadResponse, match="more than 3 pages"):
+        client.positions(WHALE)
     assert len(api.calls) == 3
 
 

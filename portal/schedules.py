@@ -30,11 +30,11 @@ SCHEDULES: list[ScheduledTask] = [
     ),
     # 03:17 every day: delete expired sessions and login-attempt records older than 30 days.
     ScheduledTask(name="portal.housekeeping", func="portal.tasks.housekeeping", cron="17 3 * * *"),
-    # 05:00 every day (before the Americas' and Europe's working day, after Asia's): due dates,
-    # health scores and their daily history, and one overdue digest e-mail per owner.
     # Every 5 minutes: the portfolio wallets' positions (exposure for the resolution radar), Tier 1
     # every 15 minutes and the others hourly, within the Data API budget all workers share.
     ScheduledTask(name="accounts.exposure_sweep", func="accounts.tasks.exposure_sweep", cron="*/5 * * * *"),
+    # 05:00 every day (before the Americas' and Europe's working day, after Asia's): due dates,
+    # health scores and their daily history, and one overdue digest e-mail per owner.
     ScheduledTask(
         name="accounts.cadence_daily_pass", func="accounts.tasks.cadence_daily_pass", cron="0 5 * * *"
     ),
@@ -61,6 +61,14 @@ SCHEDULES: list[ScheduledTask] = [
     # open and recently closed markets from Gamma, so rules, clarifications and resolution move
     # into the portal within the hour. The run stops inside the task timeout; the stalest go first.
     ScheduledTask(name="disputes.markets_refresh", func="disputes.tasks.markets_refresh", cron="23 * * * *"),
+    # Every 5 minutes ("*/5 * * * *"): re-fetch from Gamma the markets Tier 1 accounts hold once
+    # they are 15 minutes old, so the radar sees their proposals and disputes within ~20 minutes.
+    # A run stops after 4 minutes at most; the stalest go first.
+    ScheduledTask(
+        name="disputes.tier_one_markets_refresh",
+        func="disputes.tasks.tier_one_markets_refresh",
+        cron="*/5 * * * *",
+    ),
     # 07:00 every Monday ("0 7 * * 1": minute 0, hour 7, any day of month, any month, weekday 1 =
     # Monday): the weekly feedback digest to Product, covering the seven days before. Sent once
     # per ISO week (a DigestRun row), so a retry or a second run that week sends nothing.

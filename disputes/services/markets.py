@@ -9,18 +9,21 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q, QuerySet
+from django.db.models.functions import ExtractHour
 from django.utils import timezone
 
-from accounts.models import Venue
+from accounts.models import Exposure, Venue
 from disputes.models import Clarification, Market, MarketRuleVersion
 from disputes.radar.detection import MarketState, changes_detect, clarification_signal
-from integrations.polymarket.data_api import PolymarketError
+from integrations.polymarket.data_api import PolymarketError, PolymarketNotFound
 from integrations.polymarket.gamma import GammaClient, GammaMarket, parse_market_reference
 from portal.models import User
 from portal.revisions import revision_add
 
 REFRESH_CLOSED_WITHIN = dt.timedelta(days=14)
+# Markets held by Tier 1 accounts are re-fetched once this old (the hourly run covers the rest).
+TIER_ONE_MARKETS_EVERY = dt.timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -131,6 +134,7 @@ def market_upsert_from_gamma(
     ]
     market.uma_history = list(data.uma_history)
     market.last_fetched_at = fetched_at
+    market.gone_from_gamma_at = None  # Gamma knows it (again)
     market.save()
     version = _add_version_if_changed(
         market,
@@ -173,23 +177,75 @@ def markets_refresh(*, now: dt.datetime | None = None, time_budget_seconds: floa
 
     The least recently fetched go first, and with a time budget the run stops once it is spent
     (the worker kills a task at Q_TIMEOUT_SECONDS): the next run carries on where this one
-    stopped, so a large book is covered over a few runs instead of never."""
+    stopped, so a large book is covered over a few runs instead of never.
+
+    A market Gamma no longer knows (404) is asked again once a day only: by the run in the hour
+    (UTC) of the day it went missing."""
     now = now or timezone.now()
     started = time.monotonic()
     due = (
-        Market.objects.filter(source=Market.Source.GAMMA)
-        .exclude(is_closed=True, closed_at__lt=now - REFRESH_CLOSED_WITHIN)
-        .order_by(F("last_fetched_at").asc(nulls_first=True), "pk")
+        _refreshable(now)
+        .annotate(gone_hour=ExtractHour("gone_from_gamma_at", tzinfo=dt.UTC))
+        .filter(Q(gone_from_gamma_at__isnull=True) | Q(gone_hour=now.astimezone(dt.UTC).hour))
+    )
+    return _refresh_each(due, now=now, started=started, time_budget_seconds=time_budget_seconds)
+
+
+def tier_one_markets_refresh(
+    *, now: dt.datetime | None = None, time_budget_seconds: float | None = None
+) -> dict:
+    """Re-fetch, between the hourly runs, the markets in which a Tier 1 account's wallet holds a
+    position (as of its last exposure refresh) once they were fetched over
+    TIER_ONE_MARKETS_EVERY ago, stalest first, within the time budget like `markets_refresh`.
+    Markets gone from Gamma are left to the hourly run's daily check."""
+    now = now or timezone.now()
+    started = time.monotonic()
+    held = Exposure.objects.filter(size__gt=0, account__tier__rank=1).values("condition_id")
+    due = (
+        _refreshable(now)
+        .filter(condition_id__in=held, gone_from_gamma_at__isnull=True)
+        .filter(Q(last_fetched_at__isnull=True) | Q(last_fetched_at__lt=now - TIER_ONE_MARKETS_EVERY))
+    )
+    return _refresh_each(due, now=now, started=started, time_budget_seconds=time_budget_seconds)
+
+
+def _refreshable(now: dt.datetime) -> QuerySet[Market]:
+    """Markets from Gamma still worth re-fetching: open, or closed in the last two weeks."""
+    return Market.objects.filter(source=Market.Source.GAMMA).exclude(
+        is_closed=True, closed_at__lt=now - REFRESH_CLOSED_WITHIN
+    )
+
+
+def _refresh_each(
+    due: QuerySet[Market], *, now: dt.datetime, started: float, time_budget_seconds: float | None
+) -> dict:
+    """Fetch each market of `due` from Gamma, stalest first, until the time budget is spent.
+
+    A failure (timeout, 5xx, 429, a payload that makes no sense) is counted and the market is
+    left as it was. A 404 marks the market gone, once (its rules, positions and cases stay as
+    they were, and no signal is raised); a later answer clears the mark. One query chooses the
+    markets, then each costs its upsert's queries (6) and nothing more, however many hold it."""
+    rows = list(
+        due.order_by(F("last_fetched_at").asc(nulls_first=True), "pk").values_list(
+            "pk", "gamma_id", "gone_from_gamma_at"
+        )
     )
     outcome = {"refreshed": 0, "new_versions": 0, "failed": 0, "left_for_next_run": 0}
-    gamma_ids = list(due.values_list("gamma_id", flat=True))
     with GammaClient() as client:
-        for position, gamma_id in enumerate(gamma_ids):
+        for position, (pk, gamma_id, gone_at) in enumerate(rows):
             if time_budget_seconds is not None and time.monotonic() - started > time_budget_seconds:
-                outcome["left_for_next_run"] = len(gamma_ids) - position
+                outcome["left_for_next_run"] = len(rows) - position
                 break
             try:
                 data = client.market_by_id(gamma_id)
+            except PolymarketNotFound:
+                if gone_at is None:
+                    Market.objects.filter(pk=pk, gone_from_gamma_at__isnull=True).update(
+                        gone_from_gamma_at=now
+                    )
+                # Only when some market is gone, so a run's outcome keeps its usual keys otherwise.
+                outcome["gone"] = outcome.get("gone", 0) + 1
+                continue
             except PolymarketError:
                 outcome["failed"] += 1
                 continue

@@ -165,7 +165,12 @@ def holdings(exposures: QuerySet[Exposure], *, now: dt.datetime | None = None) -
     from accounts.services.exposure import exposure_is_current
 
     now = now or timezone.now()
-    rows = exposures.select_related("account__tier", "account__owner", "wallet__portfolio").order_by("pk")
+    rows = (
+        exposures.select_related("account__tier", "account__owner", "wallet__portfolio")
+        # Each row would decode its wallet's whole positions list again (minutes for a whale).
+        .defer("wallet__portfolio__positions")
+        .order_by("pk")
+    )
     found: dict[tuple, Holding] = {}
     for row in rows:
         portfolio = getattr(row.wallet, "portfolio", None)

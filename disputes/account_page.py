@@ -8,6 +8,8 @@ from disputes.selectors import RULE_READERS
 from portal.page_panels import register_page_panel
 from portal.roles import has_role
 
+MARKETS_SHOWN = 50
+
 
 def account_exposure(*, obj, user) -> dict | None:
     """The account's holdings, each with the market the portal follows for it (or None). Two
@@ -17,10 +19,15 @@ def account_exposure(*, obj, user) -> dict | None:
     held = account_holdings(obj)
     if not held:
         return None
+    shown = held[:MARKETS_SHOWN]  # the largest by value: a whale holds thousands
     markets = {
-        m.condition_id: m for m in Market.objects.filter(condition_id__in={h.condition_id for h in held})
+        m.condition_id: m for m in Market.objects.filter(condition_id__in={h.condition_id for h in shown})
     }
-    return {"rows": [(h, markets.get(h.condition_id)) for h in held]}
+    return {
+        "rows": [(h, markets.get(h.condition_id)) for h in shown],
+        "total": len(held),
+        "more": len(held) - len(shown),
+    }
 
 
 register_page_panel(

@@ -133,3 +133,19 @@ def test_positions_past_the_page_cap_are_refused_and_the_last_complete_ones_stay
         now=timezone.now(),
     )
     assert {holding.current for holding in account_holdings(whale)} == {False}
+
+
+def test_the_account_page_of_a_three_thousand_position_wallet_lists_the_largest(
+    polymarket, whale, client, specialist, django_assert_max_num_queries
+):
+    serve_positions(polymarket, synthetic_rows(3000), page_size=500)
+    assert refresh(whale)
+    client.force_login(specialist)
+    with django_assert_max_num_queries(40):
+        page = client.get(f"/accounts/{whale.pk}/").content.decode()
+    panel = page[page.index('id="exposure-heading"') :]
+    panel = panel[: panel.index("</section>")]
+    assert "The 50 largest by value; 2950 smaller positions not listed" in panel
+    assert panel.count("<li>") == 50
+    assert "Synthetic market 1500" in panel  # the largest (3,000 shares of No)
+    assert "Synthetic market 1<" not in panel and "Synthetic market 1\n" not in panel  # the smallest

@@ -3,6 +3,10 @@
 Seeding bypasses the services for speed but leaves every invariant they keep: each account's
 last check-in, last contact and next due follow from its check-ins; health and today's snapshot
 come from the real health computation; every account has its Intercom outbox job.
+
+`seed_exposure` then fetches the wallets' positions as the resolution radar's sweep does, through
+the real Data API client and `portfolio_store`, answered by the synthetic demo fixtures (never the
+network), so the radar has holders to tell about.
 """
 
 import datetime as dt
@@ -13,8 +17,21 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from accounts.models import Account, AccountEvent, Channel, CheckIn, HealthSnapshot, Tier, Venue, Wallet
+from accounts.models import (
+    Account,
+    AccountEvent,
+    Channel,
+    CheckIn,
+    Exposure,
+    HealthSnapshot,
+    Tier,
+    Venue,
+    Wallet,
+)
 from accounts.services import health_refresh, tiers_ensure_defaults
+from accounts.services.exposure import FOUR_PLACES, portfolio_store
+from integrations.polymarket.data_api import DataApiClient
+from integrations.polymarket.demo import DemoDataAdapter
 from portal.db import bulk_insert_rows
 
 FIRMS = [
@@ -253,3 +270,36 @@ def _seed_health_history(rng: random.Random, now: dt.datetime, progress, days: i
     bulk_insert_rows(HealthSnapshot, ["account", "day", "score"], rows)
     progress(f"{len(rows)} health history rows")
     return len(rows)
+
+
+# The wallets of this many accounts (the first, each specialist's share of them) get their
+# positions while seeding, which keeps it fast; the worker's exposure sweep fetches the others'
+# within minutes of `make run` starting (never-fetched wallets first, as after an import).
+EXPOSURE_ACCOUNTS = 100
+
+
+def seed_exposure(*, progress: Callable[[str], None] = lambda _: None) -> dict[str, int]:
+    """Every wallet of the first EXPOSURE_ACCOUNTS accounts fetched and stored as a refresh does
+    (`portfolio_store`: positions, value and exposure rows), marked synthetic: the Data API client
+    answers from the synthetic fixtures whatever POLYMARKET_DEMO_FIXTURES says, so seeding never
+    calls Polymarket."""
+    accounts = Account.objects.order_by("pk").values_list("pk", flat=True)[:EXPOSURE_ACCOUNTS]
+    wallets = list(Wallet.objects.filter(account_id__in=list(accounts)).order_by("pk"))
+    now = timezone.now()
+    with DataApiClient() as client:
+        client.session.mount(f"{client.base_url}/", DemoDataAdapter())
+        client.session.trust_env = False  # no proxies to look up for answers that never leave here
+        for wallet in wallets:
+            value = client.value(wallet.address)
+            portfolio_store(
+                wallet,
+                positions=client.positions(wallet.address),
+                fetched_at=now,
+                attempted_at=now,
+                value_usd=value.quantize(FOUR_PLACES) if value is not None else None,
+                last_error="",
+                synthetic=True,
+            )
+    exposures = Exposure.objects.count()
+    progress(f"{len(wallets)} wallets, {exposures} positions (synthetic)")
+    return {"wallets": len(wallets), "exposures": exposures}

@@ -7,10 +7,12 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
+from django.urls import reverse
 
-from accounts.demo import seed_portfolio
+from accounts.demo import seed_exposure, seed_portfolio
 from disputes.demo import seed_markets
 from disputes.demo_cases import seed_cases, seed_open_cases
+from disputes.radar.demo import seed_radar
 from feedback.demo import seed_feedback
 from oncall.demo import seed_oncall
 from playbooks.demo import REVISIONS, seed_playbooks
@@ -195,6 +197,11 @@ class Command(BaseCommand):
                     progress=self._progress,
                 ),
             )
+            # Neither draws from `rng`: the data below stays the same.
+            exposure = self._step(
+                "Wallet positions (synthetic Data API)", lambda: seed_exposure(progress=self._progress)
+            )
+            radar = self._step("Resolution radar", lambda: seed_radar(owner=people.by_username["specialist"]))
             oncall = self._step(
                 "On-call rota and escalation policy",
                 lambda: seed_oncall(specialists=people.specialists, lead=people.by_username["specialist2"]),
@@ -274,6 +281,17 @@ class Command(BaseCommand):
         self.stdout.write(
             f"  markets: {markets['markets']} ({markets['versions']} rule versions), "
             f"rulebook sections: {markets['rulebook_sections']}"
+        )
+        disputed = radar["market"]
+        told = (
+            f"“{disputed.question}” disputed: {radar['heads_ups']} heads-ups "
+            f"({reverse('disputes:market_detail', args=[disputed.pk])})"
+            if disputed
+            else "no market disputed (the accounts of specialist hold no open demo market)"
+        )
+        self.stdout.write(
+            f"  resolution radar: positions of {exposure['wallets']} wallets ({exposure['exposures']} rows, "
+            f"synthetic); {told}"
         )
         self.stdout.write(
             f"  dispute cases: {cases['cases']} ({cases['events']} events, {cases['decisions']} decisions, "

@@ -158,6 +158,7 @@ class Holding:
     current: bool  # every wallet's positions are current (exposure_is_current)
     condition_id: str = ""
     title: str = ""
+    synthetic: bool = False  # some of its wallets' positions are the demo's, not Polymarket's
 
 
 def holdings(exposures: QuerySet[Exposure], *, now: dt.datetime | None = None) -> list[Holding]:
@@ -193,6 +194,7 @@ def holdings(exposures: QuerySet[Exposure], *, now: dt.datetime | None = None) -
                 current,
                 row.condition_id,
                 row.title,
+                portfolio is not None and portfolio.synthetic,
             )
             continue
         held.size += row.size
@@ -203,6 +205,7 @@ def holdings(exposures: QuerySet[Exposure], *, now: dt.datetime | None = None) -
         )
         held.fetched_at = min(held.fetched_at, row.fetched_at)
         held.current = held.current and current
+        held.synthetic = held.synthetic or (portfolio is not None and portfolio.synthetic)
     return sorted(found.values(), key=lambda h: (-(h.value or 0), h.account.display_name))
 
 

@@ -55,3 +55,8 @@ class HeadsUp(models.Model):
 
     def __str__(self):
         return f"Heads-up to {self.owner_id} about signal {self.signal_id}"
+
+    @property
+    def synthetic(self) -> bool:
+        """Some of its positions are the demo's (synthetic files), not Polymarket's."""
+        return any(holding.get("synthetic") for holding in self.holdings)

@@ -54,6 +54,7 @@ def _holding_json(held) -> dict:
         "value": None if held.value is None else str(held.value),
         "as_of": held.fetched_at.isoformat(),
         "current": held.current,
+        "synthetic": held.synthetic,
     }
 
 

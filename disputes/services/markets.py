@@ -7,6 +7,7 @@ import json
 import time
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
@@ -22,6 +23,8 @@ from portal.models import User
 from portal.revisions import revision_add
 
 REFRESH_CLOSED_WITHIN = dt.timedelta(days=14)
+# Every market the demo seeds (its Gamma fixtures and the generated ones) has a slug starting so.
+DEMO_SLUG_PREFIX = "demo-"
 # Markets held by Tier 1 accounts are re-fetched once this old (the hourly run covers the rest).
 TIER_ONE_MARKETS_EVERY = dt.timedelta(minutes=15)
 
@@ -210,10 +213,15 @@ def tier_one_markets_refresh(
 
 
 def _refreshable(now: dt.datetime) -> QuerySet[Market]:
-    """Markets from Gamma still worth re-fetching: open, or closed in the last two weeks."""
-    return Market.objects.filter(source=Market.Source.GAMMA).exclude(
+    """Markets from Gamma still worth re-fetching: open, or closed in the last two weeks. With the
+    demo's fixtures on, not the demo's synthetic markets: Polymarket does not have them (it would
+    mark them gone), and a real market with the same id would overwrite the demo's."""
+    markets = Market.objects.filter(source=Market.Source.GAMMA).exclude(
         is_closed=True, closed_at__lt=now - REFRESH_CLOSED_WITHIN
     )
+    if settings.POLYMARKET_DEMO_FIXTURES:
+        markets = markets.exclude(slug__startswith=DEMO_SLUG_PREFIX)
+    return markets
 
 
 def _refresh_each(

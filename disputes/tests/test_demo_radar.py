@@ -86,6 +86,7 @@ def test_specialist_sees_the_heads_up_on_my_day_and_the_holders_on_the_market_pa
     client.force_login(specialist)
     page = html.unescape(client.get("/").content.decode())
     assert "which was just" in page and "disputed" in page
+    assert "Synthetic demo data" in page  # the heads-up says its positions are the demo's
     assert market.question in page
     link = reverse("disputes:market_detail", args=[market.pk])
     assert f'href="{link}"' in page
@@ -99,6 +100,7 @@ def test_specialist_sees_the_heads_up_on_my_day_and_the_holders_on_the_market_pa
     for account in holders:
         assert account.display_name in market_page
     assert "Stale" not in market_page  # fetched just now
+    assert market_page.count("Synthetic demo data") == rows  # each holder labelled
 
 
 def test_a_large_book_fetches_the_first_accounts_and_leaves_the_rest_to_the_sweep(settings):

@@ -263,3 +263,21 @@ def test_the_market_page_says_when_gamma_stopped_listing_it(client, specialist):
     page = client.get(url).content.decode()
 
     assert "Polymarket's API no longer lists this market since 4 Mar 2027; shown as last fetched" in page
+
+
+@responses.activate
+def test_with_the_demo_fixtures_on_the_demos_synthetic_markets_are_not_asked_of_polymarket(settings):
+    demo = imported(20, fetched_ago=dt.timedelta(hours=3), slug="demo-fed-cut-june-2027")
+    real = imported(21, fetched_ago=dt.timedelta(hours=3))
+    hold(demo)
+    hold(real)
+    settings.POLYMARKET_DEMO_FIXTURES = True
+    assert markets_refresh()["refreshed"] == 1
+    assert tier_one_markets_refresh()["refreshed"] == 0  # the real one was just fetched
+    assert fetched_ids() == [real.gamma_id]
+    demo.refresh_from_db()
+    assert demo.gone_from_gamma_at is None
+
+    settings.POLYMARKET_DEMO_FIXTURES = False  # a real deployment has no demo markets to spare
+    Market.objects.update(last_fetched_at=timezone.now() - dt.timedelta(hours=1))
+    assert tier_one_markets_refresh()["refreshed"] == 2

@@ -34,3 +34,12 @@ def exposure_sweep() -> dict:
     from accounts.services.exposure import exposure_sweep as _exposure_sweep
 
     return _exposure_sweep(budget_seconds=240)
+
+
+def market_exposure_refresh(condition_id: str) -> dict:
+    """Queued from a market page's *Refresh holders*: the positions of the wallets that hold it,
+    fetched again within the shared Data API budget. Idempotent (a wallet tried in the last
+    minute is left)."""
+    from accounts.services.exposure import market_exposure_refresh as _refresh
+
+    return _refresh(condition_id)

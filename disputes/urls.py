@@ -7,6 +7,7 @@ CASE = r"^(?P<reference>DSP-\d{4}-\d{1,9})/"
 app_name = "disputes"
 urlpatterns = [
     path("heads-ups/<int:pk>/told/", radar.heads_up_told_view, name="heads_up_told"),
+    path("markets/<int:pk>/holders/refresh/", radar.market_holders_refresh, name="market_holders_refresh"),
     path("markets/", markets.market_list, name="market_list"),
     path("markets/import/", markets.market_import, name="market_import"),
     path("markets/new/", markets.market_new, name="market_new"),

@@ -27,6 +27,8 @@ OTHERS_EVERY = dt.timedelta(hours=1)
 SIX_PLACES, FOUR_PLACES = Decimal("0.000001"), Decimal("0.0001")
 ERROR_LENGTH = WalletPortfolio._meta.get_field("last_error").max_length
 SWEEP_BATCH = 200
+RECENTLY_TRIED = dt.timedelta(minutes=1)
+GIVE_UP_AFTER_FAILURES = 3  # in a row: the Data API is down, and the rest would wait for nothing
 
 
 def refresh_interval(tier_rank: int) -> dt.timedelta:
@@ -118,6 +120,57 @@ def exposure_sweep(*, budget_seconds: float = 240.0, client: DataApiClient | Non
         if own:
             client.session.close()
     counts["seconds"] = round(time.monotonic() - started, 1)
+    return counts
+
+
+def market_exposure_refresh(
+    condition_id: str,
+    *,
+    only_stale: bool = False,
+    budget_seconds: float = 60.0,
+    client: DataApiClient | None = None,
+) -> dict:
+    """Fetch again the positions of every wallet that held the market at its last refresh (one
+    call each, within the shared request budget): whether they still hold it, and how much. With
+    `only_stale`, only the wallets whose positions are not current. A wallet tried in the last
+    minute is left (a second click, or the radar's own refresh just before). Largest holders
+    first, until `budget_seconds` is spent; the rest stay as they were, marked stale if they are."""
+    started = time.monotonic()
+    now = timezone.now()
+    rows = (
+        Exposure.objects.filter(condition_id=(condition_id or "").lower(), size__gt=0)
+        .exclude(wallet__portfolio__attempted_at__gte=now - RECENTLY_TRIED)
+        .select_related("wallet__account__tier", "wallet__portfolio")
+        .defer("wallet__portfolio__positions")
+        .order_by(F("current_value").desc(nulls_last=True), "pk")
+    )
+    wallets: dict[int, Wallet] = {}
+    for row in rows:
+        portfolio = getattr(row.wallet, "portfolio", None)
+        current = portfolio is not None and exposure_is_current(
+            fetched_at=portfolio.fetched_at,
+            attempted_at=portfolio.attempted_at,
+            last_error=portfolio.last_error,
+            tier_rank=row.wallet.account.tier.rank,
+            now=now,
+        )
+        if not (only_stale and current):
+            wallets.setdefault(row.wallet_id, row.wallet)
+    counts = {"wallets": len(wallets), "refreshed": 0, "failed": 0, "left": 0}
+    own = client is None
+    client = client or DataApiClient(shared_budget=True)
+    failed_in_a_row = 0
+    try:
+        for position, wallet in enumerate(wallets.values()):
+            if time.monotonic() - started >= budget_seconds or failed_in_a_row >= GIVE_UP_AFTER_FAILURES:
+                counts["left"] = len(wallets) - position  # the API is down, or time is up
+                break
+            refreshed = wallet_positions_refresh(wallet, client)
+            counts["refreshed" if refreshed else "failed"] += 1
+            failed_in_a_row = 0 if refreshed else failed_in_a_row + 1
+    finally:
+        if own:
+            client.session.close()
     return counts
 
 

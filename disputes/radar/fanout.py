@@ -13,6 +13,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts.selectors import market_holdings
+from accounts.services.exposure import market_exposure_refresh
 from disputes.models import HeadsUp, MarketSignal
 
 logger = logging.getLogger(__name__)
@@ -127,5 +128,14 @@ def radar_fan_out(signal_id: int) -> dict:
     signal = MarketSignal.objects.select_related("market").filter(pk=signal_id).first()
     if signal is None:
         return {"missing": signal_id}
+    refreshed = {}
+    if signal.market.condition_id and not signal.heads_ups.exists():
+        # Positions not current are fetched again first, so that an account that sold since is
+        # not told, and the heads-up's positions are today's (within a minute, for a big market).
+        refreshed = market_exposure_refresh(signal.market.condition_id, only_stale=True)
     heads_ups = heads_ups_create(signal)
-    return {"heads_ups": len(heads_ups), "mailed": heads_ups_mail(signal)}
+    return {"heads_ups": len(heads_ups), "mailed": heads_ups_mail(signal), **_refresh_counts(refreshed)}
+
+
+def _refresh_counts(refreshed: dict) -> dict:
+    return {f"wallets_{key}": value for key, value in refreshed.items() if value and key != "wallets"}

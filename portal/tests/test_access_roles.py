@@ -119,6 +119,7 @@ PAGES = {
     "disputes:decision_search": Page(READ_PORTFOLIO),
     "disputes:market_cases_bulk": Page(writers(302), method="post", args=("market",)),
     "disputes:heads_up_told": Page(writers(302), method="post", args=("heads_up",)),
+    "disputes:market_holders_refresh": Page(writers(302), method="post", args=("market",)),
     "disputes:rulebook_section": Page(READ_PORTFOLIO, args=("rulebook_section",)),
     "disputes:rulebook_section_new": Page({S: 403, L: 403, P: 403, A: 200}),
     "disputes:rulebook_section_edit": Page({S: 403, L: 403, P: 403, A: 200}, args=("rulebook_section",)),

@@ -201,7 +201,9 @@ def portfolio_store(wallet: Wallet, *, positions: list[Position] | None = None, 
         fields["positions"] = [position.as_json() for position in positions]
     try:
         with transaction.atomic():
-            WalletPortfolio.objects.update_or_create(wallet=wallet, defaults=fields)
+            # An update, else a create: half the queries of update_or_create (no lock, no savepoint).
+            if not WalletPortfolio.objects.filter(wallet=wallet).update(**fields):
+                WalletPortfolio.objects.create(wallet=wallet, **fields)
             if positions is not None:
                 exposures_replace(wallet, positions, fields["fetched_at"])
     except IntegrityError:

@@ -226,7 +226,7 @@ class TestRequestRefresh:
     def test_a_refresh_that_fails_still_clears_its_claim(self, polymarket, monkeypatch):
         account = make_account(wallets=[WHALE])
         type(account).objects.filter(pk=account.pk).update(wallets_refresh_requested_at=timezone.now())
-        monkeypatch.setattr(WalletPortfolio.objects, "update_or_create", _raise)
+        monkeypatch.setattr(WalletPortfolio.objects, "create", _raise)
         with pytest.raises(RuntimeError):
             wallet_portfolios_refresh(account_id=account.pk)
         account.refresh_from_db()

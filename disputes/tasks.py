@@ -29,3 +29,12 @@ def radar_fan_out(signal_id: int) -> dict:
     from disputes.radar.fanout import radar_fan_out as _radar_fan_out
 
     return _radar_fan_out(signal_id)
+
+
+def held_markets_follow() -> dict:
+    """Every 15 minutes: import the markets portfolio wallets hold that the portal does not
+    follow yet (Tier 1 holdings first, 100 a run at most, 4 minutes at most), so the refreshes
+    and the radar watch them. Idempotent."""
+    from disputes.radar.following import held_markets_follow as _follow
+
+    return _follow(time_budget_seconds=min(240.0, settings.Q_CLUSTER["timeout"] * 0.75))

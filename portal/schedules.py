@@ -69,6 +69,11 @@ SCHEDULES: list[ScheduledTask] = [
         func="disputes.tasks.tier_one_markets_refresh",
         cron="*/5 * * * *",
     ),
+    # Every 15 minutes ("*/15 * * * *"): import the markets portfolio wallets hold that the portal
+    # does not follow yet (Tier 1 holdings first, 100 a run), so the radar watches them too.
+    ScheduledTask(
+        name="disputes.held_markets_follow", func="disputes.tasks.held_markets_follow", cron="*/15 * * * *"
+    ),
     # 07:00 every Monday ("0 7 * * 1": minute 0, hour 7, any day of month, any month, weekday 1 =
     # Monday): the weekly feedback digest to Product, covering the seven days before. Sent once
     # per ISO week (a DigestRun row), so a retry or a second run that week sends nothing.

@@ -44,6 +44,7 @@ README_PROMISES = [
     (r"every 5 minutes by the worker\)", "reports.rollups_refresh", 5 * MINUTE),
     (r"positions every 5 minutes for those", "accounts.exposure_sweep", 5 * MINUTE),
     (r"re-fetched every 5 minutes once 15 minutes old", "disputes.tier_one_markets_refresh", 5 * MINUTE),
+    (r"imported every 15 minutes", "disputes.held_markets_follow", 15 * MINUTE),
     (r"and every day at 03:41", "reports.rollups_rebuild", DAY),
 ]
 CADENCE_WORDS = re.compile(

@@ -103,16 +103,21 @@ def _open_disputes(facts, now):
 register_health_component(HealthComponent("disputes", "Open disputes", 20, _open_disputes))
 
 
-def open_cases_panel(*, user):
+def open_cases_query(user):
+    """The person's 25 most urgent open cases (the partial index case_open_assignee_due_idx)."""
     from disputes.models import DisputeCase
 
-    now = timezone.now()
-    cases = list(
+    return (
         DisputeCase.objects.open()
         .filter(assignee=user)
         .select_related("account")
         .order_by("resolution_due")[:25]
     )
+
+
+def open_cases_panel(*, user):
+    now = timezone.now()
+    cases = list(open_cases_query(user))
     return {"cases": cases, "now": now} if cases else None
 
 

@@ -113,6 +113,13 @@ class DisputeCase(TimeStampedModel):
         indexes = [
             models.Index(fields=["status", "resolution_due"], name="case_status_due_idx"),
             models.Index(fields=["assignee", "status", "resolution_due"], name="case_assignee_due_idx"),
+            # My day's open cases: one person's, most urgent first, without reading anyone else's
+            # (the statuses are OPEN_STATUSES, which the class body cannot name here).
+            models.Index(
+                fields=["assignee", "resolution_due"],
+                condition=Q(status__in=["new", "investigating", "waiting_on_user", "escalated"]),
+                name="case_open_assignee_due_idx",
+            ),
             models.Index(fields=["first_response_due"], name="case_first_response_due_idx"),
             # The case list's default order.
             models.Index(fields=["resolution_due"], name="case_resolution_due_idx"),

@@ -4,9 +4,7 @@ history that shows it."""
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import CharField, OuterRef, Q, Subquery, Value
-from django.db.models.fields.json import KT
-from django.db.models.functions import Cast, Concat
+from django.db.models import Exists, OuterRef, Q
 
 from disputes.models import (
     CaseEvent,
@@ -93,22 +91,38 @@ def case_history(case) -> list[CaseEvent]:
 def replies_refused_for(user: User, *, limit: int = 25) -> list[CaseEvent]:
     """Replies sent to Intercom that it has not taken (failing and retried, or dead) on the cases
     `user` is assigned to, or sent by `user` on cases nobody is assigned to; oldest first, each
-    with its `delivery` and its case and account. Two queries."""
-    newest_status = (
-        SyncJob.objects.filter(kind=SyncJob.Kind.CONVERSATION_REPLY, key=OuterRef("job_key"))
-        .order_by("-pk")
-        .values("status")[:1]
-    )
-    events = list(
-        CaseEvent.objects.filter(kind=CaseEvent.Kind.REPLY, after__sent=True)
+    with its `delivery` and its case and account. Read from the refused reply jobs (a handful),
+    never from every reply ever sent: three queries at any size."""
+    use_ids = _refused_reply_uses()
+    if not use_ids:
+        return []
+    from playbooks.models import TemplateUse
+
+    references = TemplateUse.objects.filter(
+        pk__in=use_ids, subject_kind=TemplateUse.Subject.DISPUTE_CASE
+    ).values("subject_ref")
+    candidates = (
+        CaseEvent.objects.filter(kind=CaseEvent.Kind.REPLY, after__sent=True, case__reference__in=references)
         .filter(Q(case__assignee=user) | Q(case__assignee__isnull=True, actor=user))
-        .annotate(job_key=Concat(Value(REPLY_KEY_PREFIX), Cast(KT("after__use"), CharField())))
-        .annotate(job_status=Subquery(newest_status))
-        .filter(job_status__in=REFUSED_JOB_STATUSES)
         .select_related("case__account")
-        .order_by("at", "pk")[:limit]
+        .order_by("at", "pk")
     )
+    events = [event for event in candidates if event.after.get("use") in use_ids][:limit]
     deliveries = reply_deliveries(events)
     for event in events:
         event.delivery = deliveries.get(event.pk)
     return events
+
+
+def _refused_reply_uses() -> set[int]:
+    """The template uses whose newest reply job failed or is dead."""
+    newer = SyncJob.objects.filter(
+        kind=SyncJob.Kind.CONVERSATION_REPLY, key=OuterRef("key"), pk__gt=OuterRef("pk")
+    )
+    keys = (
+        SyncJob.objects.filter(kind=SyncJob.Kind.CONVERSATION_REPLY, status__in=REFUSED_JOB_STATUSES)
+        .exclude(Exists(newer))
+        .values_list("key", flat=True)
+    )
+    found = (key.removeprefix(REPLY_KEY_PREFIX) for key in keys)
+    return {int(use) for use in found if use.isdigit()}

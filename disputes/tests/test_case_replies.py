@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.tests.factories import make_account
+from accounts.tests.factories import make_account, specialist_user
 from disputes.services.cases import dispute_file
 from integrations.intercom.sender import drain
 from integrations.models import RateBudget, SyncJob
@@ -191,3 +191,30 @@ def test_the_first_reply_sent_to_the_user_is_the_cases_first_response(ready, spe
 
     case.refresh_from_db()
     assert case.first_responded_at == filed + dt.timedelta(minutes=20)
+
+
+def test_the_refused_replies_panel_reads_the_refused_jobs_not_every_reply_sent(
+    client, ready, specialist, django_assert_num_queries
+):
+    """Issue 23: the panel's cost follows the replies Intercom refused, not the replies sent."""
+    from disputes.selectors import replies_refused_for
+
+    template = make_template(specialist, name="Order reply", serves="order_execution")
+    client.force_login(specialist)
+    refused = _case(specialist, external_id="acct-r1", conversation_id="215479999999998")
+    _send_reply(client, refused, template, "Hi, about the fill.")
+    others = []
+    for n in range(3):  # replies that went through: the panel must not read them
+        conversation = ready.add_conversation(
+            ready.add_contact(role="user", external_id=f"acct-ok{n}")["id"], "Help"
+        )
+        case = _case(specialist, external_id=f"acct-ok{n}", conversation_id=conversation["id"])
+        _send_reply(client, case, template, f"Reply {n}")
+        others.append(case)
+    assert drain().failed == 1
+
+    with django_assert_num_queries(3):
+        found = replies_refused_for(specialist)
+    assert [event.case.reference for event in found] == [refused.reference]
+    assert found[0].delivery.state == "failed"
+    assert replies_refused_for(specialist_user()) == []  # not theirs

@@ -181,7 +181,15 @@ class FollowUp(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["item", "account", "outcome"], name="feedback_follow_up_once")
         ]
-        indexes = [models.Index(fields=["owner", "done_at"], name="feedback_follow_up_owner_idx")]
+        indexes = [
+            models.Index(fields=["owner", "done_at"], name="feedback_follow_up_owner_idx"),
+            # My day: a person's waiting follow-ups, oldest first, without sorting all of them.
+            models.Index(
+                fields=["owner", "created_at"],
+                condition=Q(done_at__isnull=True),
+                name="feedback_follow_up_waiting_idx",
+            ),
+        ]
 
     def __str__(self):
         return f"Tell {self.account} about {self.item}"

@@ -47,15 +47,21 @@ class FeedbackSearch:
 register_search_provider(FeedbackSearch())
 
 
-def follow_ups_panel(*, user):
+def waiting_follow_ups(user):
+    """The person's 25 oldest follow-ups not done (the partial index feedback_follow_up_waiting_idx)."""
     from feedback.models import FollowUp
-    from playbooks.drafts import offered_templates
 
-    waiting = list(
+    return (
         FollowUp.objects.filter(owner=user, done_at__isnull=True)
         .select_related("item", "account")
         .order_by("created_at")[:25]
     )
+
+
+def follow_ups_panel(*, user):
+    from playbooks.drafts import offered_templates
+
+    waiting = list(waiting_follow_ups(user))
     if not waiting:
         return None
     templates = offered_templates("feedback_follow_up")

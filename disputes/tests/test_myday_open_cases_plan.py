@@ -10,19 +10,9 @@ from django.utils import timezone
 from accounts.tests.factories import make_account, specialist_user
 from disputes.models import DisputeCase
 from disputes.registrations import open_cases_query
+from portal.tests.plans import query_plan
 
 pytestmark = pytest.mark.django_db
-
-
-def plan(queryset) -> str:
-    sql, params = queryset.query.sql_with_params()
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SET LOCAL enable_seqscan = off")  # a few rows: the planner would scan anyway
-            cursor.execute("EXPLAIN " + sql, params)
-        else:
-            cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
-        return "\n".join(str(row) for row in cursor.fetchall())
 
 
 def test_the_open_cases_panel_reads_its_persons_open_cases_by_the_matching_index():
@@ -46,7 +36,7 @@ def test_the_open_cases_panel_reads_its_persons_open_cases_by_the_matching_index
         )
         for n in range(1, 301)
     )
-    found = plan(open_cases_query(me))
+    found = query_plan(open_cases_query(me))
     expected = "case_open_assignee_due_idx" if connection.vendor == "postgresql" else "case_assignee_due_idx"
     assert expected in found, found
     assert "case_resolution_due_idx" not in found

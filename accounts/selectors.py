@@ -163,7 +163,7 @@ class Holding:
 
 def holdings(exposures: QuerySet[Exposure], *, now: dt.datetime | None = None) -> list[Holding]:
     """`exposures` summed per account, market and outcome, largest value first (one query)."""
-    from accounts.services.exposure import exposure_is_current
+    from accounts.services.exposure import portfolio_is_current
 
     now = now or timezone.now()
     rows = (
@@ -175,12 +175,8 @@ def holdings(exposures: QuerySet[Exposure], *, now: dt.datetime | None = None) -
     found: dict[tuple, Holding] = {}
     for row in rows:
         portfolio = getattr(row.wallet, "portfolio", None)
-        current = portfolio is not None and exposure_is_current(
-            fetched_at=row.fetched_at,
-            attempted_at=portfolio.attempted_at,
-            last_error=portfolio.last_error,
-            tier_rank=row.account.tier.rank,
-            now=now,
+        current = portfolio_is_current(
+            portfolio, tier_rank=row.account.tier.rank, fetched_at=row.fetched_at, now=now
         )
         key = (row.account_id, row.condition_id, row.outcome)
         held = found.get(key)

@@ -44,6 +44,20 @@ def exposure_is_current(*, fetched_at, attempted_at, last_error: str, tier_rank:
     return now - fetched_at <= 2 * refresh_interval(tier_rank)
 
 
+def portfolio_is_current(portfolio, *, tier_rank: int, fetched_at=None, now=None) -> bool:
+    """`exposure_is_current` for a wallet's portfolio row (None: never fetched), its positions
+    taken as of `fetched_at` when given (an exposure row's own fetch time), else the portfolio's."""
+    if portfolio is None:
+        return False
+    return exposure_is_current(
+        fetched_at=fetched_at or portfolio.fetched_at,
+        attempted_at=portfolio.attempted_at,
+        last_error=portfolio.last_error,
+        tier_rank=tier_rank,
+        now=now,
+    )
+
+
 def exposures_replace(wallet: Wallet, positions: Iterable[Position], fetched_at: dt.datetime) -> int:
     """The wallet's exposure becomes exactly `positions` (one row per market outcome; the same
     outcome twice is added up). Call inside the transaction that stores the wallet's portfolio."""
@@ -147,13 +161,7 @@ def market_exposure_refresh(
     wallets: dict[int, Wallet] = {}
     for row in rows:
         portfolio = getattr(row.wallet, "portfolio", None)
-        current = portfolio is not None and exposure_is_current(
-            fetched_at=portfolio.fetched_at,
-            attempted_at=portfolio.attempted_at,
-            last_error=portfolio.last_error,
-            tier_rank=row.wallet.account.tier.rank,
-            now=now,
-        )
+        current = portfolio_is_current(portfolio, tier_rank=row.wallet.account.tier.rank, now=now)
         if not (only_stale and current):
             wallets.setdefault(row.wallet_id, row.wallet)
     counts = {"wallets": len(wallets), "refreshed": 0, "failed": 0, "left": 0}

@@ -92,3 +92,35 @@ OTHER_WALLET = "0x2005d16a84ceefa912d4e380cd32e7ff827875ea"
 def recorded_data_api_page(name: str) -> str:
     """A recorded v2 payload in its `{data, pagination}` envelope, the last page."""
     return f'{{"data": {(RECORDED_POLYMARKET / name).read_text()}, "pagination": {{"next_cursor": null}}}}'
+
+
+def make_exposure(
+    account,
+    condition_id: str,
+    *,
+    outcome: str = "No",
+    size="1000",
+    value="600",
+    fetched_at=None,
+    with_portfolio: bool = True,
+):
+    """One position of the account's first wallet in a market, as an exposure refresh stores it;
+    `with_portfolio` also writes the wallet's portfolio row fetched then (so the position reads as
+    current, or stale when `fetched_at` is old). Returns the Exposure."""
+    from decimal import Decimal
+
+    from accounts.models import Exposure, WalletPortfolio
+
+    wallet = account.wallets.order_by("pk").first()
+    fetched_at = fetched_at or timezone.now()
+    if with_portfolio:
+        WalletPortfolio.objects.create(wallet=wallet, fetched_at=fetched_at, attempted_at=fetched_at)
+    return Exposure.objects.create(
+        account=account,
+        wallet=wallet,
+        condition_id=condition_id,
+        outcome=outcome,
+        size=Decimal(size),
+        current_value=Decimal(value),
+        fetched_at=fetched_at,
+    )

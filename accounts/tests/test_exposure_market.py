@@ -6,7 +6,6 @@ markets below: a wallet fetched again has sold them."""
 
 import datetime as dt
 import re
-from decimal import Decimal
 
 import pytest
 import responses
@@ -14,7 +13,7 @@ from django.utils import timezone
 
 from accounts.models import Exposure, WalletPortfolio
 from accounts.services.exposure import market_exposure_refresh
-from accounts.tests.factories import DATA_API, make_account, specialist_user
+from accounts.tests.factories import DATA_API, make_account, make_exposure, specialist_user
 from disputes.models import HeadsUp, Market, MarketSignal
 from disputes.radar.fanout import radar_fan_out
 
@@ -26,18 +25,7 @@ def holding(*, tier_rank: int, fetched_ago: dt.timedelta, value: str = "500", ow
     account = make_account(
         owner=owner, tier_rank=tier_rank, wallets=[f"0x{Exposure.objects.count() + 1:040x}"]
     )
-    wallet = account.wallets.get()
-    fetched = timezone.now() - fetched_ago
-    WalletPortfolio.objects.create(wallet=wallet, fetched_at=fetched, attempted_at=fetched)
-    Exposure.objects.create(
-        account=account,
-        wallet=wallet,
-        condition_id=HELD,
-        outcome="No",
-        size=Decimal("1000"),
-        current_value=Decimal(value),
-        fetched_at=fetched,
-    )
+    make_exposure(account, HELD, value=value, fetched_at=timezone.now() - fetched_ago)
     return account
 
 

@@ -9,8 +9,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from accounts.models import Exposure, WalletPortfolio
-from accounts.tests.factories import make_account, specialist_user
+from accounts.tests.factories import make_account, make_exposure, specialist_user
 from disputes.models import HeadsUp, MarketSignal
 from disputes.radar.fanout import heads_ups_mail, radar_fan_out
 from disputes.services import clarification_record, market_upsert_from_gamma
@@ -82,17 +81,7 @@ def test_new_rules_a_clarification_a_fifty_fifty_and_an_early_close_are_signals(
 
 
 def hold(account, outcome="No", size="1000", value="600"):
-    wallet = account.wallets.first()
-    WalletPortfolio.objects.create(wallet=wallet, fetched_at=timezone.now(), attempted_at=timezone.now())
-    Exposure.objects.create(
-        account=account,
-        wallet=wallet,
-        condition_id=CONDITION,
-        outcome=outcome,
-        size=Decimal(size),
-        current_value=Decimal(value),
-        fetched_at=timezone.now(),
-    )
+    make_exposure(account, CONDITION, outcome=outcome, size=size, value=value)
 
 
 def test_each_owner_gets_one_heads_up_and_one_mail_and_a_seller_is_not_told():

@@ -3,15 +3,12 @@
 signal on that first import; Gamma not knowing one, or failing, is counted and handled."""
 
 import datetime as dt
-from decimal import Decimal
 
 import pytest
 import responses
 from django.core.cache import cache
-from django.utils import timezone
 
-from accounts.models import Exposure
-from accounts.tests.factories import make_account
+from accounts.tests.factories import make_account, make_exposure
 from disputes.models import Market, MarketSignal
 from disputes.radar.following import held_markets_follow
 from disputes.tests.test_radar_refresh import GAMMA, gamma_raw, imported
@@ -29,15 +26,7 @@ def no_remembered_misses():
 def held(n: int, *, tier_rank: int = 2, value: str = "100", size: str = "10") -> str:
     condition_id = f"0x{n:064x}"
     account = make_account(tier_rank=tier_rank, wallets=[f"0x{n + 5000:040x}"])
-    Exposure.objects.create(
-        account=account,
-        wallet=account.wallets.get(),
-        condition_id=condition_id,
-        outcome="Yes",
-        size=Decimal(size),
-        current_value=Decimal(value),
-        fetched_at=timezone.now(),
-    )
+    make_exposure(account, condition_id, outcome="Yes", size=size, value=value, with_portfolio=False)
     return condition_id
 
 

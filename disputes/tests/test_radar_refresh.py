@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Exposure
-from accounts.tests.factories import make_account
+from accounts.tests.factories import make_account, make_exposure
 from disputes import tasks
 from disputes.models import HeadsUp, Market, MarketSignal
 from disputes.services import markets_refresh
@@ -54,14 +54,8 @@ def imported(n: int, *, fetched_ago: dt.timedelta, **changes) -> Market:
 
 def hold(market: Market, *, tier_rank: int = 1, size: str = "1000", account=None):
     account = account or make_account(tier_rank=tier_rank, wallets=[f"0x{next(_ids):040x}"])
-    return Exposure.objects.create(
-        account=account,
-        wallet=account.wallets.first(),
-        condition_id=market.condition_id,
-        outcome="Yes",
-        size=Decimal(size),
-        current_value=Decimal("620"),
-        fetched_at=timezone.now(),
+    return make_exposure(
+        account, market.condition_id, outcome="Yes", size=size, value="620", with_portfolio=False
     )
 
 

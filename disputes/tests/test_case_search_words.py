@@ -1,18 +1,28 @@
-"""Case search by words (issue 23): an account's name (any part, any case), its exact e-mail, or
-a market's question (any part) finds the cases; the accounts and markets are looked up first and
-their cases read through the foreign-key indexes, and a word matching very many reads them as a
-subquery, with the same results either way."""
+"""Case search by words (issue 23): every word of the query in an account's name (any part, any
+case), or every word in a market's question, or the account's exact e-mail finds the cases, best
+match first, then newest; the accounts and markets are looked up first and their cases read
+through the foreign-key indexes, and words matching very many read them as a subquery, with the
+same results either way. A reference and a transaction hash are looked up as before, unranked.
+On PostgreSQL the words are read through trigram indexes (migration 0013)."""
 
 import pytest
+from django.db import connection
+from django.urls import reverse
 
 from accounts.tests.factories import make_account, specialist_user
 from disputes.selectors import case_list
 from disputes.selectors import cases as case_selectors
 from disputes.services import market_upsert_from_gamma
 from disputes.services.cases import dispute_file
+from disputes.services.evidence import evidence_add
 from disputes.tests.factories import gamma_market
+from portal.tests.pages import form_on, link_to, submit
+from portal.tests.plans import query_plan
 
 pytestmark = pytest.mark.django_db
+
+FED_JUNE = "Will the Federal Reserve cut rates at its June 2027 meeting?"
+TX = "0x" + "ef" * 32
 
 
 @pytest.fixture
@@ -38,6 +48,10 @@ def found(query: str) -> set[str]:
     return set(case_list(query=query).values_list("reference", flat=True))
 
 
+def listed(query: str) -> list[str]:
+    return list(case_list(query=query).values_list("reference", flat=True))
+
+
 @pytest.mark.parametrize("looked_up_first", [1000, 0])
 def test_words_find_cases_by_account_name_e_mail_or_market_question(book, monkeypatch, looked_up_first):
     monkeypatch.setattr(case_selectors, "MATCHES_LOOKED_UP_FIRST", looked_up_first)  # 0: the subquery
@@ -53,3 +67,137 @@ def test_words_find_cases_by_account_name_e_mail_or_market_question(book, monkey
 def test_a_word_search_costs_three_queries_at_any_size(book, django_assert_num_queries):
     with django_assert_num_queries(3):  # accounts, markets, then the cases
         list(case_list(query="whale"))
+    with django_assert_num_queries(3):  # as many for several words
+        list(case_list(query="capital BLUE whale"))
+
+
+def market(me, question: str, n: int):
+    data = gamma_market(id=str(900 + n), conditionId="0x" + f"{n:x}" * 64, slug=f"m-{n}", question=question)
+    return market_upsert_from_gamma(data=data, by=me).market
+
+
+@pytest.fixture
+def fed():
+    """Cases whose account or market names "Fed" (and "June"), each matching in a different way."""
+    me = specialist_user()
+    plain = make_account(owner=me, display_name="Plain Trader")
+
+    def file(*, account=plain, market=None):
+        category = "market_resolution" if market else "order_execution"
+        return dispute_file(by=me, account=account, market=market, category=category, claim="x").reference
+
+    return {
+        "fed june market": file(market=market(me, FED_JUNE, 1)),
+        "only fed market": file(market=market(me, "Fed chair nominee confirmed by March?", 2)),
+        "starts fed june": file(market=market(me, "Fed June meeting: a cut?", 3)),
+        "fed june words": file(market=market(me, "Will the Fed June statement say 'patient'?", 4)),
+        "exact name": file(account=make_account(owner=me, display_name="FED")),
+        "name starts": file(account=make_account(owner=me, display_name="Fedora Trading")),
+        "name contains": file(account=make_account(owner=me, display_name="Unfederated Dejune Desk")),
+        "june fedorov": file(account=make_account(owner=me, display_name="June Fedorov")),
+        "only june name": file(account=make_account(owner=me, display_name="June Smith")),
+        # "Fed" in the account's name and "June" in the market's question: the words must all
+        # be in one of them.
+        "split": file(
+            account=make_account(owner=me, display_name="Fed Partners"),
+            market=market(me, "Will it rain in June?", 5),
+        ),
+        "e-mail": file(account=make_account(owner=me, display_name="Quiet", email="Fed.June@Example.test")),
+    }
+
+
+def test_every_word_must_be_in_the_name_or_in_the_question(fed):
+    assert found("Fed June") == {
+        fed["fed june market"],
+        fed["starts fed june"],
+        fed["fed june words"],
+        fed["name contains"],
+        fed["june fedorov"],
+    }
+    assert found("june   FEDERAL reserve") == {fed["fed june market"]}  # any order, any case
+    assert found("Fed June 2028") == set()
+    assert found("fed.june@example.TEST") == {fed["e-mail"]}  # the whole e-mail, any case
+    assert found("fed.june") == set()
+    assert found("Fed June nobody") == set()
+
+
+def test_the_best_match_comes_first_then_the_newest(fed):
+    assert listed("fed") == [
+        fed["exact name"],  # the name is the query
+        fed["split"],  # the name or the question starts with it, newest first
+        fed["name starts"],
+        fed["starts fed june"],
+        fed["only fed market"],
+        fed["june fedorov"],  # a word starts with it
+        fed["fed june words"],
+        fed["fed june market"],
+        fed["name contains"],  # in part only
+    ]
+    assert listed("fed june") == [
+        fed["starts fed june"],  # the question starts with the query
+        fed["fed june words"],  # a word starts with the query
+        fed["june fedorov"],  # every word starts a word (newest first)
+        fed["fed june market"],
+        fed["name contains"],  # every word in part
+    ]
+    assert listed("fed.june@example.test") == [fed["e-mail"]]
+
+
+def test_a_reference_and_a_transaction_hash_are_looked_up_as_before(fed, specialist):
+    from disputes.models import DisputeCase
+
+    reference = fed["fed june market"]
+    assert listed(reference.lower()) == [reference]
+    assert listed(reference.replace("DSP-", "DSP-").rsplit("-", 1)[0] + "-999999") == []
+    case = DisputeCase.objects.get(reference=fed["only fed market"])
+    evidence_add(case=case, by=specialist, kind="transaction", value=TX)
+    assert listed(TX.upper().replace("0X", "0x")) == [case.reference]
+    assert listed("0x" + "00" * 32) == []
+    assert not case_selectors.is_word_search(reference) and not case_selectors.is_word_search(TX)
+    assert case_selectors.is_word_search("fed june") and not case_selectors.is_word_search(" ")
+
+
+def rows(response) -> list[str]:
+    return [row.record.reference for row in response.context["table"].page.object_list]
+
+
+def test_the_case_list_form_searches_by_words_best_match_first(
+    client, specialist, fed, django_assert_max_num_queries
+):
+    client.force_login(specialist)
+    page = client.get(reverse("disputes:case_list"))
+    form = form_on(page, has_field="q", action="")
+    with django_assert_max_num_queries(12) as searched_queries:
+        searched = submit(client, form, q="  Fed   June ")
+    assert searched.status_code == 200
+    assert rows(searched) == listed("fed june")
+    with django_assert_max_num_queries(12) as one_word_queries:
+        submit(client, form, q="fed")
+    assert len(one_word_queries.captured_queries) == len(searched_queries.captured_queries)
+    assert rows(submit(client, form, q="nobody at all")) == []
+    assert "No cases match." in submit(client, form, q="nobody at all").content.decode()
+
+    # A column chosen from the table's heading orders the results instead of the rank.
+    by_reference = client.get(link_to(searched, "Case"))
+    assert rows(by_reference) in (sorted(rows(searched)), sorted(rows(searched), reverse=True))
+    assert by_reference.context["query"] == "Fed June"
+
+
+def test_without_words_the_list_keeps_its_default_order(client, specialist, fed):
+    client.force_login(specialist)
+    default = client.get(reverse("disputes:case_list"))
+    assert default.context["table"].order_by == ("-resolution_due",)
+    searched = submit(client, form_on(default, has_field="q", action=""), q="fed")
+    assert searched.context["table"].order_by == ()
+
+
+def test_postgresql_reads_the_words_through_the_trigram_indexes(fed):
+    if connection.vendor != "postgresql":
+        pytest.skip("The trigram indexes are PostgreSQL's (SQLite reads its two small tables with LIKE)")
+    looked_up = case_selectors.MATCHES_LOOKED_UP_FIRST + 1  # as the selector reads them
+    accounts = query_plan(case_selectors.matching_accounts("Fed June").values("pk")[:looked_up])
+    assert "account_name_trgm_idx" in accounts, accounts
+    assert "account_email_upper_idx" in accounts, accounts
+    markets = query_plan(case_selectors.matching_markets("Fed June").values("pk")[:looked_up])
+    assert "market_question_trgm_idx" in markets, markets
+    assert "Seq Scan" not in accounts + markets

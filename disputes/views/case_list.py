@@ -8,6 +8,7 @@ from disputes import selectors
 from disputes.case_forms import CaseForm
 from disputes.filters import CaseFilter
 from disputes.selectors import MARKET_WRITERS, RULE_READERS
+from disputes.selectors.cases import is_word_search
 from disputes.services.cases import dispute_file
 from disputes.tables import CASE_COLUMNS, CaseTable
 from portal.columns import csv_response
@@ -27,7 +28,8 @@ def case_list(request):
         return csv_response(
             filename="disputes.csv", queryset=cases.order_by("-year", "-number"), columns=CASE_COLUMNS
         )
-    table = configure_table(request, CaseTable(cases))
+    # Words are ranked best match first (the selector's order) unless a column is chosen with `sort`.
+    table = configure_table(request, CaseTable(cases, order_by=() if is_word_search(query) else None))
     context = {
         "table": table,
         "filter": case_filter,

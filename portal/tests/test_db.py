@@ -57,3 +57,21 @@ def test_bulk_update_writes_json_and_numbers_per_row():
         now,
     )
     assert second.health_score is None and second.health_components == {}
+
+
+def test_bulk_insert_passes_plain_values_on_and_prepares_the_rest_as_the_orm_would():
+    """Plain values go straight to the database; the others (a naive date-time, a float for a
+    decimal, a choice member, a JSON dict) are prepared by their field, as the ORM would."""
+    from accounts.models import AccountEvent
+
+    account = make_account()
+    naive = dt.datetime(2026, 3, 1, 12, 30)  # the ORM makes it aware, with a warning
+    with pytest.warns(RuntimeWarning, match="naive datetime"):
+        bulk_insert_rows(
+            AccountEvent,
+            ["account", "kind", "actor", "at", "summary", "details"],
+            [(account.pk, AccountEvent.Kind.DISPUTE, None, naive, "Filed", {"case": "DSP-2026-00001"})],
+        )
+    event = AccountEvent.objects.get(account=account, summary="Filed")
+    assert event.at == timezone.make_aware(naive)
+    assert (event.kind, event.details) == ("dispute", {"case": "DSP-2026-00001"})

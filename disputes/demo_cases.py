@@ -34,10 +34,12 @@ about half of those picked up still wait for one.
 
 import bisect
 import datetime as dt
+import heapq
 import math
 import random
 import re
 import uuid
+from array import array
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -281,6 +283,7 @@ RULEBOOK_TOPICS = {
 }
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 OPEN_DAYS = 14
+CASE_CHUNK = 5000  # cases planned, numbered and written at a time by seed_cases
 OPEN_CHUNK = 5000  # open cases planned and written at a time, so memory stays flat however many
 # Where an open case stands once someone could have picked it up (the rest are still new).
 OPEN_WEIGHTS = [
@@ -565,39 +568,78 @@ class _World:
 def seed_cases(
     *, rng: random.Random, count: int, specialists: list, progress: Callable[[str], None] = lambda _: None
 ) -> dict[str, int]:
+    """`count` cases filed over the last two years, with their histories. Each case draws from a
+    random sequence of its own (seeded from `rng`), so it can be planned once to learn when it was
+    filed, and planned again, the same, when its turn comes: the cases are then numbered, given
+    their histories and written CASE_CHUNK at a time in filing order, and memory stays flat at any
+    count."""
     result = dict.fromkeys(
         ("cases", "events", "decisions", "citations", "evidence", "snapshots", "activity_rows"), 0
     )
     if count <= 0 or not specialists or not Account.objects.exists():
         return result
-    now = timezone.now()
-    world = _World(rng, specialists, now)
+    world = _World(rng, specialists, timezone.now())
     world.recent_share = min(0.2, max(0.02, 30 / count))
-    cases = [_plan(rng, world) for _ in range(count)]
-    cases = [case for case in cases if case is not None]
-    _number(cases)
-    long_history = _long_history_case(cases, world)
-    for case in cases:
-        if case is long_history:
-            _long_history(rng, world, case)
-        else:
-            _history(rng, world, case)
-    _consistency_notes(rng, cases)
-    progress(f"{len(cases)} cases")
-
-    _insert_cases(cases)
-    result["cases"] = len(cases)
-    result["evidence"] = _insert_evidence(cases)
-    result["decisions"], result["citations"] = _insert_decisions(cases)
-    result["snapshots"], result["activity_rows"] = _insert_snapshots(cases)
-    result["events"] = _insert_events(cases)
+    seeds, long_history = _filing_order(rng, world, count)
+    first_case, open_counts = None, defaultdict(int)
+    for start in range(0, len(seeds), CASE_CHUNK):
+        planned = []
+        for seed in seeds[start : start + CASE_CHUNK]:
+            case_rng = random.Random(seed)  # noqa: S311 - demo data, not secrets
+            planned.append((case_rng, _plan(case_rng, world), seed == long_history))
+        cases = [case for _, case, _ in planned]
+        _number(cases)
+        for case_rng, case, long in planned:
+            (_long_history if long else _history)(case_rng, world, case)
+        _write_chunk(cases, result)
+        first_case = first_case or cases[0].pk
+        for case in cases:
+            open_counts[case.account.pk] += case.status in DisputeCase.OPEN_STATUSES
+        progress(f"{result['cases']}/{len(seeds)} cases")
+    _consistency_notes(rng, first_case)
     progress(
         f"{result['events']} events, {result['decisions']} decisions, {result['evidence']} evidence items"
     )
-    _account_timelines(cases)
-    _counters(cases)
-    _accounts_changed(cases, world)
+    _open_counts_changed(open_counts, world)
     return result
+
+
+def _filing_order(rng: random.Random, world: "_World", count: int) -> tuple[list[int], int | None]:
+    """Each case's random seed, in filing order (the order of generation between cases filed at
+    the same moment), and the seed of the case that gets the long history: the oldest on the most
+    popular market, else the oldest. Only each case's filing time is kept meanwhile."""
+    top = world.hot[0] if world.hot else None
+    seeds, filed, long_history = array("Q"), array("d"), None
+    for _ in range(count):
+        seed = rng.getrandbits(64)
+        case = _plan(random.Random(seed), world)  # noqa: S311 - demo data, not secrets
+        if case is None:
+            continue
+        at = case.created.timestamp()
+        on_top = top is not None and case.market is top and case.category == Category.MARKET_RESOLUTION
+        if on_top and (long_history is None or at < filed[long_history]):
+            long_history = len(seeds)
+        seeds.append(seed)
+        filed.append(at)
+    order = sorted(range(len(seeds)), key=filed.__getitem__)
+    if long_history is None and order:
+        long_history = order[0]
+    return [seeds[i] for i in order], seeds[long_history] if long_history is not None else None
+
+
+def _write_chunk(cases: list["_Case"], result: dict[str, int]) -> None:
+    _insert_cases(cases)
+    result["cases"] += len(cases)
+    result["evidence"] += _insert_evidence(cases)
+    decisions, citations = _insert_decisions(cases)
+    result["decisions"] += decisions
+    result["citations"] += citations
+    snapshots, rows = _insert_snapshots(cases)
+    result["snapshots"] += snapshots
+    result["activity_rows"] += rows
+    result["events"] += _insert_events(cases)
+    _account_timelines(cases)
+    _counters(cases)  # before the next chunk is numbered
 
 
 def seed_open_cases(
@@ -1185,33 +1227,49 @@ def _long_history(rng: random.Random, world: _World, case: _Case) -> None:
     _move(case, Status.CLOSED, case.assignee, t + step * 5)
 
 
-def _consistency_notes(rng: random.Random, cases: list[_Case]) -> None:
+def _consistency_notes(rng: random.Random, first_case: int | None) -> None:
     """A decision whose outcome differs from a recorded one on the same market or rulebook section
-    (another case's, recorded before it was proposed) says why, as the service requires."""
-    moments = []
-    for case in cases:
-        for decision in case.decisions:
-            moments.append((decision.proposed_at, 1, case, decision))
-            if decision.approved_at is not None:
-                moments.append((decision.approved_at, 0, case, decision))
-    moments.sort(key=lambda m: (m[0], m[1]))
+    (another case's, recorded before it was proposed) says why, as the service requires. Read back
+    from the database in time order, cases from `first_case` on: a case decided late may conflict
+    with one filed long after it, so no chunk of cases can tell on its own."""
+    if first_case is None:
+        return
+    sections = defaultdict(list)
+    for decision, section in (
+        RuleCitation.objects.filter(decision__case_id__gte=first_case, rulebook_version__isnull=False)
+        .values_list("decision_id", "rulebook_version__section_id")
+        .iterator(5000)
+    ):
+        sections[decision].append(section)
+    # A referral is not a ruling: it never conflicts.
+    rulings = Decision.objects.filter(case_id__gte=first_case).exclude(outcome=Outcome.REFERRED)
+    fields = ("pk", "case_id", "case__market_id", "outcome")
+    recorded = rulings.filter(approved_at__isnull=False).order_by("approved_at", "pk")
+    proposed = rulings.order_by("proposed_at", "pk")
+    # (when, 0 for a recording or 1 for a proposal: a recording comes first at the same moment, …)
+    moments = heapq.merge(
+        ((at, 0, *rest) for at, *rest in recorded.values_list("approved_at", *fields).iterator(5000)),
+        ((at, 1, *rest) for at, *rest in proposed.values_list("proposed_at", *fields).iterator(5000)),
+        key=lambda moment: moment[:2],
+    )
     seen: dict[tuple, dict[str, set]] = defaultdict(lambda: defaultdict(set))
-    for _, check, case, decision in moments:
-        keys = [("section", c.section) for c in decision.citations if c.section is not None]
-        if case.market is not None:
-            keys.append(("market", case.market.pk))
-        if decision.outcome == Outcome.REFERRED:
-            continue  # a referral is not a ruling: it never conflicts
+    noted = defaultdict(list)
+    for _, check, pk, case, market, outcome in moments:
+        keys = [("section", section) for section in sections.get(pk, ())]
+        if market is not None:
+            keys.append(("market", market))
         if not check:
             for key in keys:
-                seen[key][decision.outcome].add(case.reference)
-            continue
-        if any(
-            outcome != decision.outcome and (len(refs) > 1 or case.reference not in refs)
+                seen[key][outcome].add(case)
+        elif any(
+            other != outcome and (len(cases) > 1 or case not in cases)
             for key in keys
-            for outcome, refs in seen[key].items()
+            for other, cases in seen[key].items()
         ):
-            decision.consistency_note = rng.choice(CONSISTENCY_NOTES)
+            noted[rng.choice(CONSISTENCY_NOTES)].append(pk)
+    for note, pks in noted.items():
+        for start in range(0, len(pks), 5000):
+            Decision.objects.filter(pk__in=pks[start : start + 5000]).update(consistency_note=note)
 
 
 # --- Open cases in bulk --------------------------------------------------------------------------
@@ -1616,16 +1674,6 @@ def _counters(cases: list[_Case]) -> None:
         last[case.year] = max(last.get(case.year, 0), case.number)
     for year, number in sorted(last.items()):
         CaseCounter.objects.update_or_create(year=year, defaults={"last_number": number})
-
-
-def _accounts_changed(cases: list[_Case], world: _World) -> None:
-    """Each account's open-case count for Intercom, and health rescored where cases are open."""
-    open_counts = {}
-    for case in cases:
-        open_counts[case.account.pk] = open_counts.get(case.account.pk, 0) + (
-            case.status in DisputeCase.OPEN_STATUSES
-        )
-    _open_counts_changed(open_counts, world)
 
 
 def _open_counts_changed(open_counts: dict[int, int], world: _World) -> None:

@@ -1,4 +1,5 @@
 import random
+import resource
 import time
 
 from django.conf import settings
@@ -376,5 +377,6 @@ class Command(BaseCommand):
         self.stdout.flush()
         started = time.perf_counter()
         result = action()
-        self.stdout.write(f" done ({time.perf_counter() - started:.2f}s)")
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024  # kilobytes on Linux
+        self.stdout.write(f" done ({time.perf_counter() - started:.2f}s; peak memory so far {peak} MB)")
         return result

@@ -61,6 +61,7 @@ AREAS = [
     "Onboarding",
 ]
 HISTORY_DAYS = 365
+FEEDBACK_CHUNK = 5000  # items planned and written at a time
 BIG_ITEM_SOURCES = 200
 MARKETS = [
     "the Fed rate decision markets",
@@ -465,7 +466,8 @@ class _Source:
 
 @dataclass
 class _Item:
-    index: int
+    index: int  # in its chunk
+    number: int  # in the whole seed
     title: str
     description: str
     category: str
@@ -518,17 +520,29 @@ def seed_feedback(
     now = timezone.now()
     specialist_ids = [s.pk for s in specialists]
     triagers = [u.pk for u in product_users] or specialist_ids[:1]
-    items = _plan(rng, count, now, areas, accounts, specialist_ids, triagers)
-    progress(f"{len(items)} items")
-
-    _insert_items(items)
-    result["items"] = len(items)
-    result["duplicates"] = sum(1 for i in items if i.duplicate_of is not None)
-    result["sources"] = _insert_sources(items)
-    result["events"] = _insert_events(items)
-    result["comments"] = _insert_comments(items)
-    result["follow_ups"] = _insert_follow_ups(rng, items, now)
-    impact_refresh([i.pk for i in items])
+    logged = _logged_times(rng, count, now)
+    big = count // 4  # three in four items are younger
+    for start in range(0, count, FEEDBACK_CHUNK):
+        items = _plan(
+            rng,
+            logged[start : start + FEEDBACK_CHUNK],
+            start,
+            big,
+            now,
+            areas,
+            accounts,
+            specialist_ids,
+            triagers,
+        )
+        _insert_items(items)
+        result["items"] += len(items)
+        result["duplicates"] += sum(1 for i in items if i.duplicate_of is not None)
+        result["sources"] += _insert_sources(items)
+        result["events"] += _insert_events(items)
+        result["comments"] += _insert_comments(items)
+        result["follow_ups"] += _insert_follow_ups(rng, items, now)
+        impact_refresh([i.pk for i in items])
+        progress(f"{result['items']}/{count} items")
     progress(f"{result['sources']} linked accounts, {result['events']} events")
     return result
 
@@ -550,15 +564,21 @@ def _status_for(rng: random.Random, age_days: float) -> str:
     return Status.NEW
 
 
-def _plan(rng, count, now, areas, accounts, specialists, triagers) -> list[_Item]:
-    # Logged times over the last year, busier lately; sorted so duplicates can point back.
-    logged = sorted(
+def _logged_times(rng, count: int, now: dt.datetime) -> list[dt.datetime]:
+    """When each item was logged, over the last year, busier lately; in order."""
+    return sorted(
         now - dt.timedelta(days=HISTORY_DAYS * rng.random() ** 1.5, minutes=rng.uniform(5, 60))
         for _ in range(count)
     )
+
+
+def _plan(rng, logged, start, big, now, areas, accounts, specialists, triagers) -> list[_Item]:
+    """The items logged at `logged` (the start-th item on), in order. A duplicate is merged into
+    an item logged before it in the same chunk (FEEDBACK_CHUNK items: weeks, at any size), so each
+    chunk is written whole and memory stays flat."""
     items: list[_Item] = []
     survivors: list[int] = []  # indexes of items a later duplicate may be merged into
-    big = count // 4  # three in four items are younger
+    big -= start  # the item with the most accounts, if it is in this chunk
     for index, created in enumerate(logged):
         age = (now - created).total_seconds() / 86400
         category, area_name, title, description = rng.choice(TEMPLATES)
@@ -574,6 +594,7 @@ def _plan(rng, count, now, areas, accounts, specialists, triagers) -> list[_Item
         team_choices, team_weights = TEAM_BY_CATEGORY[category]
         item = _Item(
             index=index,
+            number=start + index,
             title=title.format(market=market)[:200],
             description=(description.format(market=market) + (" " + why if why else "")).strip(),
             category=str(category),
@@ -643,7 +664,7 @@ def _triage_history(rng, item: _Item, now, team_choices, team_weights, triagers)
                 )
                 item.owner_team = team
         if to == Status.PLANNED:
-            item.tracker_url = f"https://tracker.example.com/PROD-{1000 + item.index}"
+            item.tracker_url = f"https://tracker.example.com/PROD-{1000 + item.number}"
             item.events.append(
                 (
                     "tracker_url",

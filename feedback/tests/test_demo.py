@@ -24,8 +24,12 @@ SMALL = ("--accounts", "40", "--markets", "0", "--disputes", "0", "--feedback", 
 Status = FeedbackItem.Status
 
 
-@pytest.fixture
-def seeded():
+@pytest.fixture(params=["one chunk", "chunks of 25"])
+def seeded(request, monkeypatch):
+    """Every check holds whether the items are written in one go or in chunks (as at any size
+    past 5,000 items)."""
+    if request.param == "chunks of 25":
+        monkeypatch.setattr("feedback.demo.FEEDBACK_CHUNK", 25)
     return seed("--seed", "7", *SMALL)
 
 

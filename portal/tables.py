@@ -1,5 +1,7 @@
 import django_tables2 as tables
-from django.core.paginator import EmptyPage
+from django.core.paginator import EmptyPage, Paginator
+from django.db.models import QuerySet
+from django.utils.functional import cached_property
 
 
 class PortalTable(tables.Table):
@@ -13,6 +15,34 @@ class PortalTable(tables.Table):
 
 
 MAX_PER_PAGE = 200
+COUNT_CAP = 10_000
+
+
+class CappedPaginator(Paginator):
+    """Counts a list's rows up to COUNT_CAP: counting a history of hundreds of thousands of rows
+    costs more than the page of 25 it shows. Past the cap the footer says "more than 10,000" and
+    the pages end there; filters and sorting reach the rest (nobody pages through 400 pages)."""
+
+    @cached_property
+    def _rows_up_to_cap(self) -> int:
+        queryset = getattr(getattr(self.object_list, "data", None), "data", None)  # BoundRows → TableData
+        if isinstance(queryset, QuerySet):
+            return queryset[: COUNT_CAP + 1].count()
+        return len(self.object_list)
+
+    @cached_property
+    def count(self) -> int:
+        return min(self._rows_up_to_cap, COUNT_CAP)
+
+    @property
+    def capped(self) -> bool:
+        return self._rows_up_to_cap > COUNT_CAP
+
+    @property
+    def cap_label(self) -> str:
+        return f"{COUNT_CAP:,}"
+
+
 DEFAULT_PER_PAGE = 25
 
 
@@ -31,9 +61,11 @@ def configure_table(request, table: tables.Table) -> tables.Table:
     per_page = min(MAX_PER_PAGE, _positive_int(request.GET.get("per_page"), DEFAULT_PER_PAGE))
     page = _positive_int(request.GET.get("page"), 1)
     try:
-        table.paginate(page=page, per_page=per_page)
+        table.paginate(paginator_class=CappedPaginator, page=page, per_page=per_page)
     except EmptyPage:
         table.paginate(
-            page=table.paginator.num_pages if hasattr(table, "paginator") else 1, per_page=per_page
+            paginator_class=CappedPaginator,
+            page=table.paginator.num_pages if hasattr(table, "paginator") else 1,
+            per_page=per_page,
         )
     return table

@@ -1,8 +1,9 @@
 import django_tables2 as tables
+import pytest
 from django.test import RequestFactory
 from django_tables2 import RequestConfig
 
-from portal.tables import PortalTable
+from portal.tables import PortalTable, configure_table
 
 
 class PeopleTable(PortalTable):
@@ -31,3 +32,29 @@ def test_tables_use_the_portal_look_with_sort_and_pages():
 
 def test_per_page_is_taken_from_the_query_string():
     assert "1–10 of 60" in render("?per_page=10")
+
+
+class UserTable(PortalTable):
+    username = tables.Column()
+
+
+@pytest.mark.django_db
+def test_a_long_list_is_counted_up_to_the_cap_and_its_pages_end_there(monkeypatch, django_assert_num_queries):
+    from portal.models import User
+
+    User.objects.bulk_create(User(username=f"user{n}") for n in range(7))
+    monkeypatch.setattr("portal.tables.COUNT_CAP", 4)
+
+    def page(query: str) -> str:
+        request = RequestFactory().get("/list/" + query)
+        table = configure_table(request, UserTable(User.objects.order_by("username")))
+        return table.as_html(request)
+
+    with django_assert_num_queries(2):  # the count (of at most 5 rows) and the page
+        html = page("?per_page=2")
+    assert "1–2 of more than 4 (filter or sort to reach the rest)" in html
+    assert "page=2" in html and "page=3" not in html  # 4 rows counted: two pages
+    assert "3–4 of more than 4" in page("?per_page=2&page=9")  # past the end: the last page
+    monkeypatch.setattr("portal.tables.COUNT_CAP", 7)
+    html = page("?per_page=2")
+    assert "1–2 of 7" in html and "more than" not in html

@@ -1,6 +1,7 @@
 """Finding dispute cases, and the permission-checked getter of one case."""
 
 import re
+from collections import defaultdict
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
@@ -43,9 +44,60 @@ def case_list(*, query: str = "") -> QuerySet:
         in_snapshots = WalletActivityRow.objects.filter(transaction_hash=tx_hash).values("case_id")
         return cases.filter(Q(pk__in=in_evidence) | Q(pk__in=in_snapshots))
     # Words: the accounts and markets they name first (two small tables), then those cases.
-    accounts, markets = matching_accounts(query), matching_markets(query)
-    found = cases.filter(Q(account_id__in=_ids(accounts)) | Q(market_id__in=_ids(markets)))
-    return found.alias(search_rank=search_rank(query)).order_by("search_rank", "-year", "-number")
+    accounts = list(
+        matching_accounts(query).values_list("pk", "display_name", "email")[: MATCHES_LOOKED_UP_FIRST + 1]
+    )
+    markets = list(matching_markets(query).values_list("pk", "question")[: MATCHES_LOOKED_UP_FIRST + 1])
+    if len(accounts) > MATCHES_LOOKED_UP_FIRST or len(markets) > MATCHES_LOOKED_UP_FIRST:
+        # Too many to list: the cases of every match, ranked through their account and market.
+        found = cases.filter(
+            Q(account_id__in=matching_accounts(query).values("pk"))
+            | Q(market_id__in=matching_markets(query).values("pk"))
+        )
+        return found.alias(search_rank=search_rank(query)).order_by("search_rank", "-year", "-number")
+    found = cases.filter(
+        Q(account_id__in=[a[0] for a in accounts]) | Q(market_id__in=[m[0] for m in markets])
+    )
+    rank = _rank_by_ids(query, accounts, markets)
+    return found.alias(search_rank=rank).order_by("search_rank", "-year", "-number")
+
+
+def _rank_by_ids(query: str, accounts: list[tuple], markets: list[tuple]) -> Case:
+    """`search_rank` for a few matches, each ranked here once: the cases are then ordered by
+    their own account and market ids, so the database sorts the matching cases alone and joins
+    only the page it shows to their accounts and markets."""
+    ranked_accounts, ranked_markets = defaultdict(list), defaultdict(list)
+    for pk, name, email in accounts:
+        ranked_accounts[
+            min(text_rank(query, name), EXACT if email.upper() == query.upper() else CONTAINS)
+        ].append(pk)
+    for pk, question in markets:
+        ranked_markets[text_rank(query, question)].append(pk)
+    whens = [
+        When(
+            Q(account_id__in=ranked_accounts[rank]) | Q(market_id__in=ranked_markets[rank]), then=Value(rank)
+        )
+        for rank in (EXACT, STARTS, WORD_STARTS, EVERY_WORD_STARTS)
+        if ranked_accounts[rank] or ranked_markets[rank]
+    ]
+    if not whens:
+        return Value(CONTAINS, output_field=IntegerField())
+    return Case(*whens, default=Value(CONTAINS), output_field=IntegerField())
+
+
+def text_rank(query: str, text: str) -> int:
+    """How well a name or question matches the query, as `search_rank` ranks it in SQL (which
+    compares UPPER of both: the same for the ASCII words people search by)."""
+    query, text = query.upper(), text.upper()
+    if text == query:
+        return EXACT
+    if text.startswith(query):
+        return STARTS
+    if f" {query}" in text:
+        return WORD_STARTS
+    if all(text.startswith(word) or f" {word}" in text for word in query.split()):
+        return EVERY_WORD_STARTS
+    return CONTAINS
 
 
 def is_word_search(query: str) -> bool:
@@ -119,13 +171,6 @@ def search_rank(query: str) -> Case:
 # Up to this many matching accounts or markets are looked up first and their cases read through
 # the foreign-key indexes; a word that matches more reads them as a subquery instead.
 MATCHES_LOOKED_UP_FIRST = 1000
-
-
-def _ids(matching: QuerySet):
-    """The matching rows' ids as a list when there are few (so the case query uses the account
-    and market indexes instead of joining every case), else as a subquery."""
-    ids = list(matching.values_list("pk", flat=True)[: MATCHES_LOOKED_UP_FIRST + 1])
-    return ids if len(ids) <= MATCHES_LOOKED_UP_FIRST else matching.values("pk")
 
 
 def case_get_for_user(*, user: User, reference: str):

@@ -121,7 +121,10 @@ def test_every_word_must_be_in_the_name_or_in_the_question(fed):
     assert found("Fed June nobody") == set()
 
 
-def test_the_best_match_comes_first_then_the_newest(fed):
+@pytest.mark.parametrize("looked_up_first", [1000, 0])
+def test_the_best_match_comes_first_then_the_newest(fed, monkeypatch, looked_up_first):
+    # 1000: ranked here from the matches' ids; 0: ranked in SQL through the account and market.
+    monkeypatch.setattr(case_selectors, "MATCHES_LOOKED_UP_FIRST", looked_up_first)
     assert listed("fed") == [
         fed["exact name"],  # the name is the query
         fed["split"],  # the name or the question starts with it, newest first

@@ -75,3 +75,26 @@ def test_bulk_insert_passes_plain_values_on_and_prepares_the_rest_as_the_orm_wou
     event = AccountEvent.objects.get(account=account, summary="Filed")
     assert event.at == timezone.make_aware(naive)
     assert (event.kind, event.details) == ("dispute", {"case": "DSP-2026-00001"})
+
+
+def test_a_bulk_load_checks_every_foreign_key_at_the_end():
+    """On PostgreSQL (as a superuser) the per-row checks are skipped while loading and a dangling
+    key is caught at the end; elsewhere the database's own checks stand. Either way nothing
+    dangling is kept."""
+    from django.db import IntegrityError, connection, transaction
+
+    from accounts.models import AccountEvent
+    from portal.db import bulk_load, foreign_keys_check
+
+    account = make_account()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        with bulk_load():
+            bulk_insert_rows(
+                AccountEvent,
+                ["account", "kind", "actor", "at", "summary", "details"],
+                [(account.pk + 1000, "dispute", None, timezone.now(), "Nobody's", {})],
+            )
+        if connection.vendor == "sqlite":
+            connection.check_constraints()  # what SQLite does at COMMIT
+    assert not AccountEvent.objects.filter(summary="Nobody's").exists()
+    foreign_keys_check()  # and the rest of the database is whole

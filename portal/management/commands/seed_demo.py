@@ -17,6 +17,7 @@ from disputes.radar.demo import seed_radar
 from feedback.demo import seed_feedback
 from oncall.demo import seed_oncall
 from playbooks.demo import REVISIONS, seed_playbooks
+from portal.db import bulk_load
 from portal.demo import seed_people
 from portal.models import User
 from portal.services import roles_sync, schedules_sync
@@ -180,7 +181,7 @@ class Command(BaseCommand):
         self._step("Roles and schedules", lambda: (roles_sync(), schedules_sync()))
         rng = random.Random(options["seed"])  # noqa: S311 - demo data, not secrets
         started = time.perf_counter()
-        with transaction.atomic():
+        with transaction.atomic(), bulk_load():
             people = self._step(
                 "People",
                 lambda: seed_people(rng=rng, password=password, specialists=options["specialists"]),

@@ -26,7 +26,14 @@ def pages() -> list[tuple[str, str, dict, str]]:
     """(label, path, query, budget) of every list page, a case and a search, found in the data."""
     from disputes.models import DisputeCase
 
-    case = DisputeCase.objects.order_by("-pk").values_list("reference", flat=True).first()
+    # The latest case with an Intercom conversation (the page reads it): the same shape, and so
+    # the same queries, at every size.
+    case = (
+        DisputeCase.objects.exclude(intercom_conversation_id="")
+        .order_by("-pk")
+        .values_list("reference", flat=True)
+        .first()
+    )
     return [
         ("My day", "/", {}, "100"),
         ("cases", "/disputes/", {}, "100"),
@@ -39,6 +46,7 @@ def pages() -> list[tuple[str, str, dict, str]]:
         ("approvals", "/disputes/approvals/", {}, "100"),
         ("feedback", "/feedback/", {}, "100"),
         ("playbooks", "/playbooks/", {}, "100"),
+        ("reports", "/reports/", {}, "100"),
     ]
 
 

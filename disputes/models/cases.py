@@ -124,6 +124,15 @@ class DisputeCase(TimeStampedModel):
             # The case list's default order.
             models.Index(fields=["resolution_due"], name="case_resolution_due_idx"),
             models.Index(fields=["market", "status"], name="case_market_status_idx"),
+            # A word search's page: the cases of the matching accounts, and of the matching
+            # markets, ranked and ordered from these alone (an index-only scan each), without
+            # reading every matching case's row (disputes.selectors.cases.RankedCases).
+            models.Index(
+                fields=["account", "year", "number"], include=["market", "id"], name="case_account_newest_idx"
+            ),
+            models.Index(
+                fields=["market", "year", "number"], include=["account", "id"], name="case_market_newest_idx"
+            ),
             # The reports: cases filed and decided in a period.
             models.Index(fields=["created_at"], name="case_created_idx"),
             models.Index(

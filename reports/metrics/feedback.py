@@ -3,7 +3,7 @@
 Product reads this family too, so nothing here shows an e-mail, a wallet or a case file:
 items by title, follow-ups by the account's display name only."""
 
-from django.db.models import Count, F, IntegerField, OuterRef, Subquery, Value, When
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery, Value, When
 from django.urls import reverse
 
 from feedback.models import FeedbackEvent, FeedbackItem, FollowUp, ProductArea
@@ -36,23 +36,33 @@ ROLES = (Role.LEADERSHIP, Role.ADMIN, Role.PRODUCT, Role.SPECIALIST)
 STAGES = ("logged", "triaged", "shipped")
 
 
-def _first_status_change(**condition):
+TRIAGE = {"before__status": Status.NEW}  # a status change away from New
+SHIPPING = {"after__status": Status.SHIPPED}  # a status change to Shipped
+
+
+def _first_status_change(item: str = "pk", **condition):
     """The instant of an item's first status change that meets `condition` (on the event's
-    before/after JSON), as a subquery over the item's history."""
+    before/after JSON), as a subquery over the history of the item the outer row's `item`
+    field names."""
     first = (
-        FeedbackEvent.objects.filter(item=OuterRef("pk"), kind="status", **condition)
+        FeedbackEvent.objects.filter(item=OuterRef(item), kind="status", **condition)
         .order_by("at", "pk")
         .values("at")[:1]
     )
     return Subquery(first)
 
 
-def items_with_stages():
-    """Feedback items with `triaged_at` (first status change away from New) and `shipped_at`
-    (first change to Shipped), read from their history."""
-    return FeedbackItem.objects.alias(
-        triaged_at=_first_status_change(before__status=Status.NEW),
-        shipped_at=_first_status_change(after__status=Status.SHIPPED),
+def first_changes(condition: dict, start, end):
+    """The status events meeting `condition` at `start` ≤ at < `end` that are their item's first
+    such change, in the order `_first_status_change` reads (by `at`, then pk): no earlier one of
+    the same item exists. Read from the period's status events (feedbackevent_status_at_idx),
+    each checked against its own item's history (feedbackevent_item_idx), so the cost follows the
+    changes in the period, not the items ever logged. An item has at most one first change."""
+    earlier = FeedbackEvent.objects.filter(
+        item=OuterRef("item_id"), kind="status", at__lte=OuterRef("at"), **condition
+    ).filter(Q(at__lt=OuterRef("at")) | Q(pk__lt=OuterRef("pk")))
+    return FeedbackEvent.objects.filter(kind="status", at__gte=start, at__lt=end, **condition).filter(
+        ~Exists(earlier)
     )
 
 
@@ -64,25 +74,37 @@ def _current(field: str, ctx: ReportContext):
     )
 
 
+def _counts_by_period(field: str, key: str, ctx: ReportContext) -> dict:
+    return {
+        f"{key}_{when}": Count("pk", filter=in_period(field, period))
+        for when, period in (("now", ctx.period), ("before", ctx.previous))
+    }
+
+
 def _groups(ctx: ReportContext) -> list[dict]:
-    """Items and follow-ups of both periods counted per (category, area): two queries; every
-    figure and breakdown sums these rows."""
-    counts = {}
-    for when, period in (("now", ctx.period), ("before", ctx.previous)):
-        counts[f"logged_{when}"] = Count("pk", filter=in_period("created_at", period))
-        counts[f"triaged_{when}"] = Count("pk", filter=in_period("triaged_at", period))
-        counts[f"shipped_{when}"] = Count("pk", filter=in_period("shipped_at", period))
-    # An item logged after the span can have been neither triaged nor shipped in it.
-    items = items_with_stages().filter(created_at__lt=ctx.period.end)
-    rows = list(items.values("category", "area_id").annotate(**counts).order_by())
+    """Items and follow-ups of both periods counted per (category, area): four queries, each
+    over the span's rows only; every figure and breakdown sums these rows."""
     start, end = ctx.span
+    logged = (
+        FeedbackItem.objects.filter(created_at__gte=start, created_at__lt=end)
+        .values("category", "area_id")
+        .annotate(**_counts_by_period("created_at", "logged", ctx))
+        .order_by()
+    )
+    rows = list(logged)
+    for key, condition in (("triaged", TRIAGE), ("shipped", SHIPPING)):
+        # An item logged after the period can have been neither triaged nor shipped in it.
+        firsts = first_changes(condition, start, end).filter(item__created_at__lt=ctx.period.end)
+        found = (
+            firsts.values("item__category", "item__area_id")
+            .annotate(**_counts_by_period("at", key, ctx))
+            .order_by()
+        )
+        rows += [{"category": row["item__category"], "area_id": row["item__area_id"], **row} for row in found]
     told = (
         FollowUp.objects.filter(done_at__gte=start, done_at__lt=end)
         .values("item__category", "item__area_id")
-        .annotate(
-            told_now=Count("pk", filter=in_period("done_at", ctx.period)),
-            told_before=Count("pk", filter=in_period("done_at", ctx.previous)),
-        )
+        .annotate(**_counts_by_period("done_at", "told", ctx))
         .order_by()
     )
     for row in told:
@@ -95,19 +117,23 @@ def _sum(rows, key, **where) -> int:
 
 
 def _waits(ctx: ReportContext) -> dict[str, dict[int, tuple]]:
-    """The median of each wait, this period (1) and the previous (0): three queries."""
+    """The median of each wait, this period (1) and the previous (0): three queries, over the
+    first triages, first shippings and follow-ups done in the span."""
     start, end = ctx.span
-    items = items_with_stages()
     sources = {
         "logged_triaged": (
-            items.filter(triaged_at__gte=start, triaged_at__lt=end),
-            "triaged_at",
-            seconds_between("created_at", "triaged_at"),
+            first_changes(TRIAGE, start, end),
+            "at",
+            seconds_between("item__created_at", "at"),
         ),
         "triaged_shipped": (
-            items.filter(shipped_at__gte=start, shipped_at__lt=end),
-            "shipped_at",
-            seconds_between("triaged_at", "shipped_at"),
+            # The item's first triage is at or before its first shipping (an item shipped
+            # straight from New was triaged by that same change, and waits 0).
+            first_changes(SHIPPING, start, end).annotate(
+                triaged_at=_first_status_change("item_id", **TRIAGE)
+            ),
+            "at",
+            seconds_between("triaged_at", "at"),
         ),
         "shipped_told": (
             FollowUp.objects.filter(done_at__gte=start, done_at__lt=end),
@@ -238,15 +264,29 @@ def _filtered(queryset, filters: dict, prefix: str = ""):
 
 
 def feedback_items(query: RowQuery):
+    """The items logged, first triaged or first shipped in the period, newest first, with when
+    they were first triaged and shipped. The triaged and shipped items are found from the
+    period's first changes (`first_changes`), not by reading every item's history."""
     stage = query.filters.get("stage", "logged")
-    field = {"logged": "created_at", "triaged": "triaged_at", "shipped": "shipped_at"}[stage]
-    items = items_with_stages().filter(in_period(field, query.period))
-    return (
-        _filtered(items, query.filters)
-        .annotate(triaged=F("triaged_at"), shipped=F("shipped_at"))
-        .select_related("area")
-        .order_by(f"-{field}", "-pk")
+    items = _filtered(_stage_items(stage, query.period), query.filters).annotate(
+        triaged=_first_status_change(**TRIAGE), shipped=_first_status_change(**SHIPPING)
     )
+    field = {"logged": "created_at", "triaged": "triaged", "shipped": "shipped"}[stage]
+    return items.select_related("area").order_by(f"-{field}", "-pk")
+
+
+def _stage_items(stage: str, period):
+    if stage == "logged":
+        return FeedbackItem.objects.filter(in_period("created_at", period))
+    condition = TRIAGE if stage == "triaged" else SHIPPING
+    firsts = first_changes(condition, period.start, period.end)
+    return FeedbackItem.objects.filter(pk__in=firsts.values("item_id"))
+
+
+def feedback_items_counted(query: RowQuery):
+    """The same items without the joins and the history read that only show them."""
+    stage = query.filters.get("stage", "logged")
+    return _filtered(_stage_items(stage, query.period), query.filters)
 
 
 def follow_ups_done(query: RowQuery):
@@ -270,6 +310,7 @@ register_rows(
             Column("shipped", "Shipped", "shipped"),
         ),
         rows=feedback_items,
+        counted=feedback_items_counted,
         roles=ROLES,
         filters={"stage": one_of("Stage", STAGES), **FILTERS},
         item_url=lambda item: reverse("feedback:detail", args=[item.pk]),

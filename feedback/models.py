@@ -166,6 +166,14 @@ class FeedbackEvent(models.Model):
                 condition=Q(kind="status"),
                 name="feedbackevent_status_at_idx",
             ),
+            # ... and each one's item's status history, to tell whether it is the item's first
+            # such change, from the index alone too.
+            models.Index(
+                fields=["item", "at"],
+                include=["id", "before", "after"],
+                condition=Q(kind="status"),
+                name="feedbackevent_item_status_idx",
+            ),
         ]
 
     def __str__(self):

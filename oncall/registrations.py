@@ -106,7 +106,9 @@ register_panel(
 def escalate_on_breach(sender, *, clock: SlaClock, event: SlaEvent, **kwargs) -> None:
     """A breach of a policy marked "escalate on breach" raises an escalation about the item (or
     adds to its open one). Sent after the breach commits; a failure here never undoes it."""
-    clock = SlaClock.objects.select_related("policy", "conversation", "case").filter(pk=clock.pk).first()
+    related = ("policy", "conversation", "case")
+    if not all(SlaClock._meta.get_field(name).is_cached(clock) for name in related):  # else as committed
+        clock = SlaClock.objects.select_related(*related).filter(pk=clock.pk).first()
     if clock is None or not clock.policy.escalate_on_breach:
         return
     item = {"conversation": clock.conversation} if clock.conversation_id else {"case": clock.case}

@@ -161,3 +161,21 @@ def test_a_breach_with_no_escalation_policy_set_up_is_logged_and_the_pass_goes_o
     assert report.breaches == 2  # both recorded, both announced
     assert not Escalation.objects.exists()
     assert caplog.text.count("not escalated: No escalation policy is set up") == 2
+
+
+def test_the_breaches_of_one_pass_are_announced_with_one_read_of_their_clocks(
+    time, django_capture_on_commit_callbacks, django_assert_max_num_queries
+):
+    """The listener gets each clock as committed, with its policy and item: a pass with many
+    breaches of a policy that does not escalate costs one query after commit, not one per breach."""
+    only_policy(escalate_on_breach=False)
+    for _ in range(6):
+        unanswered(make_account())
+    time.now = T0 + 61 * M
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        assert sla_tick().breaches == 6
+    assert len(callbacks) == 1
+    with django_assert_max_num_queries(1):
+        for callback in callbacks:
+            callback()
+    assert not Escalation.objects.exists()

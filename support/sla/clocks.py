@@ -347,16 +347,24 @@ WARNING_MAIL_TASK = "support.tasks.sla_warning_mails"
 
 def announce(events: Iterable[SlaEvent]) -> None:
     """After commit: send `sla_warning` / `sla_breached` for each newly recorded event (with the
-    event and its clock), and queue one task that mails the warnings' recipients."""
+    event and its clock as committed, its policy, conversation and case read with it), and queue
+    one task that mails the warnings' recipients."""
     events = list(events)
     if not events:
         return
 
     def after_commit():
+        # The clocks as committed, with what listeners read of them, in one query for the batch
+        # (a listener re-reading its clock per event made a bulk evaluation's breaches cost
+        # thousands of queries).
+        fresh = SlaClock.objects.select_related("policy", "conversation", "case").in_bulk(
+            {event.clock_id for event in events}
+        )
         for event in events:
             signal = signals.sla_breached if event.kind == SlaEvent.Kind.BREACH else signals.sla_warning
+            clock = fresh.get(event.clock_id, event.clock)
             # One listener failing must not keep the others, or the next events, from hearing.
-            for receiver, result in signal.send_robust(sender=SlaClock, clock=event.clock, event=event):
+            for receiver, result in signal.send_robust(sender=SlaClock, clock=clock, event=event):
                 if isinstance(result, Exception):
                     logger.error("%s failed on %s", receiver, event, exc_info=result)
         warned = [event.clock.pk for event in events if event.kind == SlaEvent.Kind.WARNING]

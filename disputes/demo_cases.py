@@ -612,7 +612,7 @@ def _filing_order(rng: random.Random, world: "_World", count: int) -> tuple[list
     seeds, filed, long_history = array("Q"), array("d"), None
     for _ in range(count):
         seed = rng.getrandbits(64)
-        case = _plan(random.Random(seed), world)  # noqa: S311 - demo data, not secrets
+        case = _plan(random.Random(seed), world, claim=False)  # noqa: S311 - demo data, not secrets
         if case is None:
             continue
         at = case.created.timestamp()
@@ -707,8 +707,11 @@ def _priority(rng: random.Random, amount: Decimal, rank: int, threshold: Decimal
     return DisputeCase.Priority.NORMAL
 
 
-def _plan(rng: random.Random, world: _World, filed: Callable = _filed_at) -> _Case | None:
-    """What a case is about; `filed(rng, world[, earliest])` says when it was filed."""
+def _plan(
+    rng: random.Random, world: _World, filed: Callable = _filed_at, *, claim: bool = True
+) -> _Case | None:
+    """What a case is about; `filed(rng, world[, earliest])` says when it was filed. Without
+    `claim`, not what the user wrote (drawn last: the rest is the same)."""
     now = world.now
     category = rng.choices([c for c, _ in CATEGORY_WEIGHTS], weights=[w for _, w in CATEGORY_WEIGHTS])[0]
     market, account, created = None, None, now
@@ -756,7 +759,8 @@ def _plan(rng: random.Random, world: _World, filed: Callable = _filed_at) -> _Ca
     )
     if not case.filed_by:
         case.filed_by = rng.choice(world.specialists)
-    case.claim, case.remedy = _claim(rng, case)
+    if claim:
+        case.claim, case.remedy = _claim(rng, case)
     return case
 
 

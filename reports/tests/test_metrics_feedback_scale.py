@@ -164,6 +164,11 @@ def test_the_queries_do_not_grow_with_the_items(ctx, log, django_assert_max_num_
 def test_the_periods_status_changes_are_read_through_their_index(ctx, log):
     _histories(log)
     start, end = ctx.span
+    item = FeedbackItem.objects.order_by("pk").first()
     for condition in (feedback.TRIAGE, feedback.SHIPPING):
         found = query_plan(feedback.first_changes(condition, start, end))
         assert "feedbackevent_status_at_idx" in found, found
+        # Whether a change is its item's first: the item's status changes up to it, by their index.
+        earlier = FeedbackEvent.objects.filter(item=item, kind="status", at__lte=end, **condition)
+        found = query_plan(earlier)
+        assert "feedbackevent_item_status_idx" in found, found

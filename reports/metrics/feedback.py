@@ -283,12 +283,6 @@ def _stage_items(stage: str, period):
     return FeedbackItem.objects.filter(pk__in=firsts.values("item_id"))
 
 
-def feedback_items_counted(query: RowQuery):
-    """The same items without the joins and the history read that only show them."""
-    stage = query.filters.get("stage", "logged")
-    return _filtered(_stage_items(stage, query.period), query.filters)
-
-
 def follow_ups_done(query: RowQuery):
     follow_ups = FollowUp.objects.filter(in_period("done_at", query.period))
     return _filtered(follow_ups, query.filters, prefix="item__").order_by("-done_at", "-pk")
@@ -310,7 +304,6 @@ register_rows(
             Column("shipped", "Shipped", "shipped"),
         ),
         rows=feedback_items,
-        counted=feedback_items_counted,
         roles=ROLES,
         filters={"stage": one_of("Stage", STAGES), **FILTERS},
         item_url=lambda item: reverse("feedback:detail", args=[item.pk]),

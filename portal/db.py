@@ -14,6 +14,7 @@ Identifiers in the SQL come from model metadata, never from input; values are al
 import contextlib
 import datetime as dt
 import functools
+import json
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 
@@ -52,7 +53,10 @@ def _preparer(fields) -> Callable[[Sequence], list]:
     for field in fields:
         prepare = functools.partial(field.get_db_prep_save, connection=db)
         as_is = _as_is(field, db.vendor == "postgresql")
-        if as_is is None:
+        if isinstance(field, models.JSONField) and field.encoder is None:
+            # What the ORM stores for a dict or list, on either database: its json.dumps text.
+            steps.append(lambda v, prepare=prepare: json.dumps(v) if type(v) in (dict, list) else prepare(v))
+        elif as_is is None:
             steps.append(prepare)
         elif dt.datetime in as_is:  # a naive one is made aware by the ORM (with a warning)
             steps.append(

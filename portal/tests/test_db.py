@@ -75,6 +75,15 @@ def test_bulk_insert_passes_plain_values_on_and_prepares_the_rest_as_the_orm_wou
     event = AccountEvent.objects.get(account=account, summary="Filed")
     assert event.at == timezone.make_aware(naive)
     assert (event.kind, event.details) == ("dispute", {"case": "DSP-2026-00001"})
+    # JSON as the ORM stores it: a dict or list as its text, queryable by key, nested and unicode.
+    details = {"case": "DSP-2026-00002", "who": ["Zoë", 2], "nested": {"ok": True, "none": None}}
+    bulk_insert_rows(
+        AccountEvent,
+        ["account", "kind", "actor", "at", "summary", "details"],
+        [(account.pk, "dispute", None, timezone.now(), "Nested", details)],
+    )
+    assert AccountEvent.objects.get(details__case="DSP-2026-00002").details == details
+    assert AccountEvent.objects.filter(details__nested__ok=True).count() == 1
 
 
 def test_a_bulk_load_checks_every_foreign_key_at_the_end():

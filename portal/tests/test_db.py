@@ -107,3 +107,20 @@ def test_a_bulk_load_checks_every_foreign_key_at_the_end():
             connection.check_constraints()  # what SQLite does at COMMIT
     assert not AccountEvent.objects.filter(summary="Nobody's").exists()
     foreign_keys_check()  # and the rest of the database is whole
+
+
+def test_bulk_writes_are_not_kept_in_the_debug_query_log_and_errors_are_djangos(settings):
+    """With DEBUG on Django keeps every statement with its values; a bulk load's would be most
+    of a seed's memory. A violated constraint still arrives as Django's IntegrityError."""
+    from django.db import IntegrityError, connection, reset_queries, transaction
+
+    settings.DEBUG = True
+    account = make_account()
+    reset_queries()
+    rows = [(account.pk, dt.date(2026, 2, day), 50) for day in range(1, 21)]
+    bulk_insert_rows(HealthSnapshot, ["account", "day", "score"], rows)
+    bulk_update_rows(Account, ["health_score"], [(7, account.pk)])
+    assert connection.queries == []
+    assert HealthSnapshot.objects.filter(account=account, day__month=2).count() == 20
+    with pytest.raises(IntegrityError), transaction.atomic():
+        bulk_insert_rows(HealthSnapshot, ["account", "day", "score"], rows[:1])  # one per account and day

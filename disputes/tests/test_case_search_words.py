@@ -282,13 +282,14 @@ def test_the_csv_export_of_a_word_search_has_every_case_found(client, specialist
     assert {line.split(",")[0] for line in body.splitlines()[1:]} == found("fed")
 
 
-def test_postgresql_ranks_a_word_search_from_two_index_only_scans(fed):
+def test_postgresql_reads_a_word_searchs_page_of_ids_from_the_case_indexes_alone(fed):
     if connection.vendor != "postgresql":
-        pytest.skip("Covering indexes are PostgreSQL's (SQLite's case tables are small)")
+        pytest.skip("A PostgreSQL plan (SQLite's case tables are small)")
     words = case_list(query="fed")
     ids = words._halves("pk", "search_rank", "year", "number").order_by(*case_selectors.RANKED)[:25]
     plan = query_plan(ids)
-    # An index-only scan of each once the table is vacuumed (its visibility map set): at 500,000
-    # cases; a test's fresh rows are read through the same indexes, from the heap.
-    assert "case_account_newest_idx" in plan and "case_market_newest_idx" in plan, plan
+    # Each half through an index on its own ids. Which one (the covering case_*_newest_idx, an
+    # index-only scan once the table is vacuumed, as measured at 500,000 cases, or the plain
+    # foreign-key index) the planner picks for a test's handful of fresh rows is its call.
+    assert "Index Cond: (account_id = ANY" in plan and "Index Cond: (market_id = ANY" in plan, plan
     assert "Join" not in plan and "Nested Loop" not in plan and "Seq Scan" not in plan, plan

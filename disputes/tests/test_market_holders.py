@@ -4,14 +4,13 @@ queries stay the same however many holders there are."""
 
 import datetime as dt
 import re
-from decimal import Decimal
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Exposure, WalletPortfolio
-from accounts.tests.factories import make_account
+from accounts.models import WalletPortfolio
+from accounts.tests.factories import make_account, make_exposure
 from disputes.models import Market
 from disputes.services import market_create_manual
 
@@ -31,19 +30,13 @@ def market(specialist):
 def hold(
     account, outcome: str, size: str, value: str, *, fetched_ago=dt.timedelta(minutes=1), error: str = ""
 ):
-    wallet = account.wallets.first()
     fetched = timezone.now() - fetched_ago
     WalletPortfolio.objects.update_or_create(
-        wallet=wallet, defaults={"fetched_at": fetched, "attempted_at": timezone.now(), "last_error": error}
+        wallet=account.wallets.order_by("pk").first(),
+        defaults={"fetched_at": fetched, "attempted_at": timezone.now(), "last_error": error},
     )
-    return Exposure.objects.create(
-        account=account,
-        wallet=wallet,
-        condition_id=CONDITION,
-        outcome=outcome,
-        size=Decimal(size),
-        current_value=Decimal(value),
-        fetched_at=fetched,
+    return make_exposure(
+        account, CONDITION, outcome=outcome, size=size, value=value, fetched_at=fetched, with_portfolio=False
     )
 
 

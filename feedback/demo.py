@@ -481,6 +481,8 @@ class _Item:
     tracker_url: str = ""
     status_changed_at: dt.datetime | None = None
     closed_at: dt.datetime | None = None
+    triaged_at: dt.datetime | None = None  # first left New
+    shipped_at: dt.datetime | None = None  # first became Shipped
     duplicate_of: int | None = None  # index of the survivor
     merged_at: dt.datetime | None = None
     updated_at: dt.datetime | None = None
@@ -675,6 +677,10 @@ def _triage_history(rng, item: _Item, now, team_choices, team_weights, triagers)
                     {"tracker_url": item.tracker_url},
                 )
             )
+        if previous == Status.NEW and item.triaged_at is None:
+            item.triaged_at = at
+        if to == Status.SHIPPED and item.shipped_at is None:
+            item.shipped_at = at
         previous = to
     item.status_changed_at = times[-1]
     if status in CLOSING:
@@ -771,6 +777,8 @@ ITEM_COLUMNS = [
     "intercom_conversation_id",
     "duplicate_of",
     "status_changed_at",
+    "triaged_at",
+    "shipped_at",
     "impact_accounts",
     "impact_volume_usd",
     "impact_score",
@@ -799,6 +807,8 @@ def _insert_items(items: list[_Item]) -> None:
                 i.intercom,
                 None,  # set below, once every item has its id
                 i.status_changed_at,
+                i.triaged_at,
+                i.shipped_at,
                 0,
                 0,
                 0,
@@ -898,6 +908,8 @@ def _insert_follow_ups(rng: random.Random, items: list[_Item], now: dt.datetime)
             done = item.closed_at + dt.timedelta(days=rng.expovariate(1 / 4))
             if done > now or rng.random() < 0.02:
                 done = None
-            rows.append((item.pk, s.account.pk, s.account.owner, item.status, item.closed_at, done))
-    bulk_insert_rows(FollowUp, ["item", "account", "owner", "outcome", "created_at", "done_at"], rows)
+            changed = done or item.closed_at
+            rows.append((item.pk, s.account.pk, s.account.owner, item.status, item.closed_at, done, changed))
+    columns = ["item", "account", "owner", "outcome", "created_at", "done_at", "updated_at"]
+    bulk_insert_rows(FollowUp, columns, rows)
     return len(rows)

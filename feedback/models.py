@@ -77,6 +77,10 @@ class FeedbackItem(TimeStampedModel):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="duplicates"
     )
     status_changed_at = models.DateTimeField(null=True, blank=True)
+    # The first time the status left New, and the first time it became Shipped (kept by
+    # feedback.services.item_triage; the reports count and time items by them).
+    triaged_at = models.DateTimeField(null=True, blank=True, editable=False)
+    shipped_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Impact, kept by feedback.services.impact_refresh whenever sources, volumes or tiers change.
     impact_accounts = models.PositiveIntegerField(default=0)
     impact_volume_usd = models.DecimalField(max_digits=18, decimal_places=2, default=Decimal("0"))
@@ -91,6 +95,11 @@ class FeedbackItem(TimeStampedModel):
             models.Index(fields=["status", "-impact_score"], name="feedback_status_impact_idx"),
             models.Index(fields=["-impact_accounts", "-id"], name="feedback_accounts_idx"),
             models.Index(fields=["created_at"], name="feedback_created_idx"),
+            # The reports' rollups: the items changed since their last count; a period's waits
+            # (for a median) and the hours at its edges, read from the index alone.
+            models.Index(fields=["updated_at"], name="feedback_updated_idx"),
+            models.Index(fields=["triaged_at"], include=["created_at"], name="feedback_triaged_idx"),
+            models.Index(fields=["shipped_at"], include=["triaged_at"], name="feedback_shipped_idx"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -157,23 +166,6 @@ class FeedbackEvent(models.Model):
         ordering = ["at", "pk"]
         indexes = [
             models.Index(fields=["item", "at"], name="feedbackevent_item_idx"),
-            # Reports: a period's status changes (first triages and shippings), read by time
-            # from the index alone (an item's events lie together, so a period's are on every
-            # page of the table), without the items' other history.
-            models.Index(
-                fields=["at"],
-                include=["id", "item", "before", "after"],
-                condition=Q(kind="status"),
-                name="feedbackevent_status_at_idx",
-            ),
-            # ... and each one's item's status history, to tell whether it is the item's first
-            # such change, from the index alone too.
-            models.Index(
-                fields=["item", "at"],
-                include=["id", "before", "after"],
-                condition=Q(kind="status"),
-                name="feedbackevent_item_status_idx",
-            ),
         ]
 
     def __str__(self):
@@ -191,6 +183,7 @@ class FollowUp(models.Model):
     outcome = models.CharField(max_length=12)
     created_at = models.DateTimeField()
     done_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)  # the reports' rollups count changed ones again
     check_in = models.ForeignKey(
         "accounts.CheckIn", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -202,6 +195,8 @@ class FollowUp(models.Model):
         ]
         indexes = [
             models.Index(fields=["owner", "done_at"], name="feedback_follow_up_owner_idx"),
+            models.Index(fields=["updated_at"], name="feedback_follow_up_updated_idx"),
+            models.Index(fields=["done_at"], include=["created_at"], name="feedback_follow_up_done_idx"),
             # My day: a person's waiting follow-ups, oldest first, without sorting all of them.
             models.Index(
                 fields=["owner", "created_at"],

@@ -223,6 +223,7 @@ def item_triage(
         return item
     if "status" in changes:
         item.status_changed_at = timezone.now()
+        _first_triage_and_shipping(item, left=changes["status"][0])
     item.save()
     for name, (before, after) in changes.items():
         shown = [str(v) if not hasattr(v, "pk") else (v.name if v else "") for v in (before, after)]
@@ -234,9 +235,20 @@ def item_triage(
             before={name: shown[0]},
             after={name: shown[1]},
         )
+    if "area" in changes:
+        # The reports count users told by their item's area: counted again from these.
+        FollowUp.objects.filter(item=item).update(updated_at=timezone.now())
     if "status" in changes and item.status in CLOSING:
         _follow_ups_create(item)
     return item
+
+
+def _first_triage_and_shipping(item: FeedbackItem, *, left: str) -> None:
+    """Keep when the item first left New and first became Shipped (the reports count by them)."""
+    if left == Status.NEW and item.triaged_at is None:
+        item.triaged_at = item.status_changed_at
+    if item.status == Status.SHIPPED and item.shipped_at is None:
+        item.shipped_at = item.status_changed_at
 
 
 def _follow_ups_create(item: FeedbackItem) -> int:
@@ -274,7 +286,7 @@ def follow_up_complete(*, follow_up: FollowUp, by: User, summary: str = "") -> F
         account=follow_up.account, by=by, occurred_at=timezone.now(), kind="follow_up", summary=text[:2000]
     )
     follow_up.done_at, follow_up.check_in = timezone.now(), check_in
-    follow_up.save(update_fields=["done_at", "check_in"])
+    follow_up.save(update_fields=["done_at", "check_in", "updated_at"])
     outbox_record(
         kind=SyncJob.Kind.CONTACT_NOTE,
         key=f"feedback:{item.pk}:account:{follow_up.account_id}",

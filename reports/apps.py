@@ -10,8 +10,9 @@ class ReportsConfig(AppConfig):
         from django.db.models.signals import post_delete
 
         from disputes.models import DisputeCase
+        from feedback.models import FeedbackItem, FollowUp
         from reports import registrations  # noqa: F401
-        from reports.rollups import CASES, CONVERSATIONS
+        from reports.rollups import CASES, CONVERSATIONS, FOLLOW_UPS, ITEMS
         from support.models import Conversation
 
         # A deleted row leaves its days in the rollups: they are counted again.
@@ -19,3 +20,5 @@ class ReportsConfig(AppConfig):
             CONVERSATIONS.deleted, sender=Conversation, dispatch_uid="reports.conversation_deleted"
         )
         post_delete.connect(CASES.deleted, sender=DisputeCase, dispatch_uid="reports.case_deleted")
+        post_delete.connect(ITEMS.deleted, sender=FeedbackItem, dispatch_uid="reports.feedback_item_deleted")
+        post_delete.connect(FOLLOW_UPS.deleted, sender=FollowUp, dispatch_uid="reports.follow_up_deleted")

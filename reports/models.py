@@ -122,6 +122,49 @@ class RolledAccount(models.Model):
         return f"account {self.account_id}: tier {self.tier_id}, {self.venue}"
 
 
+class FeedbackDay(models.Model):
+    """Feedback items of one UTC day per event ("logged"; "triaged": first left New; "shipped":
+    first became Shipped), category and product area; triaged and shipped ones also per the band
+    of their wait (logged → triaged, triaged → shipped: reports.rollups.feedback.WAIT_BANDS), so
+    that a median is read from one band's rows."""
+
+    day = models.DateField()
+    event = models.CharField(max_length=8)
+    category = models.CharField(max_length=20)
+    area_id = models.BigIntegerField(null=True)
+    band = models.PositiveSmallIntegerField(null=True)  # "logged" rows: None
+    items = models.PositiveIntegerField()
+    days = _days_field()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["days", "day"], name="feedback_days_idx"),
+            models.Index(fields=["days", "event", "day"], name="feedback_event_days_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.day} {self.event}: {self.items}"
+
+
+class FollowUpDay(models.Model):
+    """Follow-ups done (users told, event "told") per UTC day, the category and product area of
+    their item, and the band of their wait from the item's shipping or declining."""
+
+    day = models.DateField()
+    event = models.CharField(max_length=8)
+    category = models.CharField(max_length=20)
+    area_id = models.BigIntegerField(null=True)
+    band = models.PositiveSmallIntegerField(null=True)
+    follow_ups = models.PositiveIntegerField()
+    days = _days_field()
+
+    class Meta:
+        indexes = [models.Index(fields=["days", "event", "day"], name="follow_up_days_idx")]
+
+    def __str__(self):
+        return f"{self.day} {self.event}: {self.follow_ups}"
+
+
 class RollupWatermark(models.Model):
     """How far the rollups have read the clocks' changes: every clock updated before `through`
     is counted in its day's rows."""

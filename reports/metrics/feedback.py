@@ -3,14 +3,27 @@
 Product reads this family too, so nothing here shows an e-mail, a wallet or a case file:
 items by title, follow-ups by the account's display name only."""
 
-from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery, Value, When
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from functools import partial
+
 from django.urls import reverse
 
-from feedback.models import FeedbackEvent, FeedbackItem, FollowUp, ProductArea
+from feedback.models import FeedbackItem, FollowUp, ProductArea
 from portal.columns import Column
 from portal.roles import Role
-from reports.aggregates import ObjectCase, percentiles, seconds_between
 from reports.metrics.base import Breakdown, Cell, Drill, Family, Figure, ReportContext, Section, in_period
+from reports.rollups import FOLLOW_UPS, ITEMS, banded_percentiles_of, rollups_refresh
+from reports.rollups.feedback import (
+    LOGGED,
+    SHIPPED,
+    TOLD,
+    TRIAGED,
+    WAIT_BANDS,
+    WAITS,
+    follow_ups_with_waits,
+    items_with_waits,
+)
 from reports.rows import RowList, RowQuery, one_of, positive_id, register_rows
 
 Status = FeedbackItem.Status
@@ -36,128 +49,73 @@ ROLES = (Role.LEADERSHIP, Role.ADMIN, Role.PRODUCT, Role.SPECIALIST)
 STAGES = ("logged", "triaged", "shipped")
 
 
-TRIAGE = {"before__status": Status.NEW}  # a status change away from New
-SHIPPING = {"after__status": Status.SHIPPED}  # a status change to Shipped
+WAIT_STAGES = {"logged_triaged": TRIAGED, "triaged_shipped": SHIPPED, "shipped_told": TOLD}
+NOW, BEFORE = 1, 0  # the rollups' span keys: this period, the one before
 
 
-def _first_status_change(item: str = "pk", **condition):
-    """The instant of an item's first status change that meets `condition` (on the event's
-    before/after JSON), as a subquery over the history of the item the outer row's `item`
-    field names."""
-    first = (
-        FeedbackEvent.objects.filter(item=OuterRef(item), kind="status", **condition)
-        .order_by("at", "pk")
-        .values("at")[:1]
-    )
-    return Subquery(first)
+@dataclass
+class Counted:
+    """A period's counts, summed once: per (stage, span); per (dimension, value, stage) this
+    period; and per wait band of each (stage, span)."""
+
+    totals: Counter = field(default_factory=Counter)
+    by: Counter = field(default_factory=Counter)
+    bands: defaultdict = field(default_factory=lambda: defaultdict(Counter))
 
 
-def first_changes(condition: dict, start, end):
-    """The status events meeting `condition` at `start` ≤ at < `end` that are their item's first
-    such change, in the order `_first_status_change` reads (by `at`, then pk): no earlier one of
-    the same item exists. Read from the period's status events (feedbackevent_status_at_idx),
-    each checked against its own item's history (feedbackevent_item_idx), so the cost follows the
-    changes in the period, not the items ever logged. An item has at most one first change."""
-    earlier = FeedbackEvent.objects.filter(
-        item=OuterRef("item_id"), kind="status", at__lte=OuterRef("at"), **condition
-    ).filter(Q(at__lt=OuterRef("at")) | Q(pk__lt=OuterRef("pk")))
-    return FeedbackEvent.objects.filter(kind="status", at__gte=start, at__lt=end, **condition).filter(
-        ~Exists(earlier)
-    )
+def _groups(ctx: ReportContext) -> Counted:
+    """Items logged, first triaged and first shipped, and users told, in both periods, from the
+    daily rollups (rollups.feedback) and the rows of the hours at the periods' edges: two queries
+    a stage at most, whatever the number of items. Every figure and breakdown is a sum of these;
+    the wait medians find their band in them."""
+    rollups_refresh()
+    spans = {NOW: (ctx.period.start, ctx.period.end), BEFORE: (ctx.previous.start, ctx.previous.end)}
+    counted = Counted()
+    for stage in (*STAGES, TOLD):
+        rollup = FOLLOW_UPS if stage == TOLD else ITEMS
+        by = ("category", "area") if stage == LOGGED else ("category", "area", "band")
+        for row in rollup.counts(spans, stage, by=by):
+            span, n = row["span"], row["n"]
+            counted.totals[stage, span] += n
+            if span == NOW:
+                counted.by["category", row["category"], stage] += n
+                counted.by["area", row["area"], stage] += n
+            if stage != LOGGED:
+                counted.bands[stage, span][row["band"]] += n
+    return counted
 
 
-def _current(field: str, ctx: ReportContext):
-    return ObjectCase(
-        When(**{f"{field}__gte": ctx.period.start}, then=Value(1)),
-        default=Value(0),
-        output_field=IntegerField(),
-    )
-
-
-def _counts_by_period(field: str, key: str, ctx: ReportContext) -> dict:
+def _waits(ctx: ReportContext, counted: Counted) -> dict[str, dict[int, tuple]]:
+    """The median of each wait, this period (1) and the previous (0): each found in the band the
+    counts put it in, then read from that band's rows in the period (one query on PostgreSQL)."""
+    subsets = {}
+    for key, stage in WAIT_STAGES.items():
+        rows_of, instant = (
+            (follow_ups_with_waits, "done_at") if stage == TOLD else (items_with_waits, f"{stage}_at")
+        )
+        for span, period in ((NOW, ctx.period), (BEFORE, ctx.previous)):
+            in_period_rows = partial(_rows_in, rows_of, instant, period)
+            subsets[(key, span)] = (dict(counted.bands[stage, span]), in_period_rows, WAITS[stage][0])
+    found = banded_percentiles_of(subsets, (0.5,), WAIT_BANDS)
     return {
-        f"{key}_{when}": Count("pk", filter=in_period(field, period))
-        for when, period in (("now", ctx.period), ("before", ctx.previous))
+        key: {span: (found[(key, span)].values[0], found[(key, span)].count) for span in (NOW, BEFORE)}
+        for key in WAIT_STAGES
     }
 
 
-def _groups(ctx: ReportContext) -> list[dict]:
-    """Items and follow-ups of both periods counted per (category, area): four queries, each
-    over the span's rows only; every figure and breakdown sums these rows."""
-    start, end = ctx.span
-    logged = (
-        FeedbackItem.objects.filter(created_at__gte=start, created_at__lt=end)
-        .values("category", "area_id")
-        .annotate(**_counts_by_period("created_at", "logged", ctx))
-        .order_by()
-    )
-    rows = list(logged)
-    for key, condition in (("triaged", TRIAGE), ("shipped", SHIPPING)):
-        # An item logged after the period can have been neither triaged nor shipped in it.
-        firsts = first_changes(condition, start, end).filter(item__created_at__lt=ctx.period.end)
-        found = (
-            firsts.values("item__category", "item__area_id")
-            .annotate(**_counts_by_period("at", key, ctx))
-            .order_by()
-        )
-        rows += [{"category": row["item__category"], "area_id": row["item__area_id"], **row} for row in found]
-    told = (
-        FollowUp.objects.filter(done_at__gte=start, done_at__lt=end)
-        .values("item__category", "item__area_id")
-        .annotate(**_counts_by_period("done_at", "told", ctx))
-        .order_by()
-    )
-    for row in told:
-        rows.append({"category": row["item__category"], "area_id": row["item__area_id"], **row})
-    return rows
-
-
-def _sum(rows, key, **where) -> int:
-    return sum(row.get(key, 0) for row in rows if all(row[k] == v for k, v in where.items()))
-
-
-def _waits(ctx: ReportContext) -> dict[str, dict[int, tuple]]:
-    """The median of each wait, this period (1) and the previous (0): three queries, over the
-    first triages, first shippings and follow-ups done in the span."""
-    start, end = ctx.span
-    sources = {
-        "logged_triaged": (
-            first_changes(TRIAGE, start, end),
-            "at",
-            seconds_between("item__created_at", "at"),
-        ),
-        "triaged_shipped": (
-            # The item's first triage is at or before its first shipping (an item shipped
-            # straight from New was triaged by that same change, and waits 0).
-            first_changes(SHIPPING, start, end).annotate(
-                triaged_at=_first_status_change("item_id", **TRIAGE)
-            ),
-            "at",
-            seconds_between("triaged_at", "at"),
-        ),
-        "shipped_told": (
-            FollowUp.objects.filter(done_at__gte=start, done_at__lt=end),
-            "done_at",
-            seconds_between("created_at", "done_at"),
-        ),
-    }
-    waits = {}
-    for key, (queryset, field, value) in sources.items():
-        found = percentiles(
-            queryset.annotate(current=_current(field, ctx)), value, (0.5,), group_by="current"
-        )
-        waits[key] = {group[0]: (figures.values[0], figures.count) for group, figures in found.items()}
-    return waits
+def _rows_in(rows_of, field: str, period):
+    return rows_of().filter(in_period(field, period))
 
 
 def build(ctx: ReportContext) -> Section:
-    rows = _groups(ctx)
-    section = Section(key="feedback", title="Feedback loop", figures=_counts(rows) + _wait_figures(ctx))
-    section.breakdowns = _breakdowns(rows)
+    counted = _groups(ctx)
+    figures = _counts(counted) + _wait_figures(ctx, counted)
+    section = Section(key="feedback", title="Feedback loop", figures=figures)
+    section.breakdowns = _breakdowns(counted)
     return section
 
 
-def _counts(rows) -> list[Figure]:
+def _counts(counted: Counted) -> list[Figure]:
     labels = {
         "logged": ("Items logged", LOGGED_DEFINITION, None),
         "triaged": ("Items triaged", TRIAGED_DEFINITION, "up"),
@@ -169,8 +127,8 @@ def _counts(rows) -> list[Figure]:
             key=key,
             label=label,
             unit="count",
-            value=_sum(rows, f"{key}_now"),
-            previous=_sum(rows, f"{key}_before"),
+            value=counted.totals[key, NOW],
+            previous=counted.totals[key, BEFORE],
             definition=definition,
             better=better,
             drill=_drill(key),
@@ -185,13 +143,13 @@ def _drill(stage: str, **filters) -> Drill:
     return Drill("feedback-items").with_filters(stage=stage, **filters)
 
 
-def _wait_figures(ctx) -> list[Figure]:
+def _wait_figures(ctx, counted: Counted) -> list[Figure]:
     figures = []
     labels = {"logged_triaged": "Logged → triaged", "triaged_shipped": "Triaged → shipped"}
     labels["shipped_told"] = "Shipped → user told"
     drills = {"logged_triaged": "triaged", "triaged_shipped": "shipped", "shipped_told": "told"}
-    for key, waits in _waits(ctx).items():
-        now, before = waits.get(1, (None, 0)), waits.get(0, (None, 0))
+    for key, waits in _waits(ctx, counted).items():
+        now, before = waits[NOW], waits[BEFORE]
         figures.append(
             Figure(
                 key=f"wait_{key}",
@@ -209,7 +167,7 @@ def _wait_figures(ctx) -> list[Figure]:
     return figures
 
 
-def _breakdowns(rows) -> list[Breakdown]:
+def _breakdowns(counted: Counted) -> list[Breakdown]:
     areas = dict(ProductArea.objects.values_list("pk", "name"))
     dimensions = [
         ("category", "Category", dict(FeedbackItem.Category.choices), list(FeedbackItem.Category.values)),
@@ -217,16 +175,15 @@ def _breakdowns(rows) -> list[Breakdown]:
     ]
     breakdowns = []
     for name, heading, names, order in dimensions:
-        column = "area_id" if name == "area" else name
         table = []
         for value in order:
-            counts = [_sum(rows, f"{stage}_now", **{column: value}) for stage in (*STAGES, "told")]
+            counts = [counted.by[name, value, stage] for stage in (*STAGES, TOLD)]
             if not any(counts):
                 continue
             where = {name: "none" if value is None else value}
             cells = [
                 Cell(count, "count", _drill(stage, **where))
-                for stage, count in zip((*STAGES, "told"), counts, strict=True)
+                for stage, count in zip((*STAGES, TOLD), counts, strict=True)
             ]
             table.append((names.get(value, "No area"), cells))
         breakdowns.append(
@@ -265,22 +222,11 @@ def _filtered(queryset, filters: dict, prefix: str = ""):
 
 def feedback_items(query: RowQuery):
     """The items logged, first triaged or first shipped in the period, newest first, with when
-    they were first triaged and shipped. The triaged and shipped items are found from the
-    period's first changes (`first_changes`), not by reading every item's history."""
+    they were first triaged and shipped."""
     stage = query.filters.get("stage", "logged")
-    items = _filtered(_stage_items(stage, query.period), query.filters).annotate(
-        triaged=_first_status_change(**TRIAGE), shipped=_first_status_change(**SHIPPING)
-    )
-    field = {"logged": "created_at", "triaged": "triaged", "shipped": "shipped"}[stage]
+    field = {"logged": "created_at", "triaged": "triaged_at", "shipped": "shipped_at"}[stage]
+    items = _filtered(FeedbackItem.objects.filter(in_period(field, query.period)), query.filters)
     return items.select_related("area").order_by(f"-{field}", "-pk")
-
-
-def _stage_items(stage: str, period):
-    if stage == "logged":
-        return FeedbackItem.objects.filter(in_period("created_at", period))
-    condition = TRIAGE if stage == "triaged" else SHIPPING
-    firsts = first_changes(condition, period.start, period.end)
-    return FeedbackItem.objects.filter(pk__in=firsts.values("item_id"))
 
 
 def follow_ups_done(query: RowQuery):
@@ -300,8 +246,8 @@ register_rows(
             Column("status", "Status now", "status"),
             Column("impact", "Impact", "impact_score", numeric=True),
             Column("logged", "Logged", "created_at"),
-            Column("triaged", "Triaged", "triaged"),
-            Column("shipped", "Shipped", "shipped"),
+            Column("triaged", "Triaged", "triaged_at"),
+            Column("shipped", "Shipped", "shipped_at"),
         ),
         rows=feedback_items,
         roles=ROLES,

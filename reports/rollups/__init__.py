@@ -1,5 +1,6 @@
 """The reports' daily rollups: SLA clocks (rollups.clocks), conversations
-(rollups.conversations) and dispute cases (rollups.cases), each counted per UTC day, caught up
+(rollups.conversations), dispute cases (rollups.cases) and the feedback loop (rollups.feedback),
+each counted per UTC day, caught up
 before a read and on a schedule, and read together with the rows themselves for the hours
 around whole days."""
 
@@ -9,7 +10,15 @@ from contextvars import ContextVar
 
 from django.db import connection
 
-from reports.models import CaseDay, ClockDay, ConversationDay, DurationDay, RolledAccount
+from reports.models import (
+    CaseDay,
+    ClockDay,
+    ConversationDay,
+    DurationDay,
+    FeedbackDay,
+    FollowUpDay,
+    RolledAccount,
+)
 from reports.rollups.cases import CASES, DECIDED, OPENED
 from reports.rollups.clocks import (
     BANDS,
@@ -26,6 +35,7 @@ from reports.rollups.clocks import (
     clocks_refresh,
 )
 from reports.rollups.conversations import CLOSED, CONVERSATIONS, RATED, conversation_counts
+from reports.rollups.feedback import FOLLOW_UPS, ITEMS
 
 __all__ = [
     "BANDS",
@@ -33,6 +43,8 @@ __all__ = [
     "CLOSED",
     "CONVERSATIONS",
     "DECIDED",
+    "FOLLOW_UPS",
+    "ITEMS",
     "MEASURES",
     "OPENED",
     "RATED",
@@ -59,7 +71,8 @@ def rollups_refresh(now: dt.datetime | None = None) -> int:
     `rollups_caught_up()` it does nothing: the report being built caught them up once."""
     if _CAUGHT_UP.get():
         return 0
-    return clocks_refresh(now) + CONVERSATIONS.refresh(now) + CASES.refresh(now)
+    rollups = (CONVERSATIONS, CASES, ITEMS, FOLLOW_UPS)
+    return clocks_refresh(now) + sum(rollup.refresh(now) for rollup in rollups)
 
 
 def rollups_rebuild() -> int:
@@ -69,10 +82,18 @@ def rollups_rebuild() -> int:
     PostgreSQL also vacuums them when no transaction is open (the scheduled task): the rebuild
     deleted every old row, and until those are cleared each read walks twice the pages and none
     is answered from an index alone (a 90-day page ~530 ms right after a rebuild, ~430 after)."""
-    days = clocks_rebuild() + CONVERSATIONS.rebuild() + CASES.rebuild()
+    days = clocks_rebuild() + sum(rollup.rebuild() for rollup in (CONVERSATIONS, CASES, ITEMS, FOLLOW_UPS))
     vacuum = connection.vendor == "postgresql" and not connection.in_atomic_block
     with connection.cursor() as cursor:
-        for model in (ClockDay, DurationDay, ConversationDay, CaseDay, RolledAccount):
+        for model in (
+            ClockDay,
+            DurationDay,
+            ConversationDay,
+            CaseDay,
+            FeedbackDay,
+            FollowUpDay,
+            RolledAccount,
+        ):
             table = connection.ops.quote_name(model._meta.db_table)
             cursor.execute(f"VACUUM (ANALYZE) {table}" if vacuum else f"ANALYZE {table}")
     return days

@@ -42,16 +42,16 @@ def kind_expression():
     )
 
 
-def band_expression(measure: str):
+def band_expression(measure: str, bounds: tuple = BANDS):
     return ObjectCase(
-        *(When(**{f"{measure}__lt": bound}, then=Value(i)) for i, bound in enumerate(BANDS)),
-        default=Value(len(BANDS)),
+        *(When(**{f"{measure}__lt": bound}, then=Value(i)) for i, bound in enumerate(bounds)),
+        default=Value(len(bounds)),
         output_field=IntegerField(),
     )
 
 
-def band_floor(band: int) -> int:
-    return 0 if band == 0 else BANDS[band - 1]
+def band_floor(band: int, bounds: tuple = BANDS) -> int:
+    return 0 if band == 0 else bounds[band - 1]
 
 
 def band_of(seconds: float) -> int:
@@ -293,10 +293,11 @@ def banded_percentiles(bands: dict, clocks_of, measure: str, fractions) -> Perce
     return banded_percentiles_of({None: (bands, clocks_of, measure)}, fractions)[None]
 
 
-def banded_percentiles_of(subsets: dict, fractions) -> dict:
+def banded_percentiles_of(subsets: dict, fractions, bounds: tuple = BANDS) -> dict:
     """{key: Percentiles} for subsets {key: (bands, clocks_of, measure)}, as banded_percentiles
     gives each: on PostgreSQL all their reads are one query (a UNION ALL of the bounded reads);
-    SQLite allows no LIMIT in a compound's parts, so there each read is its own query."""
+    SQLite allows no LIMIT in a compound's parts, so there each read is its own query. `bounds`
+    are the bands' upper bounds the counts were made by."""
     ranks = {}  # (key, fraction's index): (position, rank, total)
     for key, (bands, _clocks_of, _measure) in subsets.items():
         total = sum(bands.values())
@@ -306,13 +307,15 @@ def banded_percentiles_of(subsets: dict, fractions) -> dict:
                 ranks[(key, i)] = (position, int(position), total)
     # The value at each rank and the next one if it is in the same band; then, where the rank
     # closes its band, the first value of the next band.
-    pairs = _read_values({slot: (*subsets[slot[0]], rank) for slot, (_p, rank, _t) in ranks.items()}, 2)
+    pairs = _read_values(
+        {slot: (*subsets[slot[0]], rank) for slot, (_p, rank, _t) in ranks.items()}, 2, bounds
+    )
     follow = {
         slot: (*subsets[slot[0]], rank + 1)
         for slot, (_p, rank, total) in ranks.items()
         if len(pairs[slot]) < 2 and rank + 1 < total
     }
-    for slot, values in _read_values(follow, 1).items():
+    for slot, values in _read_values(follow, 1, bounds).items():
         pairs[slot] = pairs[slot] + values
     found = {}
     for key in subsets:
@@ -330,7 +333,7 @@ def banded_percentiles_of(subsets: dict, fractions) -> dict:
     return found
 
 
-def _read_values(reads: dict, count: int) -> dict:
+def _read_values(reads: dict, count: int, bounds: tuple) -> dict:
     """{slot: [values]} for reads {slot: (bands, clocks_of, measure, rank)}: up to `count`
     values in order from `rank`, each read bounded to the band holding that rank."""
     if not reads:
@@ -338,9 +341,9 @@ def _read_values(reads: dict, count: int) -> dict:
     queries = []
     for tag, (bands, clocks_of, measure, rank) in enumerate(reads.values()):
         band, below = _band_holding(bands, rank)
-        within = {f"{measure}__gte": band_floor(band)}
-        if band < len(BANDS):
-            within[f"{measure}__lt"] = BANDS[band]
+        within = {f"{measure}__gte": band_floor(band, bounds)}
+        if band < len(bounds):
+            within[f"{measure}__lt"] = bounds[band]
         queries.append(
             clocks_of()
             .filter(**within)

@@ -120,6 +120,9 @@ class DisputeCase(TimeStampedModel):
                 condition=Q(status__in=["new", "investigating", "waiting_on_user", "escalated"]),
                 name="case_open_assignee_due_idx",
             ),
+            # A Specialist's own report: their cases' ids from the index alone (the decisions of
+            # a period joined to them; the heap read of 40,000 cases took 80 ms at 500,000).
+            models.Index(fields=["assignee", "id"], name="case_assignee_ids_idx"),
             models.Index(fields=["first_response_due"], name="case_first_response_due_idx"),
             # The case list's default order.
             models.Index(fields=["resolution_due"], name="case_resolution_due_idx"),

@@ -5,7 +5,8 @@ timed as Specialist and as Leadership: median, p90 and its query count.
 Sizes: BENCH_TENFOLD_SIZES, a comma-separated list of case counts (default "50000,500000"; the
 accounts and markets are a 25th of the cases, feedback items 40 %). The larger size takes a
 while: it is the point. Budgets (issue 23): every page ≤ 100 ms median and p90 ≤ 150 ms, ≤ 250 ms
-at 100 rows, query counts equal at every size. The peak memory of the process (the seed runs in
+at 100 rows, query counts equal at every size; the reports page keeps its own 500 ms (issue 17).
+The peak memory of the process (the seed runs in
 it) is printed after each seed; the issue's budget for the seed is 500 MB."""
 
 import os
@@ -46,7 +47,10 @@ def pages() -> list[tuple[str, str, dict, str]]:
         ("approvals", "/disputes/approvals/", {}, "100"),
         ("feedback", "/feedback/", {}, "100"),
         ("playbooks", "/playbooks/", {}, "100"),
-        ("reports", "/reports/", {}, "100"),
+        # The report's own budget (issue 17: 30 and 90 days ≤ 500 ms on PostgreSQL); issue 23's
+        # 100 ms is for the list pages, a case and the searches.
+        ("reports", "/reports/", {}, "500"),
+        ("reports, 90 days", "/reports/", {"range": "90d"}, "500"),
     ]
 
 

@@ -6,7 +6,7 @@ from django.utils import timezone
 from accounts.demo import CHECK_IN_COLUMNS
 from accounts.models import Account, CheckIn, HealthSnapshot
 from accounts.tests.factories import make_account
-from portal.db import bulk_insert_rows, bulk_update_rows
+from portal.db import bulk_create_with_ids, bulk_insert_rows, bulk_update_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -124,3 +124,20 @@ def test_bulk_writes_are_not_kept_in_the_debug_query_log_and_errors_are_djangos(
     assert HealthSnapshot.objects.filter(account=account, day__month=2).count() == 20
     with pytest.raises(IntegrityError), transaction.atomic():
         bulk_insert_rows(HealthSnapshot, ["account", "day", "score"], rows[:1])  # one per account and day
+
+
+def test_bulk_create_with_ids_gives_each_object_the_key_it_was_stored_under():
+    from django.db import IntegrityError, transaction
+
+    account = make_account()
+    snapshots = [HealthSnapshot(account=account, day=dt.date(2026, 3, day), score=day) for day in range(1, 6)]
+    bulk_create_with_ids(HealthSnapshot, snapshots)
+    stored = dict(HealthSnapshot.objects.filter(account=account, day__month=3).values_list("pk", "score"))
+    assert {snapshot.pk: snapshot.score for snapshot in snapshots} == stored
+    assert not any(snapshot._state.adding for snapshot in snapshots)
+    later = HealthSnapshot.objects.create(account=account, day=dt.date(2026, 4, 1), score=1)
+    assert later.pk not in stored  # the keys were drawn from the table's own sequence
+    repeated = [HealthSnapshot(account=account, day=dt.date(2026, 3, 1), score=9)]
+    with pytest.raises(IntegrityError), transaction.atomic():
+        bulk_create_with_ids(HealthSnapshot, repeated)  # one per account and day
+    assert repeated[0].pk is None

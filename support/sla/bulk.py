@@ -13,7 +13,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from disputes.models import CaseEvent, DisputeCase
-from portal.db import bulk_update_rows
+from portal.db import bulk_create_with_ids, bulk_update_rows
 from support.models import Conversation, SlaClock, SlaEvent
 from support.sla.clocks import (
     STATE_FIELDS,
@@ -133,7 +133,7 @@ def _write(plans: list[ItemPlan]) -> bool:
     new = [clock for plan in plans for clock in plan.new]
     try:
         with transaction.atomic():
-            SlaClock.objects.bulk_create(new)
+            bulk_create_with_ids(SlaClock, new)
     except IntegrityError:
         return False
     stamp = timezone.now()

@@ -27,10 +27,11 @@ def pages() -> list[tuple[str, str, dict, str]]:
     """(label, path, query, budget) of every list page, a case and a search, found in the data."""
     from disputes.models import DisputeCase
 
-    # The latest case with an Intercom conversation (the page reads it): the same shape, and so
-    # the same queries, at every size.
+    # The latest case with an Intercom conversation (the page reads it) and a market (two more
+    # queries than without one): the same shape, and so the same queries, at every size.
     case = (
         DisputeCase.objects.exclude(intercom_conversation_id="")
+        .filter(market__isnull=False)
         .order_by("-pk")
         .values_list("reference", flat=True)
         .first()

@@ -26,7 +26,6 @@ from reports.rollups.feedback import (
 )
 from reports.rows import RowList, RowQuery, one_of, positive_id, register_rows
 
-Status = FeedbackItem.Status
 LOGGED_DEFINITION = "Items logged = feedback items created in the period."
 TRIAGED_DEFINITION = (
     "Items triaged = items whose status first left New in the period (Product set it to triaged, "
@@ -46,9 +45,7 @@ WAIT_DEFINITIONS = {
     "being told, over the follow-ups done in the period.",
 }
 ROLES = (Role.LEADERSHIP, Role.ADMIN, Role.PRODUCT, Role.SPECIALIST)
-STAGES = ("logged", "triaged", "shipped")
-
-
+STAGES = (LOGGED, TRIAGED, SHIPPED)
 WAIT_STAGES = {"logged_triaged": TRIAGED, "triaged_shipped": SHIPPED, "shipped_told": TOLD}
 NOW, BEFORE = 1, 0  # the rollups' span keys: this period, the one before
 

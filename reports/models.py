@@ -122,19 +122,28 @@ class RolledAccount(models.Model):
         return f"account {self.account_id}: tier {self.tier_id}, {self.venue}"
 
 
-class FeedbackDay(models.Model):
-    """Feedback items of one UTC day per event ("logged"; "triaged": first left New; "shipped":
-    first became Shipped), category and product area; triaged and shipped ones also per the band
-    of their wait (logged → triaged, triaged → shipped: reports.rollups.feedback.WAIT_BANDS), so
-    that a median is read from one band's rows."""
+class FeedbackCounts(models.Model):
+    """What both feedback rollups count by: a UTC day (or week), an event, the item's category
+    and product area, and the band of the event's wait (None for "logged")."""
 
     day = models.DateField()
     event = models.CharField(max_length=8)
     category = models.CharField(max_length=20)
     area_id = models.BigIntegerField(null=True)
-    band = models.PositiveSmallIntegerField(null=True)  # "logged" rows: None
-    items = models.PositiveIntegerField()
+    band = models.PositiveSmallIntegerField(null=True)
     days = _days_field()
+
+    class Meta:
+        abstract = True
+
+
+class FeedbackDay(FeedbackCounts):
+    """Feedback items of one UTC day per event ("logged"; "triaged": first left New; "shipped":
+    first became Shipped), category and product area; triaged and shipped ones also per the band
+    of their wait (logged → triaged, triaged → shipped: reports.rollups.feedback.WAIT_BANDS), so
+    that a median is read from one band's rows."""
+
+    items = models.PositiveIntegerField()
 
     class Meta:
         indexes = [
@@ -146,17 +155,11 @@ class FeedbackDay(models.Model):
         return f"{self.day} {self.event}: {self.items}"
 
 
-class FollowUpDay(models.Model):
+class FollowUpDay(FeedbackCounts):
     """Follow-ups done (users told, event "told") per UTC day, the category and product area of
     their item, and the band of their wait from the item's shipping or declining."""
 
-    day = models.DateField()
-    event = models.CharField(max_length=8)
-    category = models.CharField(max_length=20)
-    area_id = models.BigIntegerField(null=True)
-    band = models.PositiveSmallIntegerField(null=True)
     follow_ups = models.PositiveIntegerField()
-    days = _days_field()
 
     class Meta:
         indexes = [models.Index(fields=["days", "event", "day"], name="follow_up_days_idx")]

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from feedback.waits import wait_band
 from portal.models import TimeStampedModel
 
 
@@ -81,6 +82,17 @@ class FeedbackItem(TimeStampedModel):
     # feedback.services.item_triage; the reports count and time items by them).
     triaged_at = models.DateTimeField(null=True, blank=True, editable=False)
     shipped_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The bands of the waits to those (feedback.waits), kept by the database.
+    triage_band = models.GeneratedField(
+        expression=wait_band("created_at", "triaged_at"),
+        output_field=models.SmallIntegerField(null=True),
+        db_persist=True,
+    )
+    ship_band = models.GeneratedField(
+        expression=wait_band("triaged_at", "shipped_at"),
+        output_field=models.SmallIntegerField(null=True),
+        db_persist=True,
+    )
     # Impact, kept by feedback.services.impact_refresh whenever sources, volumes or tiers change.
     impact_accounts = models.PositiveIntegerField(default=0)
     impact_volume_usd = models.DecimalField(max_digits=18, decimal_places=2, default=Decimal("0"))
@@ -95,11 +107,18 @@ class FeedbackItem(TimeStampedModel):
             models.Index(fields=["status", "-impact_score"], name="feedback_status_impact_idx"),
             models.Index(fields=["-impact_accounts", "-id"], name="feedback_accounts_idx"),
             models.Index(fields=["created_at"], name="feedback_created_idx"),
-            # The reports' rollups: the items changed since their last count; a period's waits
-            # (for a median) and the hours at its edges, read from the index alone.
+            # The reports' rollups: the items changed since their last count; the hours at a
+            # period's edges; and for a median, a period's waits of one band, each read from the
+            # index alone.
             models.Index(fields=["updated_at"], name="feedback_updated_idx"),
             models.Index(fields=["triaged_at"], include=["created_at"], name="feedback_triaged_idx"),
             models.Index(fields=["shipped_at"], include=["triaged_at"], name="feedback_shipped_idx"),
+            models.Index(
+                fields=["triage_band", "triaged_at"], include=["created_at"], name="feedback_triage_band_idx"
+            ),
+            models.Index(
+                fields=["ship_band", "shipped_at"], include=["triaged_at"], name="feedback_ship_band_idx"
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -184,6 +203,12 @@ class FollowUp(models.Model):
     created_at = models.DateTimeField()
     done_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)  # the reports' rollups count changed ones again
+    # The band of the wait from the follow-up's making to the user told (feedback.waits).
+    told_band = models.GeneratedField(
+        expression=wait_band("created_at", "done_at"),
+        output_field=models.SmallIntegerField(null=True),
+        db_persist=True,
+    )
     check_in = models.ForeignKey(
         "accounts.CheckIn", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -197,6 +222,9 @@ class FollowUp(models.Model):
             models.Index(fields=["owner", "done_at"], name="feedback_follow_up_owner_idx"),
             models.Index(fields=["updated_at"], name="feedback_follow_up_updated_idx"),
             models.Index(fields=["done_at"], include=["created_at"], name="feedback_follow_up_done_idx"),
+            models.Index(
+                fields=["told_band", "done_at"], include=["created_at"], name="feedback_follow_up_band_idx"
+            ),
             # My day: a person's waiting follow-ups, oldest first, without sorting all of them.
             models.Index(
                 fields=["owner", "created_at"],

@@ -10,6 +10,7 @@ from functools import partial
 from django.urls import reverse
 
 from feedback.models import FeedbackItem, FollowUp, ProductArea
+from feedback.waits import WAIT_BANDS
 from portal.columns import Column
 from portal.roles import Role
 from reports.metrics.base import Breakdown, Cell, Drill, Family, Figure, ReportContext, Section, in_period
@@ -19,7 +20,6 @@ from reports.rollups.feedback import (
     SHIPPED,
     TOLD,
     TRIAGED,
-    WAIT_BANDS,
     WAITS,
     follow_ups_with_waits,
     items_with_waits,
@@ -92,7 +92,8 @@ def _waits(ctx: ReportContext, counted: Counted) -> dict[str, dict[int, tuple]]:
         )
         for span, period in ((NOW, ctx.period), (BEFORE, ctx.previous)):
             in_period_rows = partial(_rows_in, rows_of, instant, period)
-            subsets[(key, span)] = (dict(counted.bands[stage, span]), in_period_rows, WAITS[stage][0])
+            wait, *_ends, band = WAITS[stage]
+            subsets[(key, span)] = (dict(counted.bands[stage, span]), in_period_rows, wait, band)
     found = banded_percentiles_of(subsets, (0.5,), WAIT_BANDS)
     return {
         key: {span: (found[(key, span)].values[0], found[(key, span)].count) for span in (NOW, BEFORE)}

@@ -294,12 +294,14 @@ def banded_percentiles(bands: dict, clocks_of, measure: str, fractions) -> Perce
 
 
 def banded_percentiles_of(subsets: dict, fractions, bounds: tuple = BANDS) -> dict:
-    """{key: Percentiles} for subsets {key: (bands, clocks_of, measure)}, as banded_percentiles
-    gives each: on PostgreSQL all their reads are one query (a UNION ALL of the bounded reads);
-    SQLite allows no LIMIT in a compound's parts, so there each read is its own query. `bounds`
-    are the bands' upper bounds the counts were made by."""
+    """{key: Percentiles} for subsets {key: (bands, clocks_of, measure[, band column])}, as
+    banded_percentiles gives each: on PostgreSQL all their reads are one query (a UNION ALL of the
+    bounded reads); SQLite allows no LIMIT in a compound's parts, so there each read is its own
+    query. `bounds` are the bands' upper bounds the counts were made by. A subset whose rows store
+    their band (the column named) is read by that column, its index's first, rather than by the
+    measure's range."""
     ranks = {}  # (key, fraction's index): (position, rank, total)
-    for key, (bands, _clocks_of, _measure) in subsets.items():
+    for key, (bands, *_read) in subsets.items():
         total = sum(bands.values())
         for i, fraction in enumerate(fractions):
             if total:
@@ -334,16 +336,19 @@ def banded_percentiles_of(subsets: dict, fractions, bounds: tuple = BANDS) -> di
 
 
 def _read_values(reads: dict, count: int, bounds: tuple) -> dict:
-    """{slot: [values]} for reads {slot: (bands, clocks_of, measure, rank)}: up to `count`
-    values in order from `rank`, each read bounded to the band holding that rank."""
+    """{slot: [values]} for reads {slot: (bands, clocks_of, measure[, band column], rank)}: up to
+    `count` values in order from `rank`, each read bounded to the band holding that rank."""
     if not reads:
         return {}
     queries = []
-    for tag, (bands, clocks_of, measure, rank) in enumerate(reads.values()):
+    for tag, (bands, clocks_of, measure, *band_column, rank) in enumerate(reads.values()):
         band, below = _band_holding(bands, rank)
-        within = {f"{measure}__gte": band_floor(band, bounds)}
-        if band < len(bounds):
-            within[f"{measure}__lt"] = bounds[band]
+        if band_column:
+            within = {band_column[0]: band}
+        else:
+            within = {f"{measure}__gte": band_floor(band, bounds)}
+            if band < len(bounds):
+                within[f"{measure}__lt"] = bounds[band]
         queries.append(
             clocks_of()
             .filter(**within)

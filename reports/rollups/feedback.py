@@ -1,45 +1,35 @@
 """The daily rollups of the feedback loop: items logged, first triaged and first shipped per UTC
 day (reports.models.FeedbackDay), and follow-ups done, users told (reports.models.FollowUpDay),
 each per category and product area of the item, the triaged, shipped and told ones also per the
-band of their wait, so that a median is read from the rows of one band (rollups.clocks'
-banded percentiles). An item's first triage and shipping only ever move forward from its
-logging, a follow-up is done after it is made: kept exact as rollups.moving says. A follow-up
+band of their wait (stored on the rows, feedback.waits), so that a median is read from the rows
+of one band through their index (rollups.clocks' banded percentiles). An item's first triage and
+shipping only ever move forward from its logging, a follow-up is done after it is made: kept exact as rollups.moving says. A follow-up
 whose item moves to another area is touched by feedback.services, and so counted again."""
 
 from feedback.models import FeedbackItem, FollowUp
 from reports.aggregates import seconds_between
 from reports.models import FeedbackDay, FollowUpDay
-from reports.rollups.clocks import band_expression
 from reports.rollups.moving import DayRollup, Event
 
 LOGGED, TRIAGED, SHIPPED, TOLD = "logged", "triaged", "shipped", "told"
-HOUR, DAY = 3600, 86400
-# Wait bands, upper bounds in seconds (exclusive), as rollups.clocks.BANDS: feedback waits
-# hours to months.
-WAIT_BANDS = (
-    HOUR, 2 * HOUR, 4 * HOUR, 8 * HOUR, 12 * HOUR, DAY, 36 * HOUR, 2 * DAY, 3 * DAY, 4 * DAY,
-    5 * DAY, 6 * DAY, 7 * DAY, 10 * DAY, 14 * DAY, 21 * DAY, 30 * DAY, 45 * DAY, 60 * DAY,
-    90 * DAY, 120 * DAY, 180 * DAY, 270 * DAY, 365 * DAY,
-)  # fmt: skip
-# The wait each event is timed by: (the annotation holding it, its start, its end).
+# The wait each event is timed by: (the annotation holding it, its start, its end, the stored
+# column holding its band).
 WAITS = {
-    TRIAGED: ("triage_wait", "created_at", "triaged_at"),
-    SHIPPED: ("ship_wait", "triaged_at", "shipped_at"),
-    TOLD: ("told_wait", "created_at", "done_at"),
+    TRIAGED: ("triage_wait", "created_at", "triaged_at", "triage_band"),
+    SHIPPED: ("ship_wait", "triaged_at", "shipped_at", "ship_band"),
+    TOLD: ("told_wait", "created_at", "done_at", "told_band"),
 }
 _PLACE = {"category": "category", "area": "area_id"}
 COLUMNS = {"category": "category", "area": "area_id", "band": "band"}
 
 
 def _with_waits(rows, *events: str):
-    waits = {WAITS[event][0]: seconds_between(*WAITS[event][1:]) for event in events}
-    bands = {f"{WAITS[event][0]}_band": band_expression(WAITS[event][0], WAIT_BANDS) for event in events}
-    return rows.annotate(**waits).annotate(**bands)
+    return rows.annotate(**{WAITS[event][0]: seconds_between(*WAITS[event][1:3]) for event in events})
 
 
 def items_with_waits():
     """Feedback items with their waits to triage (`triage_wait`) and shipping (`ship_wait`),
-    in seconds, and those waits' bands."""
+    in seconds (their bands are the stored `triage_band` and `ship_band`)."""
     return _with_waits(FeedbackItem.objects.all(), TRIAGED, SHIPPED)
 
 
@@ -55,8 +45,8 @@ ITEMS = DayRollup(
     origin="created_at",
     events={
         LOGGED: Event("created_at", _PLACE),
-        TRIAGED: Event("triaged_at", {**_PLACE, "band": "triage_wait_band"}),
-        SHIPPED: Event("shipped_at", {**_PLACE, "band": "ship_wait_band"}),
+        TRIAGED: Event("triaged_at", {**_PLACE, "band": "triage_band"}),
+        SHIPPED: Event("shipped_at", {**_PLACE, "band": "ship_band"}),
     },
     columns=COLUMNS,
     count="items",
@@ -68,9 +58,7 @@ FOLLOW_UPS = DayRollup(
     rows=follow_ups_with_waits,
     origin="created_at",
     events={
-        TOLD: Event(
-            "done_at", {"category": "item__category", "area": "item__area_id", "band": "told_wait_band"}
-        )
+        TOLD: Event("done_at", {"category": "item__category", "area": "item__area_id", "band": "told_band"})
     },
     columns=COLUMNS,
     count="follow_ups",

@@ -187,3 +187,12 @@ def test_a_periods_rows_are_read_through_their_index(ctx, log):
         assert index in found, found
     found = query_plan(follow_ups_with_waits().filter(in_period("done_at", NOVEMBER)))
     assert "feedback_follow_up_done_idx" in found, found
+    band_reads = (
+        (items_with_waits, "triaged_at", "triage_band", "triage_wait", "feedback_triage_band_idx"),
+        (items_with_waits, "shipped_at", "ship_band", "ship_wait", "feedback_ship_band_idx"),
+        (follow_ups_with_waits, "done_at", "told_band", "told_wait", "feedback_follow_up_band_idx"),
+    )
+    for rows_of_, field, band, wait, index in band_reads:
+        one_band = rows_of_().filter(in_period(field, NOVEMBER), **{band: 8}).order_by(wait)
+        found = query_plan(one_band.values_list(wait))
+        assert index in found and "Index Only Scan" in found, found

@@ -150,6 +150,12 @@ class Account(TimeStampedModel):
             models.Index(fields=["health_score"], name="account_health_idx"),
             models.Index(fields=["volume_30d_usd"], name="account_volume_idx"),
             models.Index(fields=["tier", "display_name"], name="account_tier_name_idx"),
+            # The reports' coverage: the few cadences accounts override their tier's with.
+            models.Index(
+                fields=["cadence_override_days"],
+                condition=Q(cadence_override_days__isnull=False),
+                name="account_cadence_override_idx",
+            ),
             models.Index(Lower("display_name"), name="account_name_ci_idx"),
         ]
 

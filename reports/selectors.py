@@ -32,8 +32,8 @@ def families_for(user) -> list[Family]:
 
 def report_for(user, period: Period) -> Report:
     previous = period.previous()
-    team = ReportContext(period=period, previous=previous)
     own = not sees_everyone(user)
+    team = ReportContext(period=period, previous=previous, figures_only=own)
     sections = []
     with rollups_caught_up(), names_kept():
         for family in families_for(user):

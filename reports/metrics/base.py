@@ -100,6 +100,9 @@ class ReportContext:
     period: Period
     previous: Period
     specialist: object | None = None  # a User: only their own items; None: the team
+    # Only the headline figures are read: the team's beside a Specialist's own, where the
+    # breakdowns, charts and per-week counts would be built and never shown.
+    figures_only: bool = False
 
     @property
     def span(self) -> tuple[dt.datetime, dt.datetime]:
@@ -143,6 +146,14 @@ def week_spans(ctx: ReportContext) -> dict[int, tuple[dt.datetime, dt.datetime]]
     return {-1: (ctx.previous.start, ctx.previous.end)} | {
         i: (bounds[i], bounds[i + 1]) for i in range(len(weeks))
     }
+
+
+def count_spans(ctx: ReportContext) -> dict[int, tuple[dt.datetime, dt.datetime]]:
+    """What a family counts by: week_spans, or the previous period (−1) and the whole period (0)
+    when only the figures are read (no week's edge to correct the daily rollups at)."""
+    if ctx.figures_only:
+        return {-1: (ctx.previous.start, ctx.previous.end), 0: (ctx.period.start, ctx.period.end)}
+    return week_spans(ctx)
 
 
 def weeks_of(period: Period) -> list[dt.date]:

@@ -43,6 +43,8 @@ def build(ctx: ReportContext) -> Section:
     rollups_refresh()
     groups = _rating_groups(ctx)
     section = Section(key="csat", title="Customer satisfaction", figures=_figures(groups, _closed(ctx)))
+    if ctx.figures_only:
+        return section
     section.breakdowns = _breakdowns(groups, ctx)
     section.charts = [_trend(ctx), _distribution(groups)]
     return section

@@ -96,6 +96,8 @@ def _counted(ctx: ReportContext, event: str, *dimensions) -> list[dict]:
         for row in CASES.counts(periods, event, by=by, **only)
         if wanted(row)
     ]
+    if ctx.figures_only:
+        return rows
     weeks = {i: span for i, span in week_spans(ctx).items() if i >= 0}
     by_week = ("outcome",) if event == DECIDED else ()
     rows += [
@@ -138,6 +140,8 @@ def _total(totals: Totals, current: int, key: str = "n", **where) -> int:
 def build(ctx: ReportContext) -> Section:
     groups = _groups(ctx)
     section = Section(key="disputes", title="Disputes", figures=_headline(groups, ctx))
+    if ctx.figures_only:
+        return section
     section.breakdowns = _breakdowns(groups, ctx)
     section.charts = [_trend(groups, ctx)]
     return section

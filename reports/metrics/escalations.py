@@ -170,6 +170,8 @@ def build(ctx: ReportContext) -> Section:
     totals = _sums(groups)
     section = Section(key="escalations", title="Escalations")
     section.figures = _figures(ctx, escalations, totals, pages, zones)
+    if ctx.figures_only:
+        return section
     section.breakdowns = [
         _by(groups, escalations, ctx, "severity", "Severity", dict(Escalation.Severity.choices)),
         _by(groups, escalations, ctx, "source", "Source", dict(Escalation.Source.choices)),

@@ -109,7 +109,8 @@ def build(ctx: ReportContext) -> Section:
     counted = _groups(ctx)
     figures = _counts(counted) + _wait_figures(ctx, counted)
     section = Section(key="feedback", title="Feedback loop", figures=figures)
-    section.breakdowns = _breakdowns(counted)
+    if not ctx.figures_only:
+        section.breakdowns = _breakdowns(counted)
     return section
 
 

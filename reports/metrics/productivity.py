@@ -25,8 +25,8 @@ from reports.metrics.base import (
     Figure,
     ReportContext,
     Section,
+    count_spans,
     in_period,
-    week_spans,
     weeks_of,
 )
 from reports.metrics.csat import CONVERSATION_COLUMNS, CONVERSATION_FILTERS, conversation_filters
@@ -148,7 +148,7 @@ def _counts(work: Work, ctx: ReportContext) -> list[dict]:
 
 
 def _closed(ctx: ReportContext) -> list[dict]:
-    rows = conversation_counts(week_spans(ctx), CLOSED, specialist=ctx.specialist, by=("assignee",))
+    rows = conversation_counts(count_spans(ctx), CLOSED, specialist=ctx.specialist, by=("assignee",))
     return [{"person": row["assignee"], "week": row["span"], "n": row["n"]} for row in rows]
 
 
@@ -157,7 +157,7 @@ def _answered(ctx: ReportContext) -> list[dict]:
     return [
         {"person": row["assignee"], "week": row["span"], "n": row["timed"]}
         for row in clock_counts_by_span(
-            week_spans(ctx),
+            count_spans(ctx),
             specialist=ctx.specialist,
             metric=SlaClock.Metric.FIRST_RESPONSE,
             kind="conversation",
@@ -169,7 +169,7 @@ def _answered(ctx: ReportContext) -> list[dict]:
 
 def _decided(ctx: ReportContext) -> list[dict]:
     only = {} if ctx.specialist is None else {"decided_by": ctx.specialist.pk}
-    rows = CASES.counts(week_spans(ctx), DECIDED, by=("decided_by",), **only)
+    rows = CASES.counts(count_spans(ctx), DECIDED, by=("decided_by",), **only)
     return [{"person": row["decided_by"], "week": row["span"], "n": row["n"]} for row in rows]
 
 
@@ -220,6 +220,8 @@ def build(ctx: ReportContext) -> Section:
         section.figures.append(
             Figure(work.key, work.label, "count", now, before, work.definition, "up", now, "", work.drill)
         )
+    if ctx.figures_only:
+        return section
     section.breakdowns = [_people(counts, ctx)]
     section.charts = [
         ChartData(

@@ -53,7 +53,8 @@ def build(ctx: ReportContext) -> Section:
             drill=Drill("sla-clocks").with_filters(outcome="breached-open"),
         )
     )
-    section.breakdowns = _breakdowns(groups, ctx)
+    if not ctx.figures_only:
+        section.breakdowns = _breakdowns(groups, ctx)
     return section
 
 

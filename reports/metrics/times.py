@@ -147,6 +147,8 @@ def build(ctx: ReportContext) -> Section:
                         drill=_drill(metric, kind),
                     )
                 )
+    if ctx.figures_only:
+        return section
     section.breakdowns = [_table(times)]
     section.charts = [_distribution(ctx, bands)]
     return section

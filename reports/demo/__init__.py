@@ -8,18 +8,23 @@ Past breaches are history, not news: the warnings and breaches the clocks record
 written are not announced (no escalation raised now, no warning mail) — see `history_not_announced`.
 """
 
+import datetime as dt
 import random
 from collections.abc import Callable
 
 from django.db import transaction
+from django.db.models import F, Min, OuterRef, Subquery
+from django.db.models.functions import Coalesce, Least
 
+from accounts.models import Account, CheckIn
+from disputes.models import DisputeCase
 from reports.demo.cases import seed_history_cases
 from reports.demo.check_ins import seed_history_check_ins
 from reports.demo.conversations import seed_history_conversations
 from reports.demo.escalations import seed_history_escalations
 from reports.demo.moments import Window, history_not_announced
 
-__all__ = ["seed_history"]
+__all__ = ["accounts_dated_before_their_history", "seed_history"]
 
 
 def seed_history(
@@ -60,3 +65,20 @@ def seed_history(
             )
         )
     return result
+
+
+def accounts_dated_before_their_history(margin: dt.timedelta = dt.timedelta(days=30)) -> int:
+    """The demo writes its accounts now and their check-ins and cases up to years back: date each
+    account `margin` before the first of them, as a real book would be, so that a report's earlier
+    period has the portfolio it had then (coverage's comparison reads the accounts that existed
+    at its end). One UPDATE; returns the accounts dated."""
+    firsts = [
+        _first(CheckIn.objects.filter(account=OuterRef("pk")), "occurred_at"),
+        _first(DisputeCase.objects.filter(account=OuterRef("pk")), "created_at"),
+    ]
+    earliest = Least(*(Coalesce(first, F("created_at")) for first in firsts), F("created_at"))
+    return Account.objects.update(created_at=earliest - margin)
+
+
+def _first(rows, field: str) -> Subquery:
+    return Subquery(rows.order_by().values("account").annotate(first=Min(field)).values("first")[:1])

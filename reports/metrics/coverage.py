@@ -67,16 +67,27 @@ def cadences() -> list[int]:
     )
 
 
+def last_check_in_before(instant: dt.datetime) -> Case:
+    """An account's last check-in before `instant`, NULL if none. The account keeps its latest
+    (`last_check_in_at`, kept by accounts.services from the check-ins themselves): when that is
+    before the instant — every account checked in, for "now" — it is the answer; otherwise the
+    check-ins are read, one seek in the account-time index."""
+    return Case(
+        When(last_check_in_at__lt=instant, then=F("last_check_in_at")),
+        default=Subquery(
+            CheckIn.objects.filter(account=OuterRef("pk"), occurred_at__lt=instant)
+            .order_by("-occurred_at")
+            .values("occurred_at")[:1]
+        ),
+        output_field=DateTimeField(),
+    )
+
+
 def on_time_at(instant: dt.datetime, days_in_use: list[int]) -> Q:
     """An account whose last check-in before `instant` (else, never checked in, its creation) is
-    no older than its cadence: it was not yet due again then. The last check-in is one seek in
-    the account-time index; the cadence's cut-off is a CASE over the cadences in use, each a
-    fixed instant, so no date arithmetic runs in SQL (one seek per account, not two per cadence)."""
-    last = Subquery(
-        CheckIn.objects.filter(account=OuterRef("pk"), occurred_at__lt=instant)
-        .order_by("-occurred_at")
-        .values("occurred_at")[:1]
-    )
+    no older than its cadence: it was not yet due again then. The cadence's cut-off is a CASE over
+    the cadences in use, each a fixed instant, so no date arithmetic runs in SQL."""
+    last = last_check_in_before(instant)
     if not days_in_use:
         return Q(pk__in=[])  # no cadence in use: no account at all
     since = Case(
@@ -116,7 +127,8 @@ def _sum(groups, key, dimension=None, value=None) -> int:
 def build(ctx: ReportContext) -> Section:
     groups = _groups(ctx, timezone.now())
     section = Section(key="coverage", title="Portfolio coverage", figures=_headline(groups))
-    section.breakdowns = _breakdowns(groups, ctx)
+    if not ctx.figures_only:
+        section.breakdowns = _breakdowns(groups, ctx)
     return section
 
 

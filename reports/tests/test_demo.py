@@ -221,6 +221,19 @@ def test_check_ins_cover_the_year_at_each_tier_cadence_and_the_newest_sets_the_a
         assert 0.5 * expected <= in_year <= 2 * expected + 2
 
 
+def test_each_account_is_dated_a_month_before_its_first_check_in_or_case(history):
+    accounts = Account.objects.annotate(
+        first_check_in=Min("check_ins__occurred_at"), first_case=Min("dispute_cases__created_at")
+    )
+    dated = 0
+    for account in accounts:
+        firsts = [t for t in (account.first_check_in, account.first_case) if t is not None]
+        if firsts:
+            assert account.created_at == min(firsts) - dt.timedelta(days=30), account
+            dated += 1
+    assert dated == Account.objects.count() > 0
+
+
 def _figures() -> dict:
     conversations = _conversations()
     return {

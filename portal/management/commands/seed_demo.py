@@ -21,7 +21,7 @@ from portal.db import bulk_load
 from portal.demo import seed_people
 from portal.models import User
 from portal.services import roles_sync, schedules_sync
-from reports.demo import seed_history
+from reports.demo import accounts_dated_before_their_history, seed_history
 from reports.rollups import rollups_rebuild
 from reports.weekly.freezing import weeks_backfill
 from support.demo import seed_conversations, seed_open_conversations
@@ -262,6 +262,7 @@ class Command(BaseCommand):
                     progress=self._progress,
                 ),
             )
+            self._step("Accounts dated before their history", accounts_dated_before_their_history)
             clocks = self._step("SLA clocks of the other open items", sla_evaluate_open)
             self._step("The reports' daily rollups", rollups_rebuild)
             frozen = self._step(

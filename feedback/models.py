@@ -113,12 +113,8 @@ class FeedbackItem(TimeStampedModel):
             models.Index(fields=["updated_at"], name="feedback_updated_idx"),
             models.Index(fields=["triaged_at"], include=["created_at"], name="feedback_triaged_idx"),
             models.Index(fields=["shipped_at"], include=["triaged_at"], name="feedback_shipped_idx"),
-            models.Index(
-                fields=["triage_band", "triaged_at"], include=["created_at"], name="feedback_triage_band_idx"
-            ),
-            models.Index(
-                fields=["ship_band", "shipped_at"], include=["triaged_at"], name="feedback_ship_band_idx"
-            ),
+            models.Index(fields=["triage_band", "triaged_at", "created_at"], name="feedback_triage_band_idx"),
+            models.Index(fields=["ship_band", "shipped_at", "triaged_at"], name="feedback_ship_band_idx"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -222,9 +218,7 @@ class FollowUp(models.Model):
             models.Index(fields=["owner", "done_at"], name="feedback_follow_up_owner_idx"),
             models.Index(fields=["updated_at"], name="feedback_follow_up_updated_idx"),
             models.Index(fields=["done_at"], include=["created_at"], name="feedback_follow_up_done_idx"),
-            models.Index(
-                fields=["told_band", "done_at"], include=["created_at"], name="feedback_follow_up_band_idx"
-            ),
+            models.Index(fields=["told_band", "done_at", "created_at"], name="feedback_follow_up_band_idx"),
             # My day: a person's waiting follow-ups, oldest first, without sorting all of them.
             models.Index(
                 fields=["owner", "created_at"],

@@ -138,6 +138,13 @@ class DisputeCase(TimeStampedModel):
             ),
             # The reports: cases filed and decided in a period.
             models.Index(fields=["created_at"], name="case_created_idx"),
+            # ... the few filed after a heads-up, with whose they are.
+            models.Index(
+                fields=["created_at"],
+                include=["assignee"],
+                condition=Q(heads_up__isnull=False),
+                name="case_after_heads_up_idx",
+            ),
             models.Index(
                 fields=["decided_at"], condition=Q(decided_at__isnull=False), name="case_decided_idx"
             ),

@@ -33,14 +33,14 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='feedbackitem',
-            index=models.Index(fields=['triage_band', 'triaged_at'], include=('created_at',), name='feedback_triage_band_idx'),
+            index=models.Index(fields=['triage_band', 'triaged_at', 'created_at'], name='feedback_triage_band_idx'),
         ),
         migrations.AddIndex(
             model_name='feedbackitem',
-            index=models.Index(fields=['ship_band', 'shipped_at'], include=('triaged_at',), name='feedback_ship_band_idx'),
+            index=models.Index(fields=['ship_band', 'shipped_at', 'triaged_at'], name='feedback_ship_band_idx'),
         ),
         migrations.AddIndex(
             model_name='followup',
-            index=models.Index(fields=['told_band', 'done_at'], include=('created_at',), name='feedback_follow_up_band_idx'),
+            index=models.Index(fields=['told_band', 'done_at', 'created_at'], name='feedback_follow_up_band_idx'),
         ),
     ]

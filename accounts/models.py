@@ -258,6 +258,8 @@ class CheckIn(TimeStampedModel):
         ]
         indexes = [
             models.Index(fields=["account", "-occurred_at"], name="checkin_account_time_idx"),
+            # The reports' rollup finds the check-ins changed since it last counted.
+            models.Index(fields=["updated_at"], name="checkin_updated_idx"),
             models.Index(
                 fields=["specialist", "follow_up_due"],
                 condition=Q(follow_up_done=False) & ~Q(follow_up=""),

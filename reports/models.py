@@ -140,7 +140,7 @@ class FeedbackCounts(models.Model):
 class FeedbackDay(FeedbackCounts):
     """Feedback items of one UTC day per event ("logged"; "triaged": first left New; "shipped":
     first became Shipped), category and product area; triaged and shipped ones also per the band
-    of their wait (logged → triaged, triaged → shipped: reports.rollups.feedback.WAIT_BANDS), so
+    of their wait (logged → triaged, triaged → shipped: feedback.waits.WAIT_BANDS), so
     that a median is read from one band's rows."""
 
     items = models.PositiveIntegerField()
@@ -166,6 +166,23 @@ class FollowUpDay(FeedbackCounts):
 
     def __str__(self):
         return f"{self.day} {self.event}: {self.follow_ups}"
+
+
+class CheckInDay(models.Model):
+    """Check-ins with accounts that took place on one UTC day (event "held"), per specialist who
+    held them: productivity's check-ins logged."""
+
+    day = models.DateField()
+    event = models.CharField(max_length=8)
+    specialist_id = models.BigIntegerField(null=True)
+    check_ins = models.PositiveIntegerField()
+    days = _days_field()
+
+    class Meta:
+        indexes = [models.Index(fields=["days", "event", "day"], name="check_in_days_idx")]
+
+    def __str__(self):
+        return f"{self.day} {self.event}: {self.check_ins}"
 
 
 class RollupWatermark(models.Model):

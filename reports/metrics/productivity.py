@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, F, FilteredRelation, Q, Value, When
+from django.db.models import Count, F, FilteredRelation, IntegerField, Q, Value, When
 
 from accounts.models import CheckIn
 from disputes.models import CaseEvent, Decision, DisputeCase
@@ -32,7 +32,16 @@ from reports.metrics.base import (
 from reports.metrics.csat import CONVERSATION_COLUMNS, CONVERSATION_FILTERS, conversation_filters
 from reports.metrics.dimensions import person_name
 from reports.metrics.local_time import week_number
-from reports.rollups import CASES, CLOSED, DECIDED, clock_counts_by_span, conversation_counts, rollups_refresh
+from reports.rollups import (
+    CASES,
+    CHECK_INS,
+    CLOSED,
+    DECIDED,
+    HELD,
+    clock_counts_by_span,
+    conversation_counts,
+    rollups_refresh,
+)
 from reports.rows import RowList, RowQuery, positive_id, register_rows
 from support.models import Conversation, SlaClock
 
@@ -135,12 +144,14 @@ def _counts(work: Work, ctx: ReportContext) -> list[dict]:
     items = work.items().filter(**{f"{work.at}__gte": start, f"{work.at}__lt": end})
     if ctx.specialist is not None:
         items = items.filter(**{work.person: ctx.specialist})
+    # Figures only: the period whole, and no one's share (fewer, cheaper groups to count).
+    person = Value(None, output_field=IntegerField()) if ctx.figures_only else F(work.person)
     week = ObjectCase(
         When(**{f"{work.at}__lt": ctx.period.start}, then=Value(-1)),
-        default=week_number(work.at, ctx.period, ctx.period.start.tzinfo),
+        default=Value(0) if ctx.figures_only else week_number(work.at, ctx.period, ctx.period.start.tzinfo),
     )
     return list(
-        items.annotate(person=F(work.person), week=week)
+        items.annotate(person=person, week=week)
         .values("person", "week")
         .annotate(n=Count("*"))  # not the pk: the index of `at` and the person alone answers
         .order_by()
@@ -173,8 +184,14 @@ def _decided(ctx: ReportContext) -> list[dict]:
     return [{"person": row["decided_by"], "week": row["span"], "n": row["n"]} for row in rows]
 
 
+def _check_ins(ctx: ReportContext) -> list[dict]:
+    only = {} if ctx.specialist is None else {"specialist": ctx.specialist.pk}
+    rows = CHECK_INS.counts(count_spans(ctx), HELD, by=("specialist",), **only)
+    return [{"person": row["specialist"], "week": row["span"], "n": row["n"]} for row in rows]
+
+
 # Counted from the daily rollups (and the hours around whole days) rather than the rows.
-_ROLLED = {"closed": _closed, "answered": _answered, "decided": _decided}
+_ROLLED = {"closed": _closed, "answered": _answered, "decided": _decided, "check_ins": _check_ins}
 
 
 def on_shift_hours(period) -> dict[int, float]:

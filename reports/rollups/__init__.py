@@ -1,5 +1,6 @@
 """The reports' daily rollups: SLA clocks (rollups.clocks), conversations
-(rollups.conversations), dispute cases (rollups.cases) and the feedback loop (rollups.feedback),
+(rollups.conversations), dispute cases (rollups.cases), the feedback loop (rollups.feedback) and
+check-ins (rollups.check_ins),
 each counted per UTC day, caught up
 before a read and on a schedule, and read together with the rows themselves for the hours
 around whole days."""
@@ -12,6 +13,7 @@ from django.db import connection
 
 from reports.models import (
     CaseDay,
+    CheckInDay,
     ClockDay,
     ConversationDay,
     DurationDay,
@@ -20,6 +22,7 @@ from reports.models import (
     RolledAccount,
 )
 from reports.rollups.cases import CASES, DECIDED, OPENED
+from reports.rollups.check_ins import CHECK_INS, HELD
 from reports.rollups.clocks import (
     BANDS,
     MEASURES,
@@ -40,10 +43,12 @@ from reports.rollups.feedback import FOLLOW_UPS, ITEMS
 __all__ = [
     "BANDS",
     "CASES",
+    "CHECK_INS",
     "CLOSED",
     "CONVERSATIONS",
     "DECIDED",
     "FOLLOW_UPS",
+    "HELD",
     "ITEMS",
     "MEASURES",
     "OPENED",
@@ -63,6 +68,8 @@ __all__ = [
 ]
 
 
+# The rollups kept by rollups.moving (the clocks keep their own).
+_ROWS_ROLLUPS = (CONVERSATIONS, CASES, ITEMS, FOLLOW_UPS, CHECK_INS)
 _CAUGHT_UP = ContextVar("reports_rollups_caught_up", default=False)
 
 
@@ -71,8 +78,7 @@ def rollups_refresh(now: dt.datetime | None = None) -> int:
     `rollups_caught_up()` it does nothing: the report being built caught them up once."""
     if _CAUGHT_UP.get():
         return 0
-    rollups = (CONVERSATIONS, CASES, ITEMS, FOLLOW_UPS)
-    return clocks_refresh(now) + sum(rollup.refresh(now) for rollup in rollups)
+    return clocks_refresh(now) + sum(rollup.refresh(now) for rollup in _ROWS_ROLLUPS)
 
 
 def rollups_rebuild() -> int:
@@ -82,7 +88,7 @@ def rollups_rebuild() -> int:
     PostgreSQL also vacuums them when no transaction is open (the scheduled task): the rebuild
     deleted every old row, and until those are cleared each read walks twice the pages and none
     is answered from an index alone (a 90-day page ~530 ms right after a rebuild, ~430 after)."""
-    days = clocks_rebuild() + sum(rollup.rebuild() for rollup in (CONVERSATIONS, CASES, ITEMS, FOLLOW_UPS))
+    days = clocks_rebuild() + sum(rollup.rebuild() for rollup in _ROWS_ROLLUPS)
     vacuum = connection.vendor == "postgresql" and not connection.in_atomic_block
     with connection.cursor() as cursor:
         for model in (
@@ -90,6 +96,7 @@ def rollups_rebuild() -> int:
             DurationDay,
             ConversationDay,
             CaseDay,
+            CheckInDay,
             FeedbackDay,
             FollowUpDay,
             RolledAccount,

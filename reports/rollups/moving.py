@@ -82,7 +82,11 @@ class DayRollup:
 
     def deleted(self, sender, instance, **kwargs) -> None:
         """A deleted row leaves its days counting it: mark them to be counted again."""
-        day = getattr(instance, self.origin).astimezone(UTC).date()
+        instants = [getattr(instance, at) for at in (self.origin, *(e.at for e in self.events.values()))]
+        self.count_again_from(min(at for at in instants if at is not None).astimezone(UTC).date())
+
+    def count_again_from(self, day: dt.date) -> None:
+        """Have the next refresh count every day from `day` again."""
         marks = RollupWatermark.objects.filter(name=self.name)
         marks.filter(Q(dirty_from__isnull=True) | Q(dirty_from__gt=day)).update(dirty_from=day)
 

@@ -90,9 +90,9 @@ class TestCsat:
                 account=account, assignee=owner, closed=at(day), rating=1 + day % 5, rated=at(day)
             )
         rollups_refresh()  # caught up, as the schedule keeps them: the build reads
-        # The rollups' watermarks (5 × 2), ratings and closed counts (whole days, the hours
+        # The rollups' watermarks (6 × 2), ratings and closed counts (whole days, the hours
         # around them: 2 × 2), the tiers' and people's names.
-        with django_assert_max_num_queries(16):
+        with django_assert_max_num_queries(18):
             section = csat.build(ctx)
         assert figure(section, "csat").sample == 28
 
@@ -184,7 +184,7 @@ class TestSla:
                 status="hit" if day % 3 else "missed",
             )
         sla.build(ctx)  # the first build counts the days into the rollups
-        # The rollups' freshness (5 × 2), each period's whole days and leftover hours (2 × 2),
+        # The rollups' freshness (6 × 2), each period's whole days and leftover hours (2 × 2),
         # the past-due count, the tiers' and the people's names.
-        with django_assert_max_num_queries(17):
+        with django_assert_max_num_queries(19):
             sla.build(ctx)

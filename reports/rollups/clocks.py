@@ -295,11 +295,10 @@ def banded_percentiles(bands: dict, clocks_of, measure: str, fractions) -> Perce
 
 def banded_percentiles_of(subsets: dict, fractions, bounds: tuple = BANDS) -> dict:
     """{key: Percentiles} for subsets {key: (bands, clocks_of, measure[, band column])}, as
-    banded_percentiles gives each: on PostgreSQL all their reads are one query (a UNION ALL of the
-    bounded reads); SQLite allows no LIMIT in a compound's parts, so there each read is its own
-    query. `bounds` are the bands' upper bounds the counts were made by. A subset whose rows store
-    their band (the column named) is read by that column, its index's first, rather than by the
-    measure's range."""
+    banded_percentiles gives each, all their reads in one query whatever the data (the reads'
+    shape is known from the counts). `bounds` are the bands' upper bounds the counts were made by.
+    A subset whose rows store their band (the column named) is read by that column, its index's
+    first, rather than by the measure's range."""
     ranks = {}  # (key, fraction's index): (position, rank, total)
     for key, (bands, *_read) in subsets.items():
         total = sum(bands.values())
@@ -307,18 +306,18 @@ def banded_percentiles_of(subsets: dict, fractions, bounds: tuple = BANDS) -> di
             if total:
                 position = fraction * (total - 1)
                 ranks[(key, i)] = (position, int(position), total)
-    # The value at each rank and the next one if it is in the same band; then, where the rank
-    # closes its band, the first value of the next band.
-    pairs = _read_values(
-        {slot: (*subsets[slot[0]], rank) for slot, (_p, rank, _t) in ranks.items()}, 2, bounds
-    )
-    follow = {
-        slot: (*subsets[slot[0]], rank + 1)
-        for slot, (_p, rank, total) in ranks.items()
-        if len(pairs[slot]) < 2 and rank + 1 < total
-    }
-    for slot, values in _read_values(follow, 1, bounds).items():
-        pairs[slot] = pairs[slot] + values
+    # The value at each rank and the next one: one read of two where both lie in one band, else
+    # one read in each band (the rank closes its band).
+    reads = []  # (slot, subset, rank, how many)
+    for slot, (_position, rank, total) in ranks.items():
+        subset = subsets[slot[0]]
+        if rank + 1 >= total:
+            reads.append((slot, subset, rank, 1))
+        elif _band_holding(subset[0], rank)[0] == _band_holding(subset[0], rank + 1)[0]:
+            reads.append((slot, subset, rank, 2))
+        else:
+            reads += [(slot, subset, rank, 1), (slot, subset, rank + 1, 1)]
+    pairs = _read_values(reads, bounds)
     found = {}
     for key in subsets:
         values = []
@@ -335,13 +334,15 @@ def banded_percentiles_of(subsets: dict, fractions, bounds: tuple = BANDS) -> di
     return found
 
 
-def _read_values(reads: dict, count: int, bounds: tuple) -> dict:
-    """{slot: [values]} for reads {slot: (bands, clocks_of, measure[, band column], rank)}: up to
-    `count` values in order from `rank`, each read bounded to the band holding that rank."""
+def _read_values(reads: list, bounds: tuple) -> dict:
+    """{slot: [values]} for reads [(slot, (bands, clocks_of, measure[, band column]), rank, how
+    many)]: that many values in order from `rank`, each read bounded to the band holding it; all
+    in one query, each read a subquery of a UNION ALL (SQLite allows no LIMIT in a compound's own
+    parts, but does in a subquery of one)."""
     if not reads:
         return {}
-    queries = []
-    for tag, (bands, clocks_of, measure, *band_column, rank) in enumerate(reads.values()):
+    parts, params = [], []
+    for tag, (_slot, (bands, clocks_of, measure, *band_column), rank, count) in enumerate(reads):
         band, below = _band_holding(bands, rank)
         if band_column:
             within = {band_column[0]: band}
@@ -349,21 +350,22 @@ def _read_values(reads: dict, count: int, bounds: tuple) -> dict:
             within = {f"{measure}__gte": band_floor(band, bounds)}
             if band < len(bounds):
                 within[f"{measure}__lt"] = bounds[band]
-        queries.append(
+        read = (
             clocks_of()
             .filter(**within)
             .annotate(tag=Value(tag, output_field=IntegerField()), value=F(measure))
             .order_by(measure)
             .values_list("tag", "value")[rank - below : rank - below + count]
         )
-    values: dict[int, list] = {tag: [] for tag in range(len(queries))}
-    if connections[queries[0].db].features.supports_slicing_ordering_in_compound:
-        rows = queries[0].union(*queries[1:], all=True) if len(queries) > 1 else queries[0]
-    else:
-        rows = (row for query in queries for row in query)
-    for tag, value in rows:
-        values[tag].append(value)
-    return {slot: values[tag] for tag, slot in enumerate(reads)}
+        sql, read_params = read.query.sql_with_params()
+        parts.append(f"SELECT * FROM ({sql}) AS read_{tag}")  # noqa: S608 - compiled by Django, values bound
+        params.extend(read_params)
+    found: dict = {slot: [] for slot, *_rest in reads}
+    with connections[read.db].cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        for tag, value in cursor.fetchall():
+            found[reads[tag][0]].append(value)
+    return found
 
 
 def _band_holding(bands: dict, rank: int) -> tuple[int, int]:

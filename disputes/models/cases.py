@@ -130,11 +130,13 @@ class DisputeCase(TimeStampedModel):
             # A word search's page: the cases of the matching accounts, and of the matching
             # markets, ranked and ordered from these alone (an index-only scan each), without
             # reading every matching case's row (disputes.selectors.cases.RankedCases).
+            # The other's id is a key column, not an INCLUDE, which SQLite ignores: there too the
+            # halves and their rank are read from the index alone (q=ju 212 -> 68 ms at 500,000).
             models.Index(
-                fields=["account", "year", "number"], include=["market", "id"], name="case_account_newest_idx"
+                fields=["account", "year", "number", "market"], include=["id"], name="case_account_newest_idx"
             ),
             models.Index(
-                fields=["market", "year", "number"], include=["account", "id"], name="case_market_newest_idx"
+                fields=["market", "year", "number", "account"], include=["id"], name="case_market_newest_idx"
             ),
             # The reports: cases filed and decided in a period.
             models.Index(fields=["created_at"], name="case_created_idx"),

@@ -293,3 +293,15 @@ def test_postgresql_reads_a_word_searchs_page_of_ids_from_the_case_indexes_alone
     # foreign-key index) the planner picks for a test's handful of fresh rows is its call.
     assert "Index Cond: (account_id = ANY" in plan and "Index Cond: (market_id = ANY" in plan, plan
     assert "Join" not in plan and "Nested Loop" not in plan and "Seq Scan" not in plan, plan
+
+
+def test_sqlite_reads_a_word_searchs_page_of_ids_from_the_covering_case_indexes(fed):
+    if connection.vendor != "sqlite":
+        pytest.skip("A SQLite plan (PostgreSQL's is the test above)")
+    words = case_list(query="fed")
+    ids = words._halves("pk", "search_rank", "year", "number").order_by(*case_selectors.RANKED)[:25]
+    plan = query_plan(ids)
+    # SQLite has no INCLUDE: the other half's id must be a key column for the index to cover the
+    # rank (reading each matching case's row made q=ju 212 ms at 500,000 cases).
+    assert "COVERING INDEX case_account_newest_idx" in plan, plan
+    assert "COVERING INDEX case_market_newest_idx" in plan, plan

@@ -194,15 +194,24 @@ def test_without_words_the_list_keeps_its_default_order(client, specialist, fed)
     assert searched.context["table"].order_by == ()
 
 
-def test_postgresql_reads_the_words_through_the_trigram_indexes(fed):
+@pytest.mark.parametrize("words", ["Fed June", "ju"])
+def test_postgresql_reads_the_words_through_the_search_indexes(fed, words):
+    """Through the trigram indexes, or (a word too short for them, or the planner's call for a
+    test's handful of rows) the narrow indexes read whole; never the tables themselves."""
     if connection.vendor != "postgresql":
-        pytest.skip("The trigram indexes are PostgreSQL's (SQLite reads its two small tables with LIKE)")
+        pytest.skip("The search indexes are PostgreSQL's (SQLite reads its two small tables with LIKE)")
     looked_up = case_selectors.MATCHES_LOOKED_UP_FIRST + 1  # as the selector reads them
-    accounts = query_plan(case_selectors.matching_accounts("Fed June").values("pk")[:looked_up])
-    assert "account_name_trgm_idx" in accounts, accounts
-    assert "account_email_upper_idx" in accounts, accounts
-    markets = query_plan(case_selectors.matching_markets("Fed June").values("pk")[:looked_up])
-    assert "market_question_trgm_idx" in markets, markets
+    accounts = query_plan(
+        case_selectors.matching_accounts(words).values_list("pk", "display_name", "email")[:looked_up]
+    )
+    markets = query_plan(case_selectors.matching_markets(words).values_list("pk", "question")[:looked_up])
+    if len(words) < 3:
+        # (index-only once the table is vacuumed, as measured at 20,000 accounts and markets)
+        assert "account_name_scan_idx" in accounts, accounts
+        assert "market_question_scan_idx" in markets, markets
+    else:
+        assert "account_name_trgm_idx" in accounts or "account_name_scan_idx" in accounts, accounts
+        assert "market_question_trgm_idx" in markets or "market_question_scan_idx" in markets, markets
     assert "Seq Scan" not in accounts + markets
 
 

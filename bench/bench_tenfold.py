@@ -5,7 +5,8 @@ timed as Specialist and as Leadership: median, p90 and its query count.
 Sizes: BENCH_TENFOLD_SIZES, a comma-separated list of case counts (default "50000,500000"; the
 accounts and markets are a 25th of the cases, feedback items 40 %). The larger size takes a
 while: it is the point. Budgets (issue 23): every page ≤ 100 ms median and p90 ≤ 150 ms, ≤ 250 ms
-at 100 rows, query counts equal at every size; the reports page keeps its own 500 ms (issue 17).
+at 100 rows, query counts equal at every size; the reports page keeps its own 500 ms on PostgreSQL
+and 1 s on SQLite (issue 17).
 The peak memory of the process (the seed runs in
 it) is printed after each seed; the issue's budget for the seed is 500 MB."""
 
@@ -36,11 +37,14 @@ def pages() -> list[tuple[str, str, dict, str]]:
         .values_list("reference", flat=True)
         .first()
     )
+    reports_budget = "500" if connection.vendor == "postgresql" else "1000"
     return [
         ("My day", "/", {}, "100"),
         ("cases", "/disputes/", {}, "100"),
         ("cases, 100 rows", "/disputes/", {"per_page": 100}, "250"),
         ("cases, q=whale", "/disputes/", {"q": "whale"}, "100"),
+        # Two letters: too short for the trigram indexes, so the broadest word search there is.
+        ("cases, q=ju", "/disputes/", {"q": "ju"}, "100"),
         ("a case", f"/disputes/{case}/", {}, "100"),
         ("accounts", "/accounts/", {}, "100"),
         ("markets", "/disputes/markets/", {}, "100"),
@@ -48,10 +52,10 @@ def pages() -> list[tuple[str, str, dict, str]]:
         ("approvals", "/disputes/approvals/", {}, "100"),
         ("feedback", "/feedback/", {}, "100"),
         ("playbooks", "/playbooks/", {}, "100"),
-        # The report's own budget (issue 17: 30 and 90 days ≤ 500 ms on PostgreSQL); issue 23's
-        # 100 ms is for the list pages, a case and the searches.
-        ("reports", "/reports/", {}, "500"),
-        ("reports, 90 days", "/reports/", {"range": "90d"}, "500"),
+        # The report's own budget (issue 17: 30 and 90 days ≤ 500 ms on PostgreSQL, ≤ 1 s on
+        # SQLite); issue 23's 100 ms is for the list pages, a case and the searches.
+        ("reports", "/reports/", {}, reports_budget),
+        ("reports, 90 days", "/reports/", {"range": "90d"}, reports_budget),
     ]
 
 

@@ -291,12 +291,18 @@ def test_the_csv_export_of_a_word_search_has_every_case_found(client, specialist
     assert {line.split(",")[0] for line in body.splitlines()[1:]} == found("fed")
 
 
+def _page_of_ids_plan(query: str) -> str:
+    """The plan of a word search's first page of case ids, as RankedCases reads it."""
+    words = case_list(query=query)
+    return query_plan(
+        words._halves("pk", "search_rank", "year", "number").order_by(*case_selectors.RANKED)[:25]
+    )
+
+
 def test_postgresql_reads_a_word_searchs_page_of_ids_from_the_case_indexes_alone(fed):
     if connection.vendor != "postgresql":
         pytest.skip("A PostgreSQL plan (SQLite's case tables are small)")
-    words = case_list(query="fed")
-    ids = words._halves("pk", "search_rank", "year", "number").order_by(*case_selectors.RANKED)[:25]
-    plan = query_plan(ids)
+    plan = _page_of_ids_plan("fed")
     # Each half through an index on its own ids. Which one (the covering case_*_newest_idx, an
     # index-only scan once the table is vacuumed, as measured at 500,000 cases, or the plain
     # foreign-key index) the planner picks for a test's handful of fresh rows is its call.
@@ -307,9 +313,7 @@ def test_postgresql_reads_a_word_searchs_page_of_ids_from_the_case_indexes_alone
 def test_sqlite_reads_a_word_searchs_page_of_ids_from_the_covering_case_indexes(fed):
     if connection.vendor != "sqlite":
         pytest.skip("A SQLite plan (PostgreSQL's is the test above)")
-    words = case_list(query="fed")
-    ids = words._halves("pk", "search_rank", "year", "number").order_by(*case_selectors.RANKED)[:25]
-    plan = query_plan(ids)
+    plan = _page_of_ids_plan("fed")
     # SQLite has no INCLUDE: the other half's id must be a key column for the index to cover the
     # rank (reading each matching case's row made q=ju 212 ms at 500,000 cases).
     assert "COVERING INDEX case_account_newest_idx" in plan, plan

@@ -19,7 +19,7 @@ FAMILY_MODULES = (
 )
 
 
-ROW_MODULES = ("escalation_rows", "dispute_rows")
+ROW_MODULES = ("escalation_rows", "dispute_rows", "productivity_rows")
 
 
 def load() -> None:

@@ -388,8 +388,8 @@ def test_plain_context_copies_plain_values():
     ("parts", "where"),
     [
         ({"account": object()}, "account is a builtins.object"),
-        ({"account": Tier(name="VIP")}, "account is a accounts.models.Tier"),
-        ({"case": {"account": Tier(name="VIP")}}, "case.account is a accounts.models.Tier"),
+        ({"account": Tier(name="VIP")}, "account is a accounts.models.book.Tier"),
+        ({"case": {"account": Tier(name="VIP")}}, "case.account is a accounts.models.book.Tier"),
         ({"citations": [{"excerpt": b"bytes"}]}, "citations[0].excerpt is a builtins.bytes"),
         ({"case": {"resolution_due": datetime.date(2025, 3, 1)}}, "case.resolution_due is a datetime.date"),
         ({"case": {"status": gettext_lazy("Open")}}, "case.status is a"),
